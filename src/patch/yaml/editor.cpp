@@ -1,0 +1,486 @@
+// Line-preserving YAML editor (see editor.hpp). The edit is computed on lines of text; yaml-cpp
+// only reads documents and checks the result, because re-emitting YAML would lose comments,
+// quoting and layout.
+#include <coder_dns_doctor/patch/yaml/editor.hpp>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+namespace coder_dns_doctor::patch::yaml {
+namespace {
+
+struct Line {
+  std::size_t begin = 0; // first byte
+  std::size_t end = 0;   // end of content (before "\r\n" / "\n")
+  std::size_t next = 0;  // first byte of the next line
+};
+
+std::vector<Line> split_lines(std::string_view text) {
+  std::vector<Line> lines;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t newline = text.find('\n', pos);
+    Line line{pos, newline == std::string_view::npos ? text.size() : newline,
+              newline == std::string_view::npos ? text.size() : newline + 1};
+    if (line.end > line.begin && text[line.end - 1] == '\r' && newline != std::string_view::npos)
+      --line.end;
+    lines.push_back(line);
+    pos = line.next;
+  }
+  return lines;
+}
+
+std::string_view content(std::string_view text, const Line& line) {
+  return text.substr(line.begin, line.end - line.begin);
+}
+
+std::size_t indent_of(std::string_view line) {
+  std::size_t n = 0;
+  while (n < line.size() && line[n] == ' ')
+    ++n;
+  return n;
+}
+
+bool is_blank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+bool is_comment(std::string_view line) {
+  std::size_t first = line.find_first_not_of(" \t");
+  return first != std::string_view::npos && line[first] == '#';
+}
+
+bool is_content(std::string_view line) { return !is_blank(line) && !is_comment(line); }
+
+bool is_document_marker(std::string_view line) {
+  if (!line.starts_with("---") && !line.starts_with("..."))
+    return false;
+  return line.size() == 3 || line[3] == ' ' || line[3] == '\t';
+}
+
+// A `key: value # comment` line of a block mapping, as offsets into its line.
+struct KeyLine {
+  std::size_t indent = 0;
+  std::string key;
+  std::size_t value_begin = 0; // where the value starts (== value_end when empty)
+  std::size_t value_end = 0;
+};
+
+std::optional<KeyLine> parse_key_line(std::string_view line) {
+  KeyLine result;
+  result.indent = indent_of(line);
+  std::size_t pos = result.indent;
+  if (pos >= line.size() || line[pos] == '#' || line[pos] == '-' || line[pos] == '[' || line[pos] == '{')
+    return std::nullopt;
+  if (line[pos] == '"' || line[pos] == '\'') {
+    char quote = line[pos];
+    std::size_t close = line.find(quote, pos + 1);
+    if (close == std::string_view::npos)
+      return std::nullopt;
+    result.key = std::string(line.substr(pos + 1, close - pos - 1));
+    pos = close + 1;
+    if (pos >= line.size() || line[pos] != ':')
+      return std::nullopt;
+  } else {
+    std::size_t colon = pos;
+    for (;;) {
+      colon = line.find(':', colon);
+      if (colon == std::string_view::npos)
+        return std::nullopt;
+      if (colon + 1 == line.size() || line[colon + 1] == ' ' || line[colon + 1] == '\t')
+        break;
+      ++colon;
+    }
+    std::string_view key = line.substr(pos, colon - pos);
+    while (!key.empty() && key.back() == ' ')
+      key.remove_suffix(1);
+    result.key = std::string(key);
+    pos = colon;
+  }
+  ++pos; // ':'
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
+    ++pos;
+  result.value_begin = pos;
+  if (pos < line.size() && line[pos] == '#') {
+    result.value_end = pos;
+    return result;
+  }
+  std::size_t end = pos;
+  if (pos < line.size() && (line[pos] == '"' || line[pos] == '\'')) {
+    char quote = line[pos];
+    end = pos + 1;
+    while (end < line.size() && line[end] != quote)
+      end += (quote == '"' && line[end] == '\\') ? 2 : 1;
+    end = std::min(end + 1, line.size());
+  }
+  std::size_t comment = line.find(" #", end);
+  std::size_t tab_comment = line.find("\t#", end);
+  end = std::min({comment, tab_comment, line.size()});
+  while (end > pos && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+    --end;
+  result.value_end = end;
+  return result;
+}
+
+// The lines [first, last) of one block mapping whose keys sit at `indent`.
+struct Mapping {
+  std::size_t first = 0;
+  std::size_t last = 0;
+  std::size_t indent = 0;
+};
+
+struct Editor {
+  std::string_view text;
+  std::vector<Line> lines;
+  std::size_t doc_first = 0; // line index range of the document
+  std::size_t doc_last = 0;
+
+  std::string_view at(std::size_t i) const { return content(text, lines[i]); }
+
+  EditError error(std::size_t i, std::string message) const { return EditError{i + 1, std::move(message)}; }
+
+  // Return the line index of `key` directly in `mapping`, if present.
+  std::optional<std::size_t> find_key(const Mapping& mapping, std::string_view key) const {
+    for (std::size_t i = mapping.first; i < mapping.last; ++i) {
+      if (!is_content(at(i)) || indent_of(at(i)) != mapping.indent)
+        continue;
+      auto parsed = parse_key_line(at(i));
+      if (parsed && parsed->key == key)
+        return i;
+    }
+    return std::nullopt;
+  }
+
+  // Return the lines nested under the key at line `key_line` (its value's lines).
+  Mapping children(std::size_t key_line, std::size_t limit) const {
+    std::size_t parent_indent = indent_of(at(key_line));
+    Mapping child{key_line + 1, key_line + 1, 0};
+    std::size_t end = key_line + 1;
+    while (end < limit && !(is_content(at(end)) && indent_of(at(end)) <= parent_indent))
+      ++end;
+    child.last = end;
+    child.indent = parent_indent; // no children yet: caller decides
+    for (std::size_t i = child.first; i < child.last; ++i)
+      if (is_content(at(i))) {
+        child.indent = indent_of(at(i));
+        break;
+      }
+    return child;
+  }
+
+  // The smallest indentation step used in the document (2 when it has no nesting).
+  std::size_t indent_step() const {
+    std::size_t step = 0;
+    for (std::size_t i = doc_first; i < doc_last; ++i) {
+      std::size_t indent = indent_of(at(i));
+      if (is_content(at(i)) && indent > 0 && (step == 0 || indent < step))
+        step = indent;
+    }
+    return step == 0 ? 2 : step;
+  }
+
+  // Return the last line that belongs to `mapping` (content or comments indented as its keys).
+  std::optional<std::size_t> last_line(const Mapping& mapping) const {
+    std::optional<std::size_t> last;
+    for (std::size_t i = mapping.first; i < mapping.last; ++i)
+      if (!is_blank(at(i)) && indent_of(at(i)) >= mapping.indent && (is_content(at(i)) || indent_of(at(i)) > 0 || mapping.indent == 0))
+        last = i;
+    return last;
+  }
+
+  std::string eol() const {
+    for (const Line& line : lines)
+      if (line.next > line.end)
+        return std::string(text.substr(line.end, line.next - line.end));
+    return "\n";
+  }
+};
+
+std::string json_path(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& key : path)
+    out += (out.empty() ? "" : ".") + key;
+  return out;
+}
+
+nlohmann::json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+  case YAML::NodeType::Null:
+  case YAML::NodeType::Undefined:
+    return nullptr;
+  case YAML::NodeType::Scalar:
+    return node.Scalar();
+  case YAML::NodeType::Sequence: {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& item : node)
+      array.push_back(to_json(item));
+    return array;
+  }
+  case YAML::NodeType::Map: {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& item : node)
+      object[item.first.as<std::string>()] = to_json(item.second);
+    return object;
+  }
+  }
+  return nullptr;
+}
+
+std::expected<std::vector<YAML::Node>, EditError> load_all(std::string_view text) {
+  try {
+    return YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& error) {
+    return std::unexpected(EditError{static_cast<std::size_t>(error.mark.line + 1), error.msg});
+  }
+}
+
+} // namespace
+
+std::expected<std::vector<Document>, EditError> documents(std::string_view text) {
+  std::vector<Line> lines = split_lines(text);
+  std::vector<Document> result;
+  std::size_t start = 0;
+  auto close = [&](std::size_t end_line) -> std::optional<EditError> {
+    bool has_content = false;
+    for (std::size_t i = start; i < end_line; ++i)
+      has_content = has_content || is_content(content(text, lines[i]));
+    if (has_content) {
+      Document doc;
+      doc.begin = lines[start].begin;
+      doc.end = end_line < lines.size() ? lines[end_line].begin : text.size();
+      doc.first_line = start + 1;
+      try {
+        YAML::Node node = YAML::Load(std::string(text.substr(doc.begin, doc.end - doc.begin)));
+        if (node.IsMap()) {
+          if (node["kind"] && node["kind"].IsScalar())
+            doc.kind = node["kind"].Scalar();
+          if (node["metadata"] && node["metadata"].IsMap() && node["metadata"]["name"] &&
+              node["metadata"]["name"].IsScalar())
+            doc.name = node["metadata"]["name"].Scalar();
+        }
+      } catch (const YAML::Exception& error) {
+        return EditError{start + static_cast<std::size_t>(error.mark.line) + 1, error.msg};
+      }
+      result.push_back(std::move(doc));
+    }
+    return std::nullopt;
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (is_document_marker(content(text, lines[i]))) {
+      if (auto failure = close(i))
+        return std::unexpected(*failure);
+      start = i + 1;
+    }
+  }
+  if (auto failure = close(lines.size()))
+    return std::unexpected(*failure);
+  return result;
+}
+
+std::expected<std::optional<std::string>, EditError> get_scalar(std::string_view text, const Document& document,
+                                                                const std::vector<std::string>& path) {
+  try {
+    YAML::Node node = YAML::Load(std::string(text.substr(document.begin, document.end - document.begin)));
+    for (const auto& key : path) {
+      if (!node.IsMap() || !node[key])
+        return std::nullopt;
+      node = node[key];
+    }
+    if (!node.IsScalar())
+      return std::nullopt;
+    return node.Scalar();
+  } catch (const YAML::Exception& error) {
+    return std::unexpected(EditError{document.first_line + static_cast<std::size_t>(error.mark.line), error.msg});
+  }
+}
+
+std::vector<std::string> mapping_keys(std::string_view text, const Document& document,
+                                      const std::vector<std::string>& path) {
+  std::vector<std::string> keys;
+  try {
+    YAML::Node node = YAML::Load(std::string(text.substr(document.begin, document.end - document.begin)));
+    for (const auto& key : path) {
+      if (!node.IsMap() || !node[key])
+        return keys;
+      node = node[key];
+    }
+    if (node.IsMap())
+      for (const auto& item : node)
+        keys.push_back(item.first.as<std::string>());
+  } catch (const YAML::Exception&) {
+  }
+  return keys;
+}
+
+std::string format_scalar(std::string_view value, bool prefer_quotes) {
+  bool plain = !prefer_quotes && !value.empty() && value.front() != ' ' && value.back() != ' ' &&
+               std::string_view("-?:,[]{}#&*!|>'\"%@`").find(value.front()) == std::string_view::npos &&
+               value.find(": ") == std::string_view::npos && value.find(" #") == std::string_view::npos &&
+               !value.ends_with(':');
+  for (char c : value)
+    plain = plain && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  if (plain) {
+    // A plain scalar that YAML would read as something else (true, 1.5, null) needs quotes.
+    static constexpr std::string_view k_reserved[] = {"true", "false", "null", "~", "yes", "no", "on", "off"};
+    std::string lower;
+    for (char c : value)
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto word : k_reserved)
+      plain = plain && lower != word;
+    plain = plain && value.find_first_not_of("0123456789.+-eE") != std::string_view::npos;
+  }
+  if (plain)
+    return std::string(value);
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      quoted += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+      continue;
+    }
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::expected<SetResult, EditError> set_scalar(std::string_view text, const Document& document,
+                                               const std::vector<std::string>& path, std::string_view value,
+                                               std::string_view comment) {
+  Editor editor{text, split_lines(text), 0, 0};
+  while (editor.doc_first < editor.lines.size() && editor.lines[editor.doc_first].begin < document.begin)
+    ++editor.doc_first;
+  editor.doc_last = editor.doc_first;
+  while (editor.doc_last < editor.lines.size() && editor.lines[editor.doc_last].begin < document.end)
+    ++editor.doc_last;
+
+  Mapping mapping{editor.doc_first, editor.doc_last, 0};
+  for (std::size_t i = mapping.first; i < mapping.last; ++i)
+    if (is_content(editor.at(i))) {
+      mapping.indent = indent_of(editor.at(i));
+      break;
+    }
+  std::optional<std::size_t> parent_line; // the key line whose value `mapping` is
+  const std::string eol = editor.eol();
+  const std::string where = json_path(path);
+
+  for (std::size_t depth = 0; depth < path.size(); ++depth) {
+    const std::string& key = path[depth];
+    bool last = depth + 1 == path.size();
+    std::optional<std::size_t> found = editor.find_key(mapping, key);
+    if (found) {
+      auto parsed = parse_key_line(editor.at(*found));
+      std::string_view raw_value =
+          editor.at(*found).substr(parsed->value_begin, parsed->value_end - parsed->value_begin);
+      if (last) {
+        if (raw_value.starts_with('|') || raw_value.starts_with('>') || raw_value.empty())
+          return std::unexpected(editor.error(
+              *found, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value", where)));
+        auto current = get_scalar(text, document, path);
+        if (!current)
+          return std::unexpected(current.error());
+        if (*current && **current == value)
+          return SetResult{std::string(text), Change::none, *found + 1, std::string(value)};
+        bool quoted = raw_value.starts_with('"') || raw_value.starts_with('\'');
+        std::string out(text.substr(0, editor.lines[*found].begin + parsed->value_begin));
+        out += format_scalar(value, quoted);
+        out += text.substr(editor.lines[*found].begin + parsed->value_end);
+        return SetResult{std::move(out), Change::updated, *found + 1, current->value_or(std::string(raw_value))};
+      }
+      if (!raw_value.empty())
+        return std::unexpected(editor.error(
+            *found, fmt::format("expected a block mapping under `{}:`, found `{}` (flow style and scalars are not "
+                                "edited; write it as an indented block)",
+                                key, raw_value)));
+      parent_line = *found;
+      mapping = editor.children(*found, mapping.last);
+      if (mapping.indent <= indent_of(editor.at(*found))) {
+        mapping.indent = indent_of(editor.at(*found)) + editor.indent_step(); // empty: `key:` alone
+      } else {
+        for (std::size_t i = mapping.first; i < mapping.last; ++i)
+          if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent &&
+              editor.at(i).substr(mapping.indent).starts_with("- "))
+            return std::unexpected(
+                editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", key)));
+      }
+      continue;
+    }
+
+    // Insert the rest of the path after the mapping's last line.
+    std::optional<std::size_t> after = editor.last_line(mapping);
+    if (!after)
+      after = parent_line ? parent_line : std::optional<std::size_t>(mapping.last == 0 ? 0 : mapping.last - 1);
+    bool quoted = false;
+    if (editor.last_line(mapping)) {
+      // Match the quoting style of the sibling just above.
+      for (std::size_t i = *after + 1; i-- > mapping.first;) {
+        if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent) {
+          auto sibling = parse_key_line(editor.at(i));
+          quoted = sibling && sibling->value_begin < editor.at(i).size() && editor.at(i)[sibling->value_begin] == '"';
+          break;
+        }
+      }
+    }
+    std::string insertion;
+    std::size_t indent = mapping.indent;
+    for (std::size_t rest = depth; rest < path.size(); ++rest) {
+      std::string pad(indent, ' ');
+      if (rest + 1 == path.size()) {
+        if (!comment.empty())
+          insertion += pad + "# " + std::string(comment) + eol;
+        insertion += pad + format_scalar(path[rest], false) + ": " + format_scalar(value, quoted) + eol;
+      } else {
+        insertion += pad + format_scalar(path[rest], false) + ":" + eol;
+      }
+      indent += editor.indent_step();
+    }
+    const Line& anchor = editor.lines.empty() ? Line{} : editor.lines[*after];
+    std::string out(text.substr(0, anchor.next));
+    if (anchor.next == anchor.end && !editor.lines.empty())
+      out += eol; // the anchor is the last line and has no line ending
+    std::size_t key_line = *after + 2 + static_cast<std::size_t>(std::count(insertion.begin(), insertion.end(), '\n')) - 1;
+    out += insertion;
+    out += text.substr(anchor.next);
+    return SetResult{std::move(out), Change::inserted, key_line, {}};
+  }
+  return std::unexpected(EditError{document.first_line, "empty key path"});
+}
+
+std::string verify_edit(std::string_view before, std::string_view after, std::size_t document_index,
+                        const std::vector<std::string>& path, std::string_view value) {
+  auto old_docs = documents(before);
+  auto new_docs = documents(after);
+  if (!old_docs || !new_docs)
+    return fmt::format("the result does not parse as YAML: line {}: {}",
+                       new_docs ? old_docs.error().line : new_docs.error().line,
+                       new_docs ? old_docs.error().message : new_docs.error().message);
+  if (old_docs->size() != new_docs->size() || document_index >= old_docs->size())
+    return "the result has a different number of documents";
+  const Document& old_doc = (*old_docs)[document_index];
+  const Document& new_doc = (*new_docs)[document_index];
+  if (before.substr(0, old_doc.begin) != after.substr(0, new_doc.begin) ||
+      before.substr(old_doc.end) != after.substr(new_doc.end))
+    return "bytes outside the edited document changed";
+  auto old_nodes = load_all(before.substr(old_doc.begin, old_doc.end - old_doc.begin));
+  auto new_nodes = load_all(after.substr(new_doc.begin, new_doc.end - new_doc.begin));
+  if (!old_nodes || !new_nodes || old_nodes->size() != 1 || new_nodes->size() != 1)
+    return "the edited document does not parse as one YAML document";
+  nlohmann::json expected = to_json(old_nodes->front());
+  nlohmann::json* cursor = &expected;
+  for (const auto& key : path) {
+    if (!cursor->is_object())
+      *cursor = nlohmann::json::object();
+    cursor = &(*cursor)[key];
+  }
+  *cursor = std::string(value);
+  nlohmann::json actual = to_json(new_nodes->front());
+  if (actual != expected)
+    return fmt::format("the edited document is not the original plus `{}`: expected {}, got {}", json_path(path),
+                       expected.dump(), actual.dump());
+  return {};
+}
+
+} // namespace coder_dns_doctor::patch::yaml
