@@ -1,0 +1,45 @@
+// The probe options shared by diagnose, serve and sidecar, and the Plan they turn into.
+#pragma once
+
+#include <coder_dns_doctor/probe/plan.hpp>
+#include <coder_dns_doctor/truth/truth.hpp>
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace coder_dns_doctor::cli {
+
+// Raw option values as typed; make_plan() validates them.
+struct ProbeOptions {
+  std::string external_url;
+  std::string internal_url = "http://coder.coder.svc.cluster.local:80";
+  std::vector<std::string> resolvers;
+  std::string resolv_conf = "/etc/resolv.conf";
+  std::vector<std::string> expect;
+  std::string kube = "auto";
+  std::string kube_token_file;
+  std::string kube_ca_file;
+  std::string ca_file;
+  std::string timeout = "2s";
+  std::string family = "both";
+  std::vector<std::string> hosts;
+  std::string checks;
+};
+
+// Register every shared probe option on `command`, writing into `options`.
+void add_probe_options(CLI::App& command, ProbeOptions& options);
+
+// Return the Plan for `options`; throw UsageError naming the bad option otherwise.
+[[nodiscard]] probe::Plan make_plan(const ProbeOptions& options);
+
+// Parse every `--expect HOST=ADDR[,ADDR...]`; throw UsageError on a malformed one.
+[[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);
+
+// Parse one `--resolver LABEL=SPEC`, reading `resolv_conf` for `system`; throw UsageError.
+[[nodiscard]] probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf);
+
+} // namespace coder_dns_doctor::cli

@@ -1,0 +1,71 @@
+// One c-ares channel: a resolution path (a list of servers) that many queries share.
+// The channel does no waiting of its own; an event loop drives it through sockets() / process().
+#pragma once
+
+#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/util/address.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::dns {
+
+// The answer to one query, as values: a failure of the world is a status, never an exception.
+struct Answer {
+  probe::LookupStatus status = probe::LookupStatus::error;
+  std::string detail;
+  std::vector<std::string> addresses; // canonical, sorted, unique
+  std::optional<std::uint32_t> ttl;
+  std::vector<std::string> cname_chain;
+  double duration_ms = 0;
+};
+
+struct SocketInterest {
+  int fd = -1;
+  bool read = false;
+  bool write = false;
+};
+
+class Channel {
+public:
+  struct Options {
+    std::vector<util::Endpoint> servers;
+    std::chrono::milliseconds timeout{2000}; // the whole lookup, across all servers
+  };
+  using Callback = std::function<void(Answer)>;
+
+  // Create a channel that asks `options.servers` only (never /etc/resolv.conf's servers).
+  static std::expected<std::unique_ptr<Channel>, std::string> create(const Options& options);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Ask `name` (absolute; a trailing dot is allowed) for A or AAAA; `done` runs from process().
+  // Pending callbacks are dropped, not run, when the channel is destroyed.
+  void query(const std::string& name, probe::Family family, Callback done);
+
+  // Sockets c-ares wants watched right now.
+  [[nodiscard]] std::vector<SocketInterest> sockets() const;
+  // Handle readiness of `fd` (and any expired timeouts).
+  void process(int fd, bool readable, bool writable);
+  // Handle expired timeouts only.
+  void process_timeouts();
+  // Time until the next query timeout, or nullopt when nothing is pending.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> next_timeout() const;
+  [[nodiscard]] std::size_t pending() const { return m_pending; }
+
+private:
+  struct State;
+  explicit Channel(std::unique_ptr<State> state);
+  std::unique_ptr<State> m_state;
+  std::size_t m_pending = 0;
+};
+
+} // namespace coder_dns_doctor::dns

@@ -1,0 +1,61 @@
+// HTTP GETs through one libcurl multi handle, each pinned to a given IP address.
+// The client does no waiting of its own; an event loop drives it through poll() / perform().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::http {
+
+struct Request {
+  std::string url;        // http(s)://host[:port]/path; Host header and TLS SNI come from it
+  std::string connect_to; // IP literal to connect to instead of resolving the host
+  std::chrono::milliseconds timeout{2000};
+  std::string ca_file;                // extra CA bundle; empty: the system store
+  std::size_t max_body = 64 * 1024;   // larger bodies fail the request
+};
+
+struct Response {
+  std::optional<long> status_code;  // nullopt when no HTTP response arrived
+  std::string body;
+  std::optional<std::string> error; // transport/TLS/timeout/size error
+  double duration_ms = 0;
+};
+
+// Socket readiness the caller's poll reported for a descriptor it was asked to watch.
+struct WaitDescriptor {
+  int fd = -1;
+  short events = 0;
+  short revents = 0;
+};
+
+class Client {
+public:
+  using Callback = std::function<void(Response)>;
+
+  Client();
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Start `request`; `done` runs from perform() when it finishes.
+  void get(const Request& request, Callback done);
+  // Wait up to `timeout` for curl's sockets or any of `extra` (whose revents are filled in).
+  void poll(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds timeout);
+  // Advance transfers and run the callbacks of finished ones.
+  void perform();
+  // Time until curl wants perform() called even without socket activity.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> next_timeout() const;
+  [[nodiscard]] std::size_t pending() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
+} // namespace coder_dns_doctor::http

@@ -1,0 +1,66 @@
+// What one probe cycle saw: DNS answers and HTTP results, as plain values (no handles, no I/O).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coder_dns_doctor::probe {
+
+enum class Family { a, aaaa };
+enum class LookupStatus { ok, nxdomain, nodata, servfail, refused, timeout, error };
+// `absolute` asks the exact name (trailing dot); `search` is what a libc stub resolver returns
+// for the relative name after applying the resolv.conf search list and ndots.
+enum class QueryMode { absolute, search };
+enum class Via { dns, pinned, internal };
+enum class Endpoint { healthz, buildinfo };
+
+[[nodiscard]] std::string_view to_string(Family family);   // "A" | "AAAA"
+[[nodiscard]] std::string_view to_string(LookupStatus status);
+[[nodiscard]] std::string_view to_string(QueryMode mode);
+[[nodiscard]] std::string_view to_string(Via via);
+[[nodiscard]] std::string_view to_string(Endpoint endpoint); // "/healthz" | "/api/v2/buildinfo"
+
+struct DnsObservation {
+  std::string host;                 // as configured, lower case, no trailing dot
+  std::string name;                 // the query name that produced this answer
+  std::string resolver;             // resolver label
+  std::vector<std::string> servers; // "ip:port" of the servers this resolver asks
+  Family family = Family::a;
+  QueryMode mode = QueryMode::absolute;
+  LookupStatus status = LookupStatus::error;
+  std::string detail;                 // library message when status is not ok
+  std::vector<std::string> addresses; // canonical text, sorted, unique
+  std::optional<std::uint32_t> ttl;   // minimum TTL of the address records
+  std::vector<std::string> cname_chain;
+  double duration_ms = 0;
+  // Filled by analysis::annotate: the truth addresses of this family, and whether the answer
+  // stays inside them (nullopt when no truth is known or the lookup itself failed).
+  std::vector<std::string> expected;
+  std::optional<bool> match;
+};
+
+struct HttpObservation {
+  std::string url;      // full URL requested, e.g. https://coder.example.test:18443/healthz
+  std::string base_url; // the configured external or internal URL it belongs to
+  Endpoint endpoint = Endpoint::healthz;
+  Via via = Via::dns;
+  std::string address;                // the IP the connection was pinned to
+  std::vector<std::string> resolvers; // via dns: the resolvers whose answer held `address`
+  std::optional<long> status_code;
+  bool ok = false;
+  std::optional<std::string> error;
+  std::optional<std::string> deployment_id; // buildinfo only
+  std::optional<std::string> version;       // buildinfo only
+  double duration_ms = 0;
+};
+
+struct Observations {
+  std::vector<DnsObservation> dns;
+  std::vector<HttpObservation> http;
+  double cycle_ms = 0;
+};
+
+} // namespace coder_dns_doctor::probe

@@ -1,0 +1,55 @@
+// What one probe cycle checks: hosts, resolution paths, URLs. Built once from configuration.
+#pragma once
+
+#include <coder_dns_doctor/dns/resolv_conf.hpp>
+#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/util/address.hpp>
+#include <coder_dns_doctor/util/url.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::probe {
+
+// Why a host is checked: analysis names its findings after the role.
+enum class HostRole { external, internal, extra };
+
+struct ResolverPlan {
+  std::string label;
+  std::string spec;                     // as configured: "system" or the server list
+  std::vector<util::Endpoint> servers;  // who is asked
+  std::optional<dns::ResolvConf> system; // set for `system`: also run the search-list lookup
+};
+
+struct HostPlan {
+  std::string host; // lower case, no trailing dot
+  HostRole role = HostRole::extra;
+};
+
+struct UrlPlan {
+  util::Url url;
+  HostRole role = HostRole::external; // external or internal
+};
+
+struct CheckSet {
+  bool dns = true;
+  bool http = true;
+  bool kube = true;
+};
+
+struct Plan {
+  std::vector<ResolverPlan> resolvers;
+  std::vector<HostPlan> hosts;
+  std::vector<UrlPlan> urls;
+  std::vector<Family> families{Family::a, Family::aaaa};
+  std::chrono::milliseconds timeout{2000};
+  std::string ca_file;
+  CheckSet checks;
+
+  [[nodiscard]] const UrlPlan* url_for(HostRole role) const;
+  [[nodiscard]] HostRole role_of(std::string_view host) const;
+};
+
+} // namespace coder_dns_doctor::probe

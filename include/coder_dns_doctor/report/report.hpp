@@ -1,0 +1,36 @@
+// The diagnose report: one value built after a cycle, rendered as JSON or as text tables.
+#pragma once
+
+#include <coder_dns_doctor/analysis/findings.hpp>
+#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/probe/plan.hpp>
+#include <coder_dns_doctor/truth/truth.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::report {
+
+struct Report {
+  analysis::Verdict verdict = analysis::Verdict::healthy;
+  std::vector<analysis::Finding> findings;
+  truth::Truth truth;
+  probe::Observations observations; // annotated
+  std::vector<probe::ResolverPlan> resolvers;
+  std::string generated_at; // RFC 3339 UTC
+};
+
+// Build the report of one cycle: annotate, analyze, decide the verdict.
+[[nodiscard]] Report build(const probe::Plan& plan, probe::Observations observations, truth::Truth truth,
+                           std::vector<analysis::Finding> extra_findings = {});
+
+// The JSON document of CONTRACTS.md (verdict, findings, truth, dns, http) plus resolvers and timing.
+[[nodiscard]] nlohmann::json to_json(const Report& report);
+
+enum class Colour { yes, no };
+// Text for a person: DNS table (host x resolver -> answer, expected, match), HTTP table, findings.
+[[nodiscard]] std::string to_text(const Report& report, Colour colour);
+
+} // namespace coder_dns_doctor::report

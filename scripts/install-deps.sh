@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install everything coder-dns-doctor needs to build, test, demo and benchmark on Debian 12.
+# Idempotent: packages already present are skipped, so a second run is fast and offline.
+set -euo pipefail
+
+# Build toolchain and libraries (Debian packages only, nothing vendored).
+build_packages=(
+  build-essential cmake pkg-config git
+  libc-ares-dev libcurl4-openssl-dev libfmt-dev doctest-dev libcli11-dev
+  nlohmann-json3-dev libyaml-cpp-dev libcivetweb-dev prometheus-cpp-dev libdtl-dev
+  libssl-dev zlib1g-dev
+)
+# Real servers and peers used by the sandbox, the tests and the benchmarks.
+test_packages=(
+  dnsmasq-base unbound nginx-light openssl prometheus
+  dnsutils curl python3 python3-yaml procps iproute2
+)
+bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
+
+want=("${build_packages[@]}" "${test_packages[@]}")
+case "${1:-}" in
+  --bench) want+=("${bench_packages[@]}") ;;
+  "") ;;
+  *) echo "install-deps.sh: unknown argument '$1' (expected --bench or nothing)" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d keeps Debian from starting the nginx/unbound/prometheus services on install:
+# the sandbox starts its own instances on loopback and must not find ports taken.
+policy=/usr/sbin/policy-rc.d
+created_policy=no
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  created_policy=yes
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$created_policy" = yes ]; then $sudo rm -f "$policy"; fi

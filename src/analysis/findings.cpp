@@ -1,0 +1,67 @@
+#include <coder_dns_doctor/analysis/findings.hpp>
+
+#include <algorithm>
+
+namespace coder_dns_doctor::analysis {
+
+const std::vector<CodeInfo>& code_table() {
+  static const std::vector<CodeInfo> table{
+      {Code::external_dns_mismatch, "EXTERNAL_DNS_MISMATCH",
+       "the external host resolves, via some resolver, to addresses outside its truth set"},
+      {Code::internal_dns_mismatch, "INTERNAL_DNS_MISMATCH",
+       "the internal host resolves to something other than the Service's ClusterIP(s)"},
+      {Code::host_dns_mismatch, "HOST_DNS_MISMATCH",
+       "an extra --host resolves to addresses outside its truth set"},
+      {Code::dns_lookup_failed, "DNS_LOOKUP_FAILED", "a lookup returned nxdomain/servfail/refused/timeout/error"},
+      {Code::resolver_disagreement, "RESOLVER_DISAGREEMENT", "resolvers return different answer sets for the same host"},
+      {Code::search_shadowing, "SEARCH_SHADOWING",
+       "the system resolver's answer for the relative name (search list + ndots) differs from the absolute name's"},
+      {Code::healthz_fails_via_dns, "HEALTHZ_FAILS_VIA_DNS",
+       "/healthz fails through a DNS answer while another path to the same URL succeeds: DNS is the cause"},
+      {Code::healthz_down, "HEALTHZ_DOWN", "/healthz fails through every path of a URL: the server or ingress is down"},
+      {Code::deployment_mismatch, "DEPLOYMENT_MISMATCH",
+       "/api/v2/buildinfo deployment_id differs between paths: they reach different deployments"},
+      {Code::agent_url_external, "AGENT_URL_EXTERNAL",
+       "workspace agents start against the external URL while it is mismatched and the internal URL is healthy"},
+      {Code::kubernetes_unavailable, "KUBERNETES_UNAVAILABLE", "truth could not be read from the Kubernetes API"},
+  };
+  return table;
+}
+
+std::string_view to_string(Code code) {
+  for (const auto& info : code_table())
+    if (info.code == code)
+      return info.name;
+  return "UNKNOWN";
+}
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+  case Severity::info: return "info";
+  case Severity::warning: return "warning";
+  case Severity::error: return "error";
+  }
+  return "error";
+}
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+  case Verdict::healthy: return "healthy";
+  case Verdict::degraded: return "degraded";
+  case Verdict::broken: return "broken";
+  }
+  return "broken";
+}
+
+Verdict verdict_of(const std::vector<Finding>& findings) {
+  auto has = [&](Severity severity) {
+    return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.severity == severity; });
+  };
+  if (has(Severity::error))
+    return Verdict::broken;
+  if (has(Severity::warning))
+    return Verdict::degraded;
+  return Verdict::healthy;
+}
+
+} // namespace coder_dns_doctor::analysis

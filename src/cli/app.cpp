@@ -1,0 +1,94 @@
+// Subcommand table, environment-variable binding and the single place exceptions become statuses.
+#include <coder_dns_doctor/cli/app.hpp>
+#include <coder_dns_doctor/cli/commands.hpp>
+#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/probe/libraries.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <string>
+
+namespace coder_dns_doctor::cli {
+namespace {
+
+constexpr const char* k_env_prefix = "CODER_DNS_DOCTOR_";
+
+// Bind every long option of `app` (and its subcommands) to CODER_DNS_DOCTOR_<OPTION>, so
+// flags beat the environment, which beats defaults (CLI11 reads env only when the flag is absent).
+void bind_environment(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    const auto& names = option->get_lnames();
+    if (names.empty() || names.front() == "help" || names.front() == "version")
+      continue;
+    std::string env = k_env_prefix;
+    for (char c : names.front())
+      env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    option->envname(env);
+  }
+  for (CLI::App* sub : app.get_subcommands({}))
+    bind_environment(*sub);
+}
+
+// Return the first line of a CLI11 message: usage errors are one line (CONTRACTS.md).
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+} // namespace
+
+int run(int argc, char** argv) {
+  probe::Libraries libraries; // global c-ares/libcurl state, before any handle exists
+  CLI::App app{"coder-dns-doctor: find and fix split-horizon DNS that disconnects Coder agents",
+               "coder-dns-doctor"};
+  app.require_subcommand(1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print version, revision and library versions");
+
+  std::map<const CLI::App*, Action> actions;
+  for (auto reg : {register_diagnose, register_patch, register_version}) {
+    auto count_before = app.get_subcommands({}).size();
+    Action action = reg(app);
+    actions[app.get_subcommands({}).at(count_before)] = std::move(action);
+  }
+  bind_environment(app);
+
+  try {
+    // `--version` alone is allowed without a subcommand.
+    if (argc == 2 && std::string(argv[1]) == "--version")
+      return actions.at(app.get_subcommand("version"))();
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    fmt::print("{}", app.help());
+    return k_exit_ok;
+  } catch (const CLI::CallForAllHelp&) {
+    fmt::print("{}", app.help("", CLI::AppFormatMode::All));
+    return k_exit_ok;
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) {
+      app.exit(error);
+      return k_exit_ok;
+    }
+    fmt::print(stderr, "coder-dns-doctor: {}\n", first_line(error.what()));
+    return k_exit_usage;
+  } catch (const UsageError& error) {
+    fmt::print(stderr, "coder-dns-doctor: {}\n", error.what());
+    return k_exit_usage;
+  }
+
+  try {
+    for (const auto& [sub, action] : actions)
+      if (sub->parsed())
+        return action();
+  } catch (const UsageError& error) {
+    fmt::print(stderr, "coder-dns-doctor: {}\n", error.what());
+    return k_exit_usage;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "coder-dns-doctor: internal error: {}\n", error.what());
+    return k_exit_cannot_run;
+  }
+  return k_exit_usage;
+}
+
+} // namespace coder_dns_doctor::cli

@@ -1,0 +1,79 @@
+// `diagnose`: one cycle, a report on stdout, the verdict as the exit status.
+#include <coder_dns_doctor/cli/app.hpp>
+#include <coder_dns_doctor/cli/commands.hpp>
+#include <coder_dns_doctor/cli/probe_options.hpp>
+#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/probe/engine.hpp>
+#include <coder_dns_doctor/report/report.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <unistd.h>
+
+namespace coder_dns_doctor::cli {
+namespace {
+
+enum class OutputFormat { text, json };
+
+OutputFormat choose_format(const std::string& output) {
+  if (output == "json")
+    return OutputFormat::json;
+  if (output == "text")
+    return OutputFormat::text;
+  if (output == "auto")
+    return isatty(STDOUT_FILENO) != 0 ? OutputFormat::text : OutputFormat::json;
+  throw UsageError(fmt::format("--output '{}': expected text or json", output));
+}
+
+// True when DNS checks ran and not one server answered anything: the check itself could not run.
+bool no_resolver_reachable(const probe::Plan& plan, const probe::Observations& observations) {
+  if (!plan.checks.dns || observations.dns.empty())
+    return false;
+  return std::none_of(observations.dns.begin(), observations.dns.end(), [](const probe::DnsObservation& o) {
+    return o.status != probe::LookupStatus::timeout && o.status != probe::LookupStatus::error;
+  });
+}
+
+int run_diagnose(const ProbeOptions& options, const std::string& output) {
+  OutputFormat format = choose_format(output);
+  if (options.kube != "auto" && options.kube != "off")
+    throw UsageError(fmt::format("--kube '{}': Kubernetes truth is not available in this build (expected auto or off)",
+                                 options.kube));
+  if (options.external_url.empty())
+    throw UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
+  probe::Plan plan = make_plan(options);
+  truth::Truth truth = truth::merge({}, parse_expectations(options.expect));
+
+  probe::Observations observations = probe::run_cycle(plan, truth);
+  report::Report report = report::build(plan, std::move(observations), std::move(truth));
+
+  if (format == OutputFormat::json) {
+    fmt::print("{}\n", report::to_json(report).dump(2));
+  } else {
+    bool colour = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+    fmt::print("{}", report::to_text(report, colour ? report::Colour::yes : report::Colour::no));
+  }
+  if (no_resolver_reachable(plan, report.observations)) {
+    fmt::print(stderr, "coder-dns-doctor: no resolver answered any lookup; the check could not run\n");
+    return k_exit_cannot_run;
+  }
+  return report.verdict == analysis::Verdict::broken ? k_exit_findings : k_exit_ok;
+}
+
+} // namespace
+
+Action register_diagnose(CLI::App& parent) {
+  CLI::App* command = parent.add_subcommand(
+      "diagnose", "Resolve the Coder URLs through every resolver, compare with the truth, check /healthz, report");
+  auto options = std::make_shared<ProbeOptions>();
+  auto output = std::make_shared<std::string>("auto");
+  add_probe_options(*command, *options);
+  command->add_option("--output", *output, "text | json (default: text on a terminal, json otherwise)");
+  return [options, output] { return run_diagnose(*options, *output); };
+}
+
+} // namespace coder_dns_doctor::cli

@@ -1,0 +1,188 @@
+#include <coder_dns_doctor/cli/probe_options.hpp>
+#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/util/duration.hpp>
+#include <coder_dns_doctor/util/strings.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <set>
+
+namespace coder_dns_doctor::cli {
+namespace {
+
+bool is_label(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+bool is_host_name(std::string_view text) {
+  return !text.empty() && text.size() <= 253 && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == ':';
+  });
+}
+
+std::string normalise_host(std::string_view text) {
+  std::string host = util::to_lower(util::trim(text));
+  if (!host.empty() && host.back() == '.')
+    host.pop_back();
+  return host;
+}
+
+util::Url parse_url_option(const std::string& option, const std::string& value) {
+  auto url = util::parse_url(value);
+  if (!url)
+    throw UsageError(fmt::format("{}: {}", option, url.error()));
+  return *url;
+}
+
+} // namespace
+
+void add_probe_options(CLI::App& command, ProbeOptions& options) {
+  command.add_option("--external-url", options.external_url,
+                     "The Coder access URL as users see it (default: discovered from Kubernetes)");
+  command.add_option("--internal-url", options.internal_url, "The in-cluster Service URL")
+      ->capture_default_str();
+  command.add_option("--resolver", options.resolvers,
+                     "LABEL=SPEC, repeatable: SPEC is 'system' (resolv.conf with search list and ndots) or "
+                     "IP[:PORT][,IP[:PORT]...] (default: cluster=system)")
+      ->take_all();
+  command.add_option("--resolv-conf", options.resolv_conf, "The resolv.conf used by 'system' resolvers")
+      ->capture_default_str();
+  command.add_option("--expect", options.expect, "HOST=ADDR[,ADDR...], repeatable: static truth for a host")
+      ->take_all();
+  command.add_option("--kube", options.kube, "auto | off | in-cluster | API base URL")->capture_default_str();
+  command.add_option("--kube-token-file", options.kube_token_file, "Bearer token file for a URL-mode API server");
+  command.add_option("--kube-ca-file", options.kube_ca_file, "CA bundle for a URL-mode API server");
+  command.add_option("--ca-file", options.ca_file, "Extra CA bundle for HTTPS health checks (default: system store)");
+  command.add_option("--timeout", options.timeout, "Per lookup and per request: 500ms, 2s, 1m")->capture_default_str();
+  command.add_option("--family", options.family, "Address families to query: 4 | 6 | both")->capture_default_str();
+  command.add_option("--host", options.hosts, "Extra host to resolve and compare with its truth, repeatable")
+      ->take_all();
+  command.add_option("--checks", options.checks, "Kinds of check to run: dns,http,kube (default: all)");
+}
+
+std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect) {
+  std::vector<truth::TruthEntry> entries;
+  for (const std::string& text : expect) {
+    auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+      throw UsageError(fmt::format("--expect '{}': expected HOST=ADDR[,ADDR...]", text));
+    truth::TruthEntry entry{normalise_host(text.substr(0, equals)), {}, "static"};
+    if (!is_host_name(entry.host))
+      throw UsageError(fmt::format("--expect '{}': '{}' is not a host name", text, entry.host));
+    for (const std::string& piece : util::split(text.substr(equals + 1), ',')) {
+      auto address = util::parse_ip(util::trim(piece));
+      if (!address)
+        throw UsageError(fmt::format("--expect '{}': '{}' is not an IP address", text, piece));
+      entry.addresses.push_back(address->text);
+    }
+    std::sort(entry.addresses.begin(), entry.addresses.end());
+    entry.addresses.erase(std::unique(entry.addresses.begin(), entry.addresses.end()), entry.addresses.end());
+    auto same_host = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.host == entry.host; });
+    if (same_host != entries.end())
+      throw UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,
+                                   entry.host));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf) {
+  auto equals = text.find('=');
+  if (equals == std::string::npos)
+    throw UsageError(fmt::format("--resolver '{}': expected LABEL=system or LABEL=IP[:PORT][,IP[:PORT]...]", text));
+  probe::ResolverPlan resolver;
+  resolver.label = text.substr(0, equals);
+  resolver.spec = text.substr(equals + 1);
+  if (!is_label(resolver.label))
+    throw UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
+                                 text, resolver.label));
+  if (resolver.spec == "system") {
+    auto conf = dns::read_resolv_conf(resolv_conf);
+    if (!conf)
+      throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
+    resolver.servers = conf->nameservers;
+    resolver.system = *conf;
+    return resolver;
+  }
+  for (const std::string& piece : util::split(resolver.spec, ',')) {
+    auto endpoint = util::parse_endpoint(util::trim(piece), 53);
+    if (!endpoint)
+      throw UsageError(fmt::format("--resolver '{}': {}", text, endpoint.error()));
+    resolver.servers.push_back(*endpoint);
+  }
+  return resolver;
+}
+
+probe::Plan make_plan(const ProbeOptions& options) {
+  probe::Plan plan;
+  auto timeout = util::parse_duration(options.timeout);
+  if (!timeout)
+    throw UsageError(fmt::format("--timeout: {}", timeout.error()));
+  plan.timeout = *timeout;
+  plan.ca_file = options.ca_file;
+
+  if (options.family == "4")
+    plan.families = {probe::Family::a};
+  else if (options.family == "6")
+    plan.families = {probe::Family::aaaa};
+  else if (options.family == "both")
+    plan.families = {probe::Family::a, probe::Family::aaaa};
+  else
+    throw UsageError(fmt::format("--family '{}': expected 4, 6 or both", options.family));
+
+  if (!options.checks.empty()) {
+    plan.checks = {.dns = false, .http = false, .kube = false};
+    for (const std::string& raw : util::split(options.checks, ',')) {
+      std::string check = util::to_lower(util::trim(raw));
+      if (check == "dns")
+        plan.checks.dns = true;
+      else if (check == "http")
+        plan.checks.http = true;
+      else if (check == "kube")
+        plan.checks.kube = true;
+      else
+        throw UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", options.checks, raw));
+    }
+  }
+
+  std::vector<std::string> resolver_texts = options.resolvers;
+  if (resolver_texts.empty())
+    resolver_texts.push_back("cluster=system");
+  std::set<std::string> labels;
+  for (const std::string& text : resolver_texts) {
+    probe::ResolverPlan resolver = parse_resolver(text, options.resolv_conf);
+    if (!labels.insert(resolver.label).second)
+      throw UsageError(fmt::format("--resolver '{}': label '{}' is used twice", text, resolver.label));
+    plan.resolvers.push_back(std::move(resolver));
+  }
+
+  auto add_host = [&](const std::string& host, probe::HostRole role) {
+    auto same = std::find_if(plan.hosts.begin(), plan.hosts.end(), [&](const auto& h) { return h.host == host; });
+    if (same == plan.hosts.end())
+      plan.hosts.push_back({host, role});
+  };
+  if (!options.external_url.empty()) {
+    util::Url url = parse_url_option("--external-url", options.external_url);
+    plan.urls.push_back({url, probe::HostRole::external});
+    add_host(url.host, probe::HostRole::external);
+  }
+  if (!options.internal_url.empty()) {
+    util::Url url = parse_url_option("--internal-url", options.internal_url);
+    plan.urls.push_back({url, probe::HostRole::internal});
+    add_host(url.host, probe::HostRole::internal);
+  }
+  for (const std::string& raw : options.hosts) {
+    std::string host = normalise_host(raw);
+    if (!is_host_name(host))
+      throw UsageError(fmt::format("--host '{}': expected a host name", raw));
+    add_host(host, probe::HostRole::extra);
+  }
+  return plan;
+}
+
+} // namespace coder_dns_doctor::cli

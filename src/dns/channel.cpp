@@ -1,0 +1,193 @@
+#include <coder_dns_doctor/dns/channel.hpp>
+
+#include <coder_dns_doctor/util/strings.hpp>
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <fmt/core.h>
+#include <netdb.h>
+
+#include <algorithm>
+#include <array>
+
+namespace coder_dns_doctor::dns {
+
+struct Channel::State {
+  ares_channel channel = nullptr;
+  std::map<int, SocketInterest> sockets;
+};
+
+struct QueryContext {
+  Channel* channel = nullptr;
+  Channel::Callback done;
+  probe::Family family = probe::Family::a;
+  std::chrono::steady_clock::time_point started;
+};
+
+namespace {
+
+// Enough for the largest answers a UDP+TCP lookup realistically returns (a 100-address fault test).
+constexpr int k_max_records = 512;
+
+using probe::LookupStatus;
+
+void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
+  auto& sockets = *static_cast<std::map<int, SocketInterest>*>(data);
+  if (!readable && !writable)
+    sockets.erase(fd);
+  else
+    sockets[fd] = SocketInterest{fd, readable != 0, writable != 0};
+}
+
+std::string address_text(int family, const void* raw) {
+  std::array<char, INET6_ADDRSTRLEN> buffer{};
+  inet_ntop(family, raw, buffer.data(), buffer.size());
+  return buffer.data();
+}
+
+// Turn a successful reply into addresses, the minimum TTL and the CNAME chain.
+Answer decode_reply(const unsigned char* reply, int length, probe::Family family) {
+  Answer answer;
+  hostent* host = nullptr;
+  int count = k_max_records;
+  int rc = 0;
+  std::vector<std::uint32_t> ttls;
+  if (family == probe::Family::a) {
+    std::vector<ares_addrttl> records(k_max_records);
+    rc = ares_parse_a_reply(reply, length, &host, records.data(), &count);
+    if (rc == ARES_SUCCESS)
+      for (int i = 0; i < count; ++i) {
+        answer.addresses.push_back(address_text(AF_INET, &records[i].ipaddr));
+        ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
+      }
+  } else {
+    std::vector<ares_addr6ttl> records(k_max_records);
+    rc = ares_parse_aaaa_reply(reply, length, &host, records.data(), &count);
+    if (rc == ARES_SUCCESS)
+      for (int i = 0; i < count; ++i) {
+        answer.addresses.push_back(address_text(AF_INET6, &records[i].ip6addr));
+        ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
+      }
+  }
+  if (host != nullptr) {
+    for (char** alias = host->h_aliases; alias != nullptr && *alias != nullptr; ++alias)
+      answer.cname_chain.push_back(util::to_lower(*alias));
+    if (!answer.cname_chain.empty() && host->h_name != nullptr)
+      answer.cname_chain.push_back(util::to_lower(host->h_name));
+    ares_free_hostent(host);
+  }
+  if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && answer.addresses.empty())) {
+    answer.status = LookupStatus::nodata;
+    answer.addresses.clear();
+    return answer;
+  }
+  if (rc != ARES_SUCCESS) {
+    answer.status = LookupStatus::error;
+    answer.detail = fmt::format("unreadable answer: {}", ares_strerror(rc));
+    return answer;
+  }
+  std::sort(answer.addresses.begin(), answer.addresses.end());
+  answer.addresses.erase(std::unique(answer.addresses.begin(), answer.addresses.end()), answer.addresses.end());
+  answer.ttl = *std::min_element(ttls.begin(), ttls.end());
+  answer.status = LookupStatus::ok;
+  return answer;
+}
+
+Answer decode(int status, const unsigned char* reply, int length, probe::Family family) {
+  if (status == ARES_SUCCESS)
+    return decode_reply(reply, length, family);
+  Answer answer;
+  answer.detail = ares_strerror(status);
+  switch (status) {
+  case ARES_ENOTFOUND: answer.status = LookupStatus::nxdomain; break;
+  case ARES_ENODATA: answer.status = LookupStatus::nodata; break;
+  case ARES_ESERVFAIL: answer.status = LookupStatus::servfail; break;
+  case ARES_EREFUSED: answer.status = LookupStatus::refused; break;
+  case ARES_ETIMEOUT: answer.status = LookupStatus::timeout; break;
+  default: answer.status = LookupStatus::error; break;
+  }
+  return answer;
+}
+
+void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* reply, int length) {
+  std::unique_ptr<QueryContext> context(static_cast<QueryContext*>(arg));
+  if (status == ARES_EDESTRUCTION)
+    return; // the channel is being destroyed: its owner no longer waits for this answer
+  Answer answer = decode(status, reply, length, context->family);
+  answer.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context->started).count();
+  context->done(std::move(answer));
+}
+
+} // namespace
+
+Channel::Channel(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+
+Channel::~Channel() {
+  if (m_state && m_state->channel != nullptr)
+    ares_destroy(m_state->channel);
+}
+
+std::expected<std::unique_ptr<Channel>, std::string> Channel::create(const Options& options) {
+  if (options.servers.empty())
+    return std::unexpected(std::string("no DNS server to ask"));
+  auto state = std::make_unique<State>();
+  ares_options settings{};
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  settings.sock_state_cb = on_socket_state;
+  settings.sock_state_cb_data = &state->sockets;
+  // Each server gets one try and an equal share of the lookup's time budget.
+  auto share = options.timeout.count() / static_cast<long>(options.servers.size());
+  settings.timeout = static_cast<int>(std::max<long>(1, share));
+  settings.tries = 1;
+  settings.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  if (int rc = ares_init_options(&state->channel, &settings, mask); rc != ARES_SUCCESS)
+    return std::unexpected(fmt::format("c-ares initialisation failed: {}", ares_strerror(rc)));
+  std::vector<std::string> servers;
+  for (const auto& server : options.servers)
+    servers.push_back(server.to_string());
+  std::string csv = util::join(servers, ",");
+  if (int rc = ares_set_servers_ports_csv(state->channel, csv.c_str()); rc != ARES_SUCCESS) {
+    ares_destroy(state->channel);
+    return std::unexpected(fmt::format("c-ares rejected servers '{}': {}", csv, ares_strerror(rc)));
+  }
+  return std::unique_ptr<Channel>(new Channel(std::move(state)));
+}
+
+void Channel::query(const std::string& name, probe::Family family, Callback done) {
+  auto* context = new QueryContext{this, nullptr, family, std::chrono::steady_clock::now()};
+  // Count the query as pending before c-ares may answer it synchronously (e.g. a bad name).
+  ++m_pending;
+  context->done = [this, done = std::move(done)](Answer answer) {
+    --m_pending;
+    done(std::move(answer));
+  };
+  int type = family == probe::Family::a ? 1 /* A */ : 28 /* AAAA */;
+  ares_query(m_state->channel, name.c_str(), 1 /* IN */, type, on_answer, context);
+}
+
+std::vector<SocketInterest> Channel::sockets() const {
+  std::vector<SocketInterest> out;
+  out.reserve(m_state->sockets.size());
+  for (const auto& [fd, interest] : m_state->sockets)
+    out.push_back(interest);
+  return out;
+}
+
+void Channel::process(int fd, bool readable, bool writable) {
+  ares_process_fd(m_state->channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
+}
+
+void Channel::process_timeouts() { ares_process_fd(m_state->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD); }
+
+std::optional<std::chrono::milliseconds> Channel::next_timeout() const {
+  if (m_pending == 0)
+    return std::nullopt;
+  timeval tv{};
+  timeval* next = ares_timeout(m_state->channel, nullptr, &tv);
+  if (next == nullptr)
+    return std::nullopt;
+  return std::chrono::milliseconds(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
+}
+
+} // namespace coder_dns_doctor::dns

@@ -1,0 +1,98 @@
+#include <coder_dns_doctor/dns/resolv_conf.hpp>
+
+#include <coder_dns_doctor/util/strings.hpp>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace coder_dns_doctor::dns {
+namespace {
+
+constexpr std::size_t k_max_nameservers = 3; // glibc MAXNS
+constexpr int k_max_ndots = 15;              // glibc RES_MAXNDOTS
+
+std::string strip_dot(std::string name) {
+  if (!name.empty() && name.back() == '.')
+    name.pop_back();
+  return util::to_lower(name);
+}
+
+} // namespace
+
+std::expected<ResolvConf, std::string> parse_resolv_conf(std::string_view text, std::string_view origin) {
+  ResolvConf conf;
+  std::size_t line_number = 0;
+  for (const std::string& raw : util::split(text, '\n')) {
+    ++line_number;
+    std::string_view line = raw;
+    if (auto comment = line.find_first_of("#;"); comment != std::string_view::npos)
+      line = line.substr(0, comment);
+    auto words = util::split_whitespace(util::trim(line));
+    if (words.empty())
+      continue;
+    const std::string& keyword = words.front();
+    if (keyword == "nameserver") {
+      if (words.size() < 2)
+        return std::unexpected(fmt::format("{}:{}: 'nameserver' needs an IP address", origin, line_number));
+      auto address = util::parse_ip(words[1]);
+      if (!address)
+        return std::unexpected(
+            fmt::format("{}:{}: '{}' is not an IP address (expected 'nameserver IP')", origin, line_number, words[1]));
+      if (conf.nameservers.size() < k_max_nameservers)
+        conf.nameservers.push_back(util::Endpoint{*address, 53});
+    } else if (keyword == "search" || keyword == "domain") {
+      conf.search.clear();
+      for (std::size_t i = 1; i < words.size(); ++i)
+        if (words[i] != ".")
+          conf.search.push_back(strip_dot(words[i]));
+    } else if (keyword == "options") {
+      for (std::size_t i = 1; i < words.size(); ++i) {
+        std::string_view option = words[i];
+        if (!option.starts_with("ndots:"))
+          continue; // timeout, attempts, rotate, edns0...: irrelevant to which names are asked
+        std::string_view value = option.substr(6);
+        int ndots = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ndots);
+        if (error != std::errc{} || end != value.data() + value.size() || ndots < 0)
+          return std::unexpected(
+              fmt::format("{}:{}: '{}' is not a valid ndots option (expected ndots:N)", origin, line_number, option));
+        conf.ndots = std::min(ndots, k_max_ndots);
+      }
+    }
+    // Other keywords (sortlist, lookup, ...) do not change the names asked; ignore them as libc does.
+  }
+  return conf;
+}
+
+std::expected<ResolvConf, std::string> read_resolv_conf(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return std::unexpected(fmt::format("cannot read resolv.conf '{}'", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto conf = parse_resolv_conf(buffer.str(), path);
+  if (conf && conf->nameservers.empty())
+    return std::unexpected(fmt::format("'{}' names no nameserver (expected at least one 'nameserver IP' line)", path));
+  return conf;
+}
+
+std::vector<std::string> search_candidates(const ResolvConf& conf, std::string_view host) {
+  if (!host.empty() && host.back() == '.')
+    return {util::to_lower(host)};
+  std::string name = util::to_lower(host);
+  auto dots = static_cast<int>(std::count(name.begin(), name.end(), '.'));
+  std::vector<std::string> candidates;
+  if (dots >= conf.ndots)
+    candidates.push_back(name + ".");
+  for (const std::string& suffix : conf.search)
+    candidates.push_back(name + "." + suffix + ".");
+  if (dots < conf.ndots)
+    candidates.push_back(name + ".");
+  return candidates;
+}
+
+} // namespace coder_dns_doctor::dns

@@ -1,0 +1,330 @@
+#include <coder_dns_doctor/probe/engine.hpp>
+
+#include <coder_dns_doctor/dns/channel.hpp>
+#include <coder_dns_doctor/http/client.hpp>
+#include <coder_dns_doctor/util/strings.hpp>
+
+#include <curl/curl.h>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace coder_dns_doctor::probe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds k_max_wait{250};
+
+bool address_matches_family(const std::string& address, Family family) {
+  bool is_v6 = address.find(':') != std::string::npos;
+  return is_v6 == (family == Family::aaaa);
+}
+
+// Judge an HTTP response for `endpoint` and copy what buildinfo says into `observation`.
+void judge(Endpoint endpoint, const http::Response& response, HttpObservation& observation) {
+  observation.status_code = response.status_code;
+  observation.duration_ms = response.duration_ms;
+  if (response.error) {
+    observation.error = response.error;
+    return;
+  }
+  if (response.status_code != 200) {
+    observation.error = fmt::format("HTTP {}", response.status_code.value_or(0));
+    return;
+  }
+  if (endpoint == Endpoint::healthz) {
+    observation.ok = util::trim(response.body) == "OK";
+    if (!observation.ok)
+      observation.error = "body is not OK";
+    return;
+  }
+  auto document = nlohmann::json::parse(response.body, nullptr, false);
+  if (document.is_object() && document.contains("deployment_id") && document["deployment_id"].is_string()) {
+    observation.deployment_id = document["deployment_id"].get<std::string>();
+    if (document.contains("version") && document["version"].is_string())
+      observation.version = document["version"].get<std::string>();
+    observation.ok = true;
+  } else {
+    observation.error = "buildinfo is not a JSON object with a deployment_id";
+  }
+}
+
+class Cycle {
+public:
+  Cycle(const Plan& plan, const truth::Truth& truth) : m_plan(plan), m_truth(truth) {}
+
+  Observations run(const std::atomic<bool>* cancel) {
+    auto started = Clock::now();
+    open_channels();
+    if (m_plan.checks.dns)
+      start_lookups();
+    if (m_plan.checks.http)
+      start_pinned_and_literal();
+    // A lookup may take `timeout`, then its HTTP check another `timeout`: past that plus slack,
+    // whatever is still pending is reported as timed out.
+    auto deadline = started + 2 * m_plan.timeout + std::chrono::milliseconds(500);
+    loop(deadline, cancel);
+    m_channels.clear(); // drops any unanswered query (their slots already say "timeout")
+    m_observations.cycle_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    sort_http();
+    return std::move(m_observations);
+  }
+
+private:
+  // A search-list lookup: every candidate name asked at once; the libc answer is the first
+  // candidate, in order, that returns addresses.
+  struct SearchState {
+    std::size_t slot = 0;
+    std::vector<std::string> candidates;
+    std::vector<std::optional<dns::Answer>> answers;
+    std::size_t remaining = 0;
+  };
+
+  void open_channels() {
+    for (const auto& resolver : m_plan.resolvers) {
+      auto channel = dns::Channel::create({.servers = resolver.servers, .timeout = m_plan.timeout});
+      m_channel_errors.push_back(channel ? std::string{} : channel.error());
+      m_channels.push_back(channel ? std::move(*channel) : nullptr);
+    }
+  }
+
+  std::vector<std::string> server_texts(const ResolverPlan& resolver) const {
+    std::vector<std::string> out;
+    for (const auto& server : resolver.servers)
+      out.push_back(server.to_string());
+    return out;
+  }
+
+  std::size_t add_dns_slot(const HostPlan& host, const ResolverPlan& resolver, Family family, QueryMode mode,
+                           std::string name) {
+    DnsObservation observation;
+    observation.host = host.host;
+    observation.name = std::move(name);
+    observation.resolver = resolver.label;
+    observation.servers = server_texts(resolver);
+    observation.family = family;
+    observation.mode = mode;
+    observation.status = LookupStatus::timeout;
+    observation.detail = "no answer within the cycle deadline";
+    observation.duration_ms = static_cast<double>(m_plan.timeout.count());
+    m_observations.dns.push_back(std::move(observation));
+    return m_observations.dns.size() - 1;
+  }
+
+  void fill(std::size_t slot, const dns::Answer& answer, std::string name) {
+    DnsObservation& observation = m_observations.dns[slot];
+    observation.name = std::move(name);
+    observation.status = answer.status;
+    observation.detail = answer.detail;
+    observation.addresses = answer.addresses;
+    observation.ttl = answer.ttl;
+    observation.cname_chain = answer.cname_chain;
+    observation.duration_ms = answer.duration_ms;
+  }
+
+  void start_lookups() {
+    for (const auto& host : m_plan.hosts) {
+      if (util::parse_ip(host.host))
+        continue; // a literal needs no lookup
+      for (std::size_t r = 0; r < m_plan.resolvers.size(); ++r) {
+        const ResolverPlan& resolver = m_plan.resolvers[r];
+        for (Family family : m_plan.families) {
+          std::string absolute = host.host + ".";
+          std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::absolute, absolute);
+          if (!m_channels[r]) {
+            m_observations.dns[slot].status = LookupStatus::error;
+            m_observations.dns[slot].detail = m_channel_errors[r];
+            m_observations.dns[slot].duration_ms = 0;
+            continue;
+          }
+          m_channels[r]->query(absolute, family, [this, slot, absolute, &resolver, &host](dns::Answer answer) {
+            fill(slot, answer, absolute);
+            on_addresses(host, resolver.label, answer.addresses);
+          });
+          if (resolver.system)
+            start_search(host, resolver, r, family);
+        }
+      }
+    }
+  }
+
+  void start_search(const HostPlan& host, const ResolverPlan& resolver, std::size_t r, Family family) {
+    auto state = std::make_shared<SearchState>();
+    state->candidates = dns::search_candidates(*resolver.system, host.host);
+    state->answers.resize(state->candidates.size());
+    state->remaining = state->candidates.size();
+    state->slot = add_dns_slot(host, resolver, family, QueryMode::search, state->candidates.front());
+    for (std::size_t i = 0; i < state->candidates.size(); ++i) {
+      m_channels[r]->query(state->candidates[i], family, [this, state, i, &resolver, &host](dns::Answer answer) {
+        state->answers[i] = std::move(answer);
+        if (--state->remaining == 0)
+          finish_search(*state, host, resolver);
+      });
+    }
+  }
+
+  void finish_search(const SearchState& state, const HostPlan& host, const ResolverPlan& resolver) {
+    std::size_t chosen = state.candidates.size();
+    for (std::size_t i = 0; i < state.candidates.size(); ++i)
+      if (state.answers[i]->status == LookupStatus::ok) {
+        chosen = i;
+        break;
+      }
+    if (chosen == state.candidates.size()) {
+      // No candidate answered: libc reports the failure of the name as given.
+      std::string absolute = host.host + ".";
+      auto it = std::find(state.candidates.begin(), state.candidates.end(), absolute);
+      chosen = it == state.candidates.end() ? state.candidates.size() - 1 : static_cast<std::size_t>(it - state.candidates.begin());
+    }
+    const dns::Answer& answer = *state.answers[chosen];
+    fill(state.slot, answer, state.candidates[chosen]);
+    double slowest = 0;
+    for (const auto& each : state.answers)
+      slowest = std::max(slowest, each->duration_ms);
+    m_observations.dns[state.slot].duration_ms = slowest;
+    on_addresses(host, resolver.label + "/search", answer.addresses);
+  }
+
+  // A resolver answered `host` with `addresses`: check every URL on that host through them.
+  void on_addresses(const HostPlan& host, const std::string& resolver_label, const std::vector<std::string>& addresses) {
+    if (!m_plan.checks.http)
+      return;
+    for (const auto& url : m_plan.urls) {
+      if (url.url.host != host.host)
+        continue;
+      Via via = url.role == HostRole::internal ? Via::internal : Via::dns;
+      for (const auto& address : addresses)
+        request(url, via, address, resolver_label);
+    }
+  }
+
+  void start_pinned_and_literal() {
+    for (const auto& url : m_plan.urls) {
+      if (util::parse_ip(url.url.host)) {
+        request(url, url.role == HostRole::internal ? Via::internal : Via::dns, url.url.host, "literal");
+        continue;
+      }
+      for (const auto& address : m_truth.addresses_for(url.url.host)) {
+        bool wanted = std::any_of(m_plan.families.begin(), m_plan.families.end(),
+                                  [&](Family family) { return address_matches_family(address, family); });
+        if (wanted)
+          request(url, Via::pinned, address, "");
+      }
+    }
+  }
+
+  // Check `url` pinned to `address` (both endpoints), once per (url, route, address);
+  // later resolvers that return the same address are added to the existing observations.
+  void request(const UrlPlan& url, Via via, const std::string& address, const std::string& resolver_label) {
+    auto key = std::make_tuple(url.url.to_string(), via, address);
+    if (auto existing = m_requested.find(key); existing != m_requested.end()) {
+      for (std::size_t index : existing->second)
+        if (!resolver_label.empty())
+          m_observations.http[index].resolvers.push_back(resolver_label);
+      return;
+    }
+    std::vector<std::size_t> indices;
+    for (Endpoint endpoint : {Endpoint::healthz, Endpoint::buildinfo}) {
+      HttpObservation observation;
+      observation.url = url.url.join(to_string(endpoint));
+      observation.base_url = url.url.to_string();
+      observation.endpoint = endpoint;
+      observation.via = via;
+      observation.address = address;
+      if (!resolver_label.empty())
+        observation.resolvers.push_back(resolver_label);
+      observation.error = "no response within the cycle deadline";
+      m_observations.http.push_back(std::move(observation));
+      std::size_t index = m_observations.http.size() - 1;
+      indices.push_back(index);
+      http::Request request{.url = m_observations.http[index].url,
+                            .connect_to = address,
+                            .timeout = m_plan.timeout,
+                            .ca_file = m_plan.ca_file};
+      m_http.get(request, [this, index, endpoint](http::Response response) {
+        HttpObservation& finished = m_observations.http[index];
+        finished.error.reset();
+        judge(endpoint, response, finished);
+      });
+    }
+    m_requested.emplace(key, std::move(indices));
+  }
+
+  std::size_t pending_dns() const {
+    std::size_t total = 0;
+    for (const auto& channel : m_channels)
+      if (channel)
+        total += channel->pending();
+    return total;
+  }
+
+  void loop(Clock::time_point deadline, const std::atomic<bool>* cancel) {
+    while (pending_dns() + m_http.pending() > 0) {
+      auto now = Clock::now();
+      if (now >= deadline || (cancel != nullptr && cancel->load()))
+        return;
+      std::vector<http::WaitDescriptor> fds;
+      std::vector<std::size_t> owner;
+      auto wait = std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+      for (std::size_t c = 0; c < m_channels.size(); ++c) {
+        if (!m_channels[c])
+          continue;
+        for (const auto& socket : m_channels[c]->sockets()) {
+          short events = static_cast<short>((socket.read ? CURL_WAIT_POLLIN : 0) | (socket.write ? CURL_WAIT_POLLOUT : 0));
+          fds.push_back({socket.fd, events, 0});
+          owner.push_back(c);
+        }
+        if (auto next = m_channels[c]->next_timeout())
+          wait = std::min(wait, *next);
+      }
+      if (auto next = m_http.next_timeout())
+        wait = std::min(wait, *next);
+      m_http.poll(fds, std::max(wait, std::chrono::milliseconds(0)));
+      for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (fds[i].revents == 0)
+          continue;
+        bool writable = (fds[i].revents & CURL_WAIT_POLLOUT) != 0;
+        bool readable = (fds[i].revents & ~CURL_WAIT_POLLOUT) != 0;
+        m_channels[owner[i]]->process(fds[i].fd, readable, writable);
+      }
+      for (auto& channel : m_channels)
+        if (channel) {
+          auto next = channel->next_timeout();
+          if (next && next->count() == 0)
+            channel->process_timeouts();
+        }
+      m_http.perform();
+    }
+  }
+
+  void sort_http() {
+    auto rank = [](const HttpObservation& o) {
+      return std::make_tuple(o.base_url, o.via, o.address, o.endpoint);
+    };
+    std::stable_sort(m_observations.http.begin(), m_observations.http.end(),
+                     [&](const HttpObservation& a, const HttpObservation& b) { return rank(a) < rank(b); });
+    for (auto& observation : m_observations.http)
+      std::sort(observation.resolvers.begin(), observation.resolvers.end());
+  }
+
+  const Plan& m_plan;
+  const truth::Truth& m_truth;
+  Observations m_observations;
+  http::Client m_http;
+  std::vector<std::unique_ptr<dns::Channel>> m_channels;
+  std::vector<std::string> m_channel_errors;
+  std::map<std::tuple<std::string, Via, std::string>, std::vector<std::size_t>> m_requested;
+};
+
+} // namespace
+
+Observations run_cycle(const Plan& plan, const truth::Truth& truth, const std::atomic<bool>* cancel) {
+  Cycle cycle(plan, truth);
+  return cycle.run(cancel);
+}
+
+} // namespace coder_dns_doctor::probe

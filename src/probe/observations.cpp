@@ -1,0 +1,35 @@
+#include <coder_dns_doctor/probe/observations.hpp>
+
+namespace coder_dns_doctor::probe {
+
+std::string_view to_string(Family family) { return family == Family::a ? "A" : "AAAA"; }
+
+std::string_view to_string(LookupStatus status) {
+  switch (status) {
+  case LookupStatus::ok: return "ok";
+  case LookupStatus::nxdomain: return "nxdomain";
+  case LookupStatus::nodata: return "nodata";
+  case LookupStatus::servfail: return "servfail";
+  case LookupStatus::refused: return "refused";
+  case LookupStatus::timeout: return "timeout";
+  case LookupStatus::error: return "error";
+  }
+  return "error";
+}
+
+std::string_view to_string(QueryMode mode) { return mode == QueryMode::absolute ? "absolute" : "search"; }
+
+std::string_view to_string(Via via) {
+  switch (via) {
+  case Via::dns: return "dns";
+  case Via::pinned: return "pinned";
+  case Via::internal: return "internal";
+  }
+  return "dns";
+}
+
+std::string_view to_string(Endpoint endpoint) {
+  return endpoint == Endpoint::healthz ? "/healthz" : "/api/v2/buildinfo";
+}
+
+} // namespace coder_dns_doctor::probe

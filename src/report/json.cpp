@@ -1,0 +1,92 @@
+#include <coder_dns_doctor/report/report.hpp>
+
+#include <cmath>
+
+namespace coder_dns_doctor::report {
+namespace {
+
+using nlohmann::json;
+
+// Durations in milliseconds with 0.1 ms resolution: enough for a person, stable for diffs.
+double round_ms(double ms) { return std::round(ms * 10.0) / 10.0; }
+
+template <typename T> json optional_value(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+} // namespace
+
+json to_json(const Report& report) {
+  json document;
+  document["verdict"] = analysis::to_string(report.verdict);
+  document["generated_at"] = report.generated_at;
+  document["duration_ms"] = round_ms(report.observations.cycle_ms);
+
+  json findings = json::array();
+  for (const auto& finding : report.findings)
+    findings.push_back({{"code", analysis::to_string(finding.code)},
+                        {"severity", analysis::to_string(finding.severity)},
+                        {"summary", finding.summary},
+                        {"evidence", finding.evidence},
+                        {"remediation", finding.remediation}});
+  document["findings"] = findings;
+
+  json truth = json::array();
+  for (const auto& entry : report.truth.entries)
+    truth.push_back({{"host", entry.host}, {"addresses", entry.addresses}, {"source", entry.source}});
+  document["truth"] = truth;
+  document["truth_notes"] = report.truth.notes;
+
+  json resolvers = json::array();
+  for (const auto& resolver : report.resolvers) {
+    json servers = json::array();
+    for (const auto& server : resolver.servers)
+      servers.push_back(server.to_string());
+    json entry{{"label", resolver.label}, {"spec", resolver.spec}, {"servers", servers}};
+    if (resolver.system) {
+      entry["search"] = resolver.system->search;
+      entry["ndots"] = resolver.system->ndots;
+    }
+    resolvers.push_back(entry);
+  }
+  document["resolvers"] = resolvers;
+
+  json dns = json::array();
+  for (const auto& o : report.observations.dns) {
+    json servers = o.servers;
+    dns.push_back({{"host", o.host},
+                   {"name", o.name},
+                   {"resolver", o.resolver},
+                   {"servers", servers},
+                   {"family", probe::to_string(o.family)},
+                   {"query", probe::to_string(o.mode)},
+                   {"status", probe::to_string(o.status)},
+                   {"detail", o.detail.empty() ? json(nullptr) : json(o.detail)},
+                   {"addresses", o.addresses},
+                   {"ttl", optional_value(o.ttl)},
+                   {"cname_chain", o.cname_chain},
+                   {"duration_ms", round_ms(o.duration_ms)},
+                   {"expected", o.expected},
+                   {"match", optional_value(o.match)}});
+  }
+  document["dns"] = dns;
+
+  json http = json::array();
+  for (const auto& o : report.observations.http)
+    http.push_back({{"url", o.url},
+                    {"base_url", o.base_url},
+                    {"endpoint", probe::to_string(o.endpoint)},
+                    {"via", probe::to_string(o.via)},
+                    {"address", o.address},
+                    {"resolvers", o.resolvers},
+                    {"status_code", optional_value(o.status_code)},
+                    {"ok", o.ok},
+                    {"error", optional_value(o.error)},
+                    {"deployment_id", optional_value(o.deployment_id)},
+                    {"version", optional_value(o.version)},
+                    {"duration_ms", round_ms(o.duration_ms)}});
+  document["http"] = http;
+  return document;
+}
+
+} // namespace coder_dns_doctor::report

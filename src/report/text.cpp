@@ -1,0 +1,94 @@
+#include <coder_dns_doctor/report/report.hpp>
+#include <coder_dns_doctor/util/strings.hpp>
+#include <coder_dns_doctor/util/table.hpp>
+
+#include <fmt/core.h>
+
+namespace coder_dns_doctor::report {
+namespace {
+
+constexpr const char* k_red = "\033[31m";
+constexpr const char* k_green = "\033[32m";
+constexpr const char* k_yellow = "\033[33m";
+constexpr const char* k_bold = "\033[1m";
+
+std::string list_or_dash(const std::vector<std::string>& values) {
+  return values.empty() ? std::string("-") : util::join(values, ",");
+}
+
+} // namespace
+
+std::string to_text(const Report& report, Colour colour) {
+  auto paint = [&](const char* code) { return colour == Colour::yes ? std::string(code) : std::string(); };
+  std::size_t errors = 0;
+  std::size_t warnings = 0;
+  for (const auto& finding : report.findings) {
+    errors += finding.severity == analysis::Severity::error;
+    warnings += finding.severity == analysis::Severity::warning;
+  }
+  const char* verdict_colour = report.verdict == analysis::Verdict::healthy   ? k_green
+                               : report.verdict == analysis::Verdict::degraded ? k_yellow
+                                                                               : k_red;
+  std::string out = fmt::format("coder-dns-doctor diagnose: {}{}{} ({} error(s), {} warning(s), {:.0f} ms)\n",
+                                paint(k_bold) + paint(verdict_colour), analysis::to_string(report.verdict),
+                                colour == Colour::yes ? "\033[0m" : "", errors, warnings,
+                                report.observations.cycle_ms);
+
+  if (!report.truth.entries.empty()) {
+    out += "\nTRUTH\n";
+    util::Table table({"HOST", "ADDRESSES", "SOURCE"});
+    for (const auto& entry : report.truth.entries)
+      table.add({entry.host, list_or_dash(entry.addresses), entry.source});
+    out += table.render("  ");
+    for (const auto& note : report.truth.notes)
+      out += "  note: " + note + "\n";
+  }
+
+  if (!report.observations.dns.empty()) {
+    out += "\nDNS\n";
+    util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
+    for (const auto& o : report.observations.dns) {
+      std::string match = !o.match ? "-" : *o.match ? "yes" : "NO";
+      std::string style = !o.match ? "" : *o.match ? paint(k_green) : paint(k_red);
+      std::string status_style = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata
+                                     ? std::string()
+                                     : paint(k_red);
+      std::string query = o.mode == probe::QueryMode::absolute ? "absolute" : "search:" + o.name;
+      table.add({o.host, o.resolver, query, std::string(probe::to_string(o.family)),
+                 std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(o.expected), match,
+                 o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},
+                {"", "", "", "", status_style, "", "", style, "", ""});
+    }
+    out += table.render("  ");
+  }
+
+  if (!report.observations.http.empty()) {
+    out += "\nHTTP\n";
+    util::Table table({"URL", "VIA", "ADDRESS", "FROM", "RESULT", "DEPLOYMENT", "MS"});
+    for (const auto& o : report.observations.http) {
+      std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0)) : o.error.value_or("failed");
+      table.add({o.url, std::string(probe::to_string(o.via)), o.address, list_or_dash(o.resolvers), result,
+                 o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
+                {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});
+    }
+    out += table.render("  ");
+  }
+
+  out += "\nFINDINGS\n";
+  if (report.findings.empty())
+    out += "  none: every answer matches the truth and every path is healthy\n";
+  for (const auto& finding : report.findings) {
+    const char* tone = finding.severity == analysis::Severity::error     ? k_red
+                       : finding.severity == analysis::Severity::warning ? k_yellow
+                                                                         : "";
+    out += fmt::format("  {}{:<7} {}{} {}\n", paint(tone), analysis::to_string(finding.severity),
+                       analysis::to_string(finding.code), colour == Colour::yes ? "\033[0m" : "", finding.summary);
+    for (const auto& line : finding.evidence)
+      out += "          - " + line + "\n";
+    if (!finding.remediation.empty())
+      out += "          fix: " + finding.remediation + "\n";
+  }
+  return out;
+}
+
+} // namespace coder_dns_doctor::report

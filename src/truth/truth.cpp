@@ -1,0 +1,36 @@
+#include <coder_dns_doctor/truth/truth.hpp>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+namespace coder_dns_doctor::truth {
+
+std::vector<std::string> Truth::addresses_for(std::string_view host) const {
+  std::set<std::string> all;
+  for (const auto& entry : entries)
+    if (entry.host == host)
+      all.insert(entry.addresses.begin(), entry.addresses.end());
+  return {all.begin(), all.end()};
+}
+
+bool Truth::knows(std::string_view host) const {
+  return std::any_of(entries.begin(), entries.end(), [&](const TruthEntry& entry) { return entry.host == host; });
+}
+
+Truth merge(Truth discovered, const std::vector<TruthEntry>& static_entries) {
+  for (const auto& claim : static_entries) {
+    auto overridden = std::remove_if(discovered.entries.begin(), discovered.entries.end(),
+                                     [&](const TruthEntry& entry) { return entry.host == claim.host; });
+    for (auto it = overridden; it != discovered.entries.end(); ++it)
+      discovered.notes.push_back(fmt::format("--expect for {} overrides {} ({})", claim.host, it->source,
+                                             fmt::join(it->addresses, ",")));
+    discovered.entries.erase(overridden, discovered.entries.end());
+  }
+  discovered.entries.insert(discovered.entries.end(), static_entries.begin(), static_entries.end());
+  return discovered;
+}
+
+} // namespace coder_dns_doctor::truth

@@ -1,0 +1,88 @@
+#include <coder_dns_doctor/util/url.hpp>
+
+#include <coder_dns_doctor/util/strings.hpp>
+
+#include <fmt/core.h>
+
+#include <charconv>
+
+namespace coder_dns_doctor::util {
+
+std::string Url::url_host() const {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+std::string Url::to_string() const {
+  std::string out = scheme + "://" + url_host();
+  if (port_explicit)
+    out += fmt::format(":{}", port);
+  return out + path;
+}
+
+std::string Url::join(std::string_view sub_path) const { return to_string() + std::string(sub_path); }
+
+std::expected<Url, std::string> parse_url(std::string_view text) {
+  auto fail = [&](std::string_view why) {
+    return std::unexpected(fmt::format("'{}' is not a usable URL ({})", text, why));
+  };
+  Url url;
+  auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos)
+    return fail("expected http://HOST[:PORT] or https://HOST[:PORT]");
+  url.scheme = to_lower(text.substr(0, scheme_end));
+  if (url.scheme == "http")
+    url.port = 80;
+  else if (url.scheme == "https")
+    url.port = 443;
+  else
+    return fail("expected scheme http or https");
+  std::string_view rest = text.substr(scheme_end + 3);
+  auto path_at = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, path_at);
+  std::string_view path = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
+  if (authority.find('@') != std::string_view::npos)
+    return fail("credentials in the URL are not supported");
+  std::string_view host = authority;
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return fail("unclosed '[' in host");
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return fail("expected ':' after ']'");
+      port_text = after.substr(1);
+      if (port_text.empty())
+        return fail("empty port");
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+    if (port_text.empty())
+      return fail("empty port");
+  }
+  if (host.empty())
+    return fail("expected a host name");
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      return fail("port must be 1-65535");
+    url.port = static_cast<std::uint16_t>(port);
+    url.port_explicit = true;
+  }
+  url.host = to_lower(host);
+  if (!url.host.empty() && url.host.back() == '.')
+    url.host.pop_back();
+  if (path.find_first_of("?#") != std::string_view::npos)
+    return fail("query and fragment are not supported");
+  std::string clean(path);
+  while (!clean.empty() && clean.back() == '/')
+    clean.pop_back();
+  url.path = clean;
+  return url;
+}
+
+} // namespace coder_dns_doctor::util

@@ -1,0 +1,257 @@
+// Table tests: one case per finding code, built from observations by hand (no network).
+#include <coder_dns_doctor/analysis/analyze.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+using namespace coder_dns_doctor;
+using analysis::Code;
+using analysis::Severity;
+using probe::Family;
+using probe::LookupStatus;
+using probe::QueryMode;
+using probe::Via;
+
+namespace {
+
+constexpr const char* k_external = "coder.example.test";
+constexpr const char* k_internal = "coder.coder.svc.cluster.local";
+
+probe::Plan field_plan() {
+  probe::Plan plan;
+  plan.resolvers = {{.label = "cluster", .spec = "system", .servers = {}, .system = std::nullopt},
+                    {.label = "public", .spec = "127.0.52.53", .servers = {}, .system = std::nullopt}};
+  plan.hosts = {{k_external, probe::HostRole::external}, {k_internal, probe::HostRole::internal}};
+  plan.urls = {{*util::parse_url("https://coder.example.test:18443"), probe::HostRole::external},
+               {*util::parse_url("http://coder.coder.svc.cluster.local:18080"), probe::HostRole::internal}};
+  return plan;
+}
+
+truth::Truth field_truth() {
+  return truth::merge({}, {{k_external, {"127.0.50.101"}, "static"}, {k_internal, {"127.0.209.202"}, "static"}});
+}
+
+probe::DnsObservation answer(std::string host, std::string resolver, Family family, LookupStatus status,
+                             std::vector<std::string> addresses, QueryMode mode = QueryMode::absolute,
+                             std::string name = "") {
+  probe::DnsObservation o;
+  o.name = name.empty() ? host + "." : name;
+  o.host = std::move(host);
+  o.resolver = std::move(resolver);
+  o.family = family;
+  o.status = status;
+  o.addresses = std::move(addresses);
+  o.mode = mode;
+  if (status == LookupStatus::ok)
+    o.ttl = 30;
+  return o;
+}
+
+probe::HttpObservation health(std::string base, Via via, std::string address, bool ok,
+                              probe::Endpoint endpoint = probe::Endpoint::healthz,
+                              std::optional<std::string> deployment = std::nullopt) {
+  probe::HttpObservation o;
+  o.base_url = base;
+  o.url = base + std::string(probe::to_string(endpoint));
+  o.via = via;
+  o.address = std::move(address);
+  o.ok = ok;
+  o.endpoint = endpoint;
+  o.deployment_id = std::move(deployment);
+  if (ok)
+    o.status_code = 200;
+  else
+    o.error = "Connection refused";
+  return o;
+}
+
+// A healthy world: every resolver gives the truth, every path answers.
+probe::Observations healthy() {
+  probe::Observations o;
+  for (const char* resolver : {"cluster", "public"}) {
+    o.dns.push_back(answer(k_external, resolver, Family::a, LookupStatus::ok, {"127.0.50.101"}));
+    o.dns.push_back(answer(k_external, resolver, Family::aaaa, LookupStatus::nodata, {}));
+    o.dns.push_back(answer(k_internal, resolver, Family::a, LookupStatus::ok, {"127.0.209.202"}));
+  }
+  o.http.push_back(health("https://coder.example.test:18443", Via::dns, "127.0.50.101", true));
+  o.http.push_back(health("https://coder.example.test:18443", Via::pinned, "127.0.50.101", true));
+  o.http.push_back(health("http://coder.coder.svc.cluster.local:18080", Via::internal, "127.0.209.202", true));
+  return o;
+}
+
+std::vector<analysis::Finding> run(const probe::Observations& observations, const truth::Truth& truth = field_truth()) {
+  return analysis::analyze(field_plan(), analysis::annotate(observations, truth), truth);
+}
+
+const analysis::Finding* find(const std::vector<analysis::Finding>& findings, Code code) {
+  auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.code == code; });
+  return it == findings.end() ? nullptr : &*it;
+}
+
+bool mentions(const analysis::Finding& finding, const std::string& text) {
+  return std::any_of(finding.evidence.begin(), finding.evidence.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; }) ||
+         finding.summary.find(text) != std::string::npos;
+}
+
+} // namespace
+
+TEST_SUITE("analysis::annotate") {
+  TEST_CASE("answers are compared as sets per family") {
+    auto truth = truth::merge({}, {{k_external, {"127.0.50.101", "127.0.50.102"}, "static"}});
+    probe::Observations o;
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.102", "127.0.50.101"}));
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}));
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100", "127.0.50.101"}));
+    o.dns.push_back(answer(k_external, "cluster", Family::aaaa, LookupStatus::nodata, {}));
+    o.dns.push_back(answer(k_external, "cluster", Family::aaaa, LookupStatus::ok, {"::1"}));
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::timeout, {}));
+    o.dns.push_back(answer("other.example.test", "cluster", Family::a, LookupStatus::ok, {"127.0.0.1"}));
+    std::sort(o.dns[0].addresses.begin(), o.dns[0].addresses.end());
+    auto annotated = analysis::annotate(o, truth);
+    CHECK(annotated.dns[0].match == true);  // same set, any order
+    CHECK(annotated.dns[1].match == true);  // a subset: round-robin answers are fine
+    CHECK(annotated.dns[2].match == false); // one address outside the truth
+    CHECK(annotated.dns[3].match == true);  // no AAAA truth, no AAAA answer
+    CHECK(annotated.dns[4].match == false); // AAAA answer while the truth has no IPv6
+    CHECK_FALSE(annotated.dns[5].match.has_value()); // no answer to judge
+    CHECK_FALSE(annotated.dns[6].match.has_value()); // no truth for that host
+    CHECK(annotated.dns[0].expected == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
+    CHECK(annotated.dns[4].expected.empty());
+  }
+}
+
+TEST_SUITE("analysis::analyze") {
+  TEST_CASE("a healthy world has no findings") { CHECK(run(healthy()).empty()); }
+
+  TEST_CASE("EXTERNAL_DNS_MISMATCH and RESOLVER_DISAGREEMENT name the stale resolver and the right one") {
+    auto o = healthy();
+    o.dns[0].addresses = {"127.0.50.100"}; // cluster gives the stale LAN record
+    auto findings = run(o);
+    const auto* mismatch = find(findings, Code::external_dns_mismatch);
+    REQUIRE(mismatch);
+    CHECK(mismatch->severity == Severity::error);
+    CHECK(mentions(*mismatch, "127.0.50.100"));
+    CHECK(mentions(*mismatch, "cluster"));
+    CHECK_FALSE(mentions(*mismatch, "public"));
+    CHECK_FALSE(mismatch->remediation.empty());
+    const auto* disagreement = find(findings, Code::resolver_disagreement);
+    REQUIRE(disagreement);
+    CHECK(disagreement->severity == Severity::error);
+    CHECK(mentions(*disagreement, "agrees with the truth: public"));
+    CHECK(analysis::verdict_of(findings) == analysis::Verdict::broken);
+  }
+
+  TEST_CASE("RESOLVER_DISAGREEMENT without truth is a warning") {
+    auto o = healthy();
+    o.dns[0].addresses = {"127.0.50.100"};
+    auto findings = run(o, truth::Truth{});
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].code == Code::resolver_disagreement);
+    CHECK(findings[0].severity == Severity::warning);
+    CHECK(analysis::verdict_of(findings) == analysis::Verdict::degraded);
+  }
+
+  TEST_CASE("INTERNAL_DNS_MISMATCH for the Service name") {
+    auto o = healthy();
+    o.dns[2].addresses = {"127.0.0.99"};
+    auto findings = run(o);
+    REQUIRE(find(findings, Code::internal_dns_mismatch));
+    CHECK_FALSE(find(findings, Code::external_dns_mismatch));
+  }
+
+  TEST_CASE("HOST_DNS_MISMATCH for an extra host") {
+    auto o = healthy();
+    o.dns.push_back(answer("extra.example.test", "cluster", Family::a, LookupStatus::ok, {"127.0.0.7"}));
+    auto truth = field_truth();
+    truth.entries.push_back({"extra.example.test", {"127.0.0.8"}, "static"});
+    auto findings = run(o, truth);
+    REQUIRE(find(findings, Code::host_dns_mismatch));
+  }
+
+  TEST_CASE("DNS_LOOKUP_FAILED says which status and resolver") {
+    for (LookupStatus status : {LookupStatus::nxdomain, LookupStatus::servfail, LookupStatus::refused,
+                                LookupStatus::timeout, LookupStatus::error}) {
+      CAPTURE(probe::to_string(status));
+      auto o = healthy();
+      o.dns[5] = answer(k_internal, "public", Family::a, status, {});
+      auto findings = run(o);
+      const auto* failed = find(findings, Code::dns_lookup_failed);
+      REQUIRE(failed);
+      CHECK(mentions(*failed, std::string(probe::to_string(status))));
+      CHECK(mentions(*failed, "public"));
+      CHECK_FALSE(find(findings, Code::internal_dns_mismatch)); // a failure is not a wrong answer
+    }
+  }
+
+  TEST_CASE("SEARCH_SHADOWING when a search suffix answers first") {
+    auto o = healthy();
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.66.66"}, QueryMode::search,
+                           "coder.example.test.coder.svc.cluster.local."));
+    auto findings = run(o);
+    const auto* shadow = find(findings, Code::search_shadowing);
+    REQUIRE(shadow);
+    CHECK(mentions(*shadow, "coder.example.test.coder.svc.cluster.local."));
+    CHECK(mentions(*shadow, "127.0.66.66"));
+    CHECK_FALSE(find(findings, Code::external_dns_mismatch)); // the absolute answer is right
+  }
+
+  TEST_CASE("no SEARCH_SHADOWING when the name itself answered") {
+    auto o = healthy();
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}, QueryMode::search));
+    CHECK(run(o).empty());
+  }
+
+  TEST_CASE("HEALTHZ_FAILS_VIA_DNS when the DNS address fails and the pinned one works") {
+    auto o = healthy();
+    o.http[0] = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
+    auto findings = run(o);
+    const auto* via_dns = find(findings, Code::healthz_fails_via_dns);
+    REQUIRE(via_dns);
+    CHECK(mentions(*via_dns, "127.0.50.100"));
+    CHECK(via_dns->remediation.find("127.0.50.101") != std::string::npos);
+    CHECK_FALSE(find(findings, Code::healthz_down));
+  }
+
+  TEST_CASE("HEALTHZ_DOWN when every path fails") {
+    auto o = healthy();
+    o.http[0].ok = false;
+    o.http[1].ok = false;
+    auto findings = run(o);
+    const auto* down = find(findings, Code::healthz_down);
+    REQUIRE(down);
+    CHECK(mentions(*down, "coder.example.test"));
+    CHECK_FALSE(find(findings, Code::healthz_fails_via_dns));
+  }
+
+  TEST_CASE("DEPLOYMENT_MISMATCH when buildinfo differs between paths") {
+    auto o = healthy();
+    o.http.push_back(health("https://coder.example.test:18443", Via::dns, "127.0.50.101", true,
+                            probe::Endpoint::buildinfo, "dep-1"));
+    o.http.push_back(health("http://coder.coder.svc.cluster.local:18080", Via::internal, "127.0.209.202", true,
+                            probe::Endpoint::buildinfo, "dep-1"));
+    CHECK_FALSE(find(run(o), Code::deployment_mismatch));
+    o.http.back().deployment_id = "dep-2";
+    auto findings = run(o);
+    const auto* split = find(findings, Code::deployment_mismatch);
+    REQUIRE(split);
+    CHECK(mentions(*split, "dep-1"));
+    CHECK(mentions(*split, "dep-2"));
+  }
+
+  TEST_CASE("every code has a unique name and errors carry a remediation") {
+    std::vector<std::string_view> names;
+    for (const auto& info : analysis::code_table())
+      names.push_back(info.name);
+    auto sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+    auto o = healthy();
+    o.dns[0].addresses = {"127.0.50.100"};
+    o.http[0] = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
+    for (const auto& finding : run(o))
+      if (finding.severity == Severity::error)
+        CHECK_FALSE(finding.remediation.empty());
+  }
+}
