@@ -1,0 +1,514 @@
+#!/usr/bin/env bash
+# The test sandbox: the field report's split-horizon world on 127.x loopback addresses, made of
+# real dnsmasq and nginx processes that this script starts and stops by recorded PID.
+#
+#   sandbox.sh start WORLD    start everything for WORLD (quiet on success)
+#   sandbox.sh switch WORLD   change the running sandbox to WORLD in place (< 1 s)
+#   sandbox.sh stop           stop the recorded processes and wait until they are gone
+#   sandbox.sh status         which recorded processes run (exit 0 all, 1 some, 3 none)
+#   sandbox.sh worlds         list the worlds
+#
+# WORLD is a name from tests/sandbox/worlds/ (NAME.world), or several joined with '+'
+# (e.g. field-report+aaaa-mismatch), applied left to right over the healthy defaults.
+# State (configs, pid files, logs, CA, resolv.conf, env, nginx temp paths) lives in
+# $CDD_SANDBOX_DIR, default <repo>/.sandbox. Never sends traffic outside 127.0.0.0/8.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+DIR=${CDD_SANDBOX_DIR:-$repo/.sandbox}
+prog=sandbox.sh
+
+# ---- The fixed world -------------------------------------------------------------------------
+CLUSTER_DNS=127.0.0.10
+UPSTREAM_DNS=127.0.50.53
+PUBLIC_DNS=127.0.52.53
+INGRESS_IP=127.0.50.101
+STALE_IP=127.0.50.100
+CLUSTER_IP=127.0.209.202
+SHADOW_IP=127.0.66.66
+HTTPS_PORT=18443
+HTTP_PORT=18080
+EXTERNAL_HOST=coder.example.test
+INTERNAL_HOST=coder.coder.svc.cluster.local
+CODER_VERSION=v2.18.0
+
+DNS_NAMES=(dns-cluster dns-upstream dns-public)
+ALL_NAMES=("${DNS_NAMES[@]}" nginx)
+declare -A ADDR=([dns-cluster]=$CLUSTER_DNS [dns-upstream]=$UPSTREAM_DNS [dns-public]=$PUBLIC_DNS)
+
+# ---- World switches (defaults = the healthy world; worlds/*.world override some) -------------
+world_defaults() {
+  W_CLUSTER_RECORD=$CLUSTER_IP       # A of coder.coder.svc.cluster.local; empty = NXDOMAIN
+  W_CLUSTER_SHADOW=                  # A for example.test.coder.svc.cluster.local and below
+  W_CLUSTER_TTL=5
+  W_UPSTREAM_A=$INGRESS_IP           # the node's LAN resolver's answer for coder.example.test
+  W_UPSTREAM_AAAA=                   # AAAA there too (empty = none)
+  W_UPSTREAM_TTL=30
+  W_PUBLIC_A=$INGRESS_IP             # public DNS's answer
+  W_PUBLIC_TTL=300
+  W_INGRESS_STATUS=200               # /healthz and /api/v2/buildinfo status, via the ingress
+  W_INGRESS_DEPLOYMENT_ID=dep-sandbox-1
+  W_CLUSTERIP_STATUS=200             # ... and via the Coder Service's ClusterIP
+  W_CLUSTERIP_DEPLOYMENT_ID=dep-sandbox-1
+}
+WORLD_VARS=(CLUSTER_RECORD CLUSTER_SHADOW CLUSTER_TTL UPSTREAM_A UPSTREAM_AAAA UPSTREAM_TTL
+  PUBLIC_A PUBLIC_TTL INGRESS_STATUS INGRESS_DEPLOYMENT_ID CLUSTERIP_STATUS CLUSTERIP_DEPLOYMENT_ID)
+
+die() { echo "$prog: $*" >&2; exit 1; }
+
+load_world() {
+  local world=$1 part parts
+  [[ -n $world ]] || die "missing WORLD (one of: $(list_worlds | paste -sd' '))"
+  world_defaults
+  IFS=+ read -ra parts <<<"$world"
+  for part in "${parts[@]}"; do
+    [[ $part =~ ^[a-z0-9-]+$ && -f $here/worlds/$part.world ]] ||
+      die "unknown world '$part' (one of: $(list_worlds | paste -sd' '))"
+    # shellcheck disable=SC1090
+    source "$here/worlds/$part.world"
+  done
+}
+
+list_worlds() { local f; for f in "$here"/worlds/*.world; do basename "$f" .world; done; }
+
+# ---- Processes -------------------------------------------------------------------------------
+# $DIR/run/NAME.pid holds the PID; NAME.start holds its start time (field 22 of /proc/PID/stat)
+# so a reused PID is never mistaken for ours. A zombie counts as gone (PID 1 may reap late).
+proc_field() {  # PID N -> field N of /proc/PID/stat (N >= 3); builtins only (this runs a lot)
+  local s f; read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+  s=${s##*) }; read -ra f <<<"$s"; echo "${f[$2 - 3]}"
+}
+proc_state() { proc_field "$1" 3; }
+proc_start() { proc_field "$1" 22; }
+alive() { local s; s=$(proc_state "$1") || return 1; [[ $s != Z && $s != X ]]; }
+
+# recorded_pid NAME -> prints the PID if NAME's recorded process still runs (and is the same one)
+recorded_pid() {
+  local name=$1 pid start
+  read -r pid 2>/dev/null <"$DIR/run/$name.pid" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  if [[ -f $DIR/run/$name.start ]]; then
+    read -r start <"$DIR/run/$name.start" || start=
+    [[ $(proc_start "$pid") == "$start" ]] || return 1
+  else
+    # not started by this script (e.g. a fault server started with --pidfile $DIR/run/x.pid):
+    # accept it only if its command line names the pid file
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$DIR/run/$name.pid" || return 1
+  fi
+  echo "$pid"
+}
+
+record() { echo "$2" >"$DIR/run/$1.pid"; proc_start "$2" >"$DIR/run/$1.start" || true; }  # may exit at once
+forget() { rm -f "$DIR/run/$1.pid" "$DIR/run/$1.start"; }
+
+children() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+
+# wait_gone TIMEOUT_S PID... ; returns 1 if some still run (TIMEOUT_S may not be fractional)
+wait_gone() {
+  local deadline=$(($(now_ms) + $1 * 1000)) pid left; shift
+  while :; do
+    left=()
+    for pid in "$@"; do alive "$pid" && left+=("$pid"); done
+    ((${#left[@]} == 0)) && return 0
+    (($(now_ms) >= deadline)) && return 1
+    sleep 0.01
+  done
+}
+
+# terminate PID... : TERM them (and their children), wait, KILL what is left, wait again
+terminate() {
+  local pids=() pid
+  for pid in "$@"; do pids+=("$pid"); for c in $(children "$pid"); do pids+=("$c"); done; done
+  ((${#pids[@]})) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait_gone 5 "${pids[@]}" && return 0
+  for pid in "${pids[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+  wait_gone 5 "${pids[@]}" || echo "$prog: warning: could not stop ${pids[*]}" >&2
+}
+
+# launch NAME LOG CMD... : start CMD detached (own session, no terminal), record its PID
+launch() {
+  local name=$1 log=$2; shift 2
+  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+  record "$name" $!  # setsid execs in place (a background job is no group leader): $! is the server
+}
+
+log_tail() { tail -n 5 "$1" 2>/dev/null | sed 's/^/    /' >&2 || true; }
+
+# ---- Port checks -----------------------------------------------------------------------------
+# port_owner PROTO ADDR PORT -> " by NAME (pid N) on LOCAL" if ADDR:PORT or a wildcard is bound
+port_owner() {
+  local proto=$1 addr=$2 port=$3 flag=t
+  [[ $proto == udp ]] && flag=u
+  ss -Hln${flag}p 2>/dev/null | awk -v a="$addr:$port" -v w1="0.0.0.0:$port" -v w2="*:$port" '
+    $4 == a || $4 == w1 || $4 == w2 {
+      who = ""
+      if (match($0, /users:\(\("[^"]*",pid=[0-9]+/)) {
+        s = substr($0, RSTART + 9, RLENGTH - 9); split(s, p, "\",pid=")
+        who = " by " p[1] " (pid " p[2] ")"
+      }
+      print who " on " $4; exit
+    }'
+}
+
+check_ports() {
+  local proto addr port owner busy=()
+  for addr in "$CLUSTER_DNS" "$UPSTREAM_DNS" "$PUBLIC_DNS"; do
+    for proto in udp tcp; do
+      owner=$(port_owner "$proto" "$addr" 53)
+      [[ -z $owner ]] || busy+=(" $addr:53/$proto is already in use$owner")
+    done
+  done
+  for addr in "$INGRESS_IP:$HTTPS_PORT" "$INGRESS_IP:$HTTP_PORT" "$CLUSTER_IP:$HTTP_PORT"; do
+    owner=$(port_owner tcp "${addr%:*}" "${addr##*:}")
+    [[ -z $owner ]] || busy+=(" $addr/tcp is already in use$owner")
+  done
+  local IFS=';'
+  ((${#busy[@]} == 0)) || die "cannot start:${busy[*]}"
+}
+
+# ---- TLS -------------------------------------------------------------------------------------
+ensure_tls() {
+  mkdir -p "$DIR/tls"
+  local cnf=$DIR/tls/openssl.cnf
+  cat >"$cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = placeholder
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:$EXTERNAL_HOST
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  if [[ ! -s $DIR/ca.pem || ! -s $DIR/ca.key ]]; then
+    openssl req -x509 "${ec[@]}" -config "$cnf" -extensions ca -days 3650 \
+      -subj "/CN=coder-dns-doctor sandbox CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" 2>"$DIR/tls/openssl.log" ||
+      { log_tail "$DIR/tls/openssl.log"; die "could not create the CA"; }
+    rm -f "$DIR/tls/server.pem"
+  fi
+  if ! openssl verify -CAfile "$DIR/ca.pem" "$DIR/tls/server.pem" >/dev/null 2>&1; then
+    { openssl req -new "${ec[@]}" -config "$cnf" -subj "/CN=$EXTERNAL_HOST" \
+        -keyout "$DIR/tls/server.key" -out "$DIR/tls/server.csr" &&
+      openssl x509 -req -in "$DIR/tls/server.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days 825 -extfile "$cnf" -extensions leaf \
+        -out "$DIR/tls/server.pem"; } >"$DIR/tls/openssl.log" 2>&1 ||
+      { log_tail "$DIR/tls/openssl.log"; die "could not create the server certificate"; }
+  fi
+}
+
+# ---- Configs ---------------------------------------------------------------------------------
+# dnsmasq options, one per line, in $DIR/conf/NAME.args (read into argv at launch).
+dnsmasq_common() {
+  printf '%s\n' --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+    --bind-interfaces "--listen-address=$1" --port=53 --pid-file= --log-facility=- --log-async
+  [[ ${CDD_SANDBOX_LOG_QUERIES:-0} == 1 ]] && echo --log-queries
+  return 0
+}
+
+render_dns() {
+  mkdir -p "$DIR/conf"
+  {
+    dnsmasq_common "$CLUSTER_DNS"
+    echo "--local-ttl=$W_CLUSTER_TTL"
+    echo --local=/cluster.local/                        # other cluster.local names: NXDOMAIN
+    [[ -z $W_CLUSTER_RECORD ]] || echo "--host-record=$INTERNAL_HOST,$W_CLUSTER_RECORD"
+    if [[ -n $W_CLUSTER_SHADOW ]]; then  # a wildcard record; --local makes AAAA NODATA, not NXDOMAIN
+      echo "--address=/example.test.coder.svc.cluster.local/$W_CLUSTER_SHADOW"
+      echo --local=/example.test.coder.svc.cluster.local/
+    fi
+    echo "--server=$UPSTREAM_DNS"                        # everything else: the node's resolver
+  } >"$DIR/conf/dns-cluster.args.new"
+  {
+    dnsmasq_common "$UPSTREAM_DNS"
+    echo "--local-ttl=$W_UPSTREAM_TTL"
+    echo --local=/#/                                    # authoritative-ish: unknown = NXDOMAIN
+    echo "--host-record=$EXTERNAL_HOST,$W_UPSTREAM_A${W_UPSTREAM_AAAA:+,$W_UPSTREAM_AAAA}"
+  } >"$DIR/conf/dns-upstream.args.new"
+  {
+    dnsmasq_common "$PUBLIC_DNS"
+    echo "--local-ttl=$W_PUBLIC_TTL"
+    echo --local=/#/
+    echo "--host-record=$EXTERNAL_HOST,$W_PUBLIC_A"
+  } >"$DIR/conf/dns-public.args.new"
+}
+
+coder_locations() {  # STATUS DEPLOYMENT_ID ROLE
+  local status=$1 id=$2 role=$3
+  printf '%s\n' "    location = /__sandbox { return 200 'sandbox $role nginx-config @CONFIG_ID@\n'; }"
+  if [[ $status == 200 ]]; then
+    cat <<EOF
+    location = /healthz { return 200 'OK'; }
+    location = /api/v2/buildinfo {
+      default_type application/json;
+      return 200 '{"version":"$CODER_VERSION","deployment_id":"$id","dashboard_url":"https://$EXTERNAL_HOST:$HTTPS_PORT"}';
+    }
+EOF
+  else
+    echo "    location = /healthz { return $status; }"
+    echo "    location = /api/v2/buildinfo { return $status; }"
+  fi
+  echo "    location / { return 404; }"
+}
+
+render_nginx() {
+  local n=$DIR/nginx
+  mkdir -p "$n"/{body,proxy,fastcgi,uwsgi,scgi}
+  cat >"$n/nginx.conf.body" <<EOF
+# generated by tests/sandbox/sandbox.sh; config @CONFIG_ID@
+worker_processes 1;
+pid $n/nginx.pid;
+error_log $DIR/logs/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  log_format sandbox '\$time_iso8601 \$server_addr:\$server_port \$remote_addr "\$request" \$status';
+  access_log $DIR/logs/nginx-access.log sandbox;
+  client_body_temp_path $n/body;
+  proxy_temp_path $n/proxy;
+  fastcgi_temp_path $n/fastcgi;
+  uwsgi_temp_path $n/uwsgi;
+  scgi_temp_path $n/scgi;
+  default_type text/plain;
+  server_tokens off;
+
+  # ingress (the true load balancer)
+  server {
+    listen $INGRESS_IP:$HTTPS_PORT ssl;
+    listen $INGRESS_IP:$HTTP_PORT;
+    server_name $EXTERNAL_HOST;
+    ssl_certificate $DIR/tls/server.pem;
+    ssl_certificate_key $DIR/tls/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22's default lacks TLSv1.3
+$(coder_locations "$W_INGRESS_STATUS" "$W_INGRESS_DEPLOYMENT_ID" ingress)
+  }
+
+  # Coder Service ClusterIP
+  server {
+    listen $CLUSTER_IP:$HTTP_PORT;
+    server_name $INTERNAL_HOST;
+$(coder_locations "$W_CLUSTERIP_STATUS" "$W_CLUSTERIP_DEPLOYMENT_ID" clusterip)
+  }
+}
+EOF
+}
+
+# nginx_install_config: true (and a new config id) if the rendered config differs from the running one
+nginx_install_config() {
+  local n=$DIR/nginx id=0
+  if [[ -f $n/nginx.conf.running && -f $n/config-id ]] && cmp -s "$n/nginx.conf.body" "$n/nginx.conf.running"; then
+    return 1
+  fi
+  [[ -f $n/config-id ]] && id=$(<"$n/config-id")
+  id=$((id + 1))
+  echo "$id" >"$n/config-id"
+  sed "s/@CONFIG_ID@/$id/g" "$n/nginx.conf.body" >"$n/nginx.conf"
+  cp "$n/nginx.conf.body" "$n/nginx.conf.running"
+  return 0
+}
+
+write_env() {
+  local world=$1 v
+  printf 'nameserver %s\nsearch coder.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' \
+    "$CLUSTER_DNS" >"$DIR/resolv.conf"
+  {
+    echo "# generated by tests/sandbox/sandbox.sh; source it"
+    for v in SANDBOX_DIR=$DIR SANDBOX_WORLD=$world \
+      EXTERNAL_URL=https://$EXTERNAL_HOST:$HTTPS_PORT INTERNAL_URL=http://$INTERNAL_HOST:$HTTP_PORT \
+      EXTERNAL_HOST=$EXTERNAL_HOST INTERNAL_HOST=$INTERNAL_HOST HTTPS_PORT=$HTTPS_PORT HTTP_PORT=$HTTP_PORT \
+      CA_FILE=$DIR/ca.pem RESOLV_CONF=$DIR/resolv.conf \
+      CLUSTER_DNS=$CLUSTER_DNS UPSTREAM_DNS=$UPSTREAM_DNS PUBLIC_DNS=$PUBLIC_DNS \
+      INGRESS_IP=$INGRESS_IP STALE_IP=$STALE_IP CLUSTER_IP=$CLUSTER_IP SHADOW_IP=$SHADOW_IP; do
+      printf 'export %s=%q\n' "${v%%=*}" "${v#*=}"
+    done
+    echo "# this world's switches (what the servers were told to answer)"
+    for v in "${WORLD_VARS[@]}"; do
+      local w=W_$v
+      printf 'export SANDBOX_%s=%q\n' "$v" "${!w}"
+    done
+  } >"$DIR/env.new"
+  mv "$DIR/env.new" "$DIR/env"
+  echo "$world" >"$DIR/world"
+}
+
+# ---- Starting and readiness ------------------------------------------------------------------
+start_dns() {
+  local name=$1 args
+  [[ ! -f $DIR/conf/$name.args.new ]] || mv "$DIR/conf/$name.args.new" "$DIR/conf/$name.args"
+  mapfile -t args <"$DIR/conf/$name.args"
+  : >"$DIR/logs/$name.log"
+  launch "$name" "$DIR/logs/$name.log" dnsmasq "${args[@]}"
+}
+
+dns_bound() {  # ADDR: UDP and TCP :53 both bound
+  [[ -n $(ss -Hlnu "src $1:53" 2>/dev/null) && -n $(ss -Hlnt "src $1:53" 2>/dev/null) ]]
+}
+
+nginx_serves() {  # every listener serves the current config id
+  local id want
+  want=$(<"$DIR/nginx/config-id")
+  for url in "http://$INGRESS_IP:$HTTP_PORT" "https://$INGRESS_IP:$HTTPS_PORT" "http://$CLUSTER_IP:$HTTP_PORT"; do
+    id=$(curl -s --max-time 0.5 --noproxy '*' -k "$url/__sandbox" 2>/dev/null) || return 1
+    [[ $id == *" nginx-config $want" ]] || return 1
+  done
+}
+
+# wait_ready NAME... : poll until every NAME is ready; on failure show its log and return 1
+wait_ready() {
+  local deadline=$(($(now_ms) + 5000)) name pending=("$@") next
+  while ((${#pending[@]})); do
+    next=()
+    for name in "${pending[@]}"; do
+      local pid
+      if ! pid=$(recorded_pid "$name"); then
+        echo "$prog: $name exited during startup; its log ($(log_of "$name")):" >&2
+        log_tail "$(log_of "$name")"; return 1
+      fi
+      if [[ $name == nginx ]]; then nginx_serves || next+=("$name")
+      else dns_bound "${ADDR[$name]}" || next+=("$name"); fi
+    done
+    pending=("${next[@]}")
+    ((${#pending[@]})) || break
+    if (($(now_ms) >= deadline)); then
+      echo "$prog: ${pending[0]} did not become ready within 5 s; its log:" >&2
+      log_tail "$(log_of "${pending[0]}")"; return 1
+    fi
+    sleep 0.01
+  done
+}
+
+log_of() { if [[ $1 == nginx ]]; then echo "$DIR/logs/nginx-error.log"; else echo "$DIR/logs/$1.log"; fi; }
+
+running_names() { local n; for n in "${ALL_NAMES[@]}"; do recorded_pid "$n" >/dev/null && echo "$n"; done; return 0; }
+
+# ---- Commands --------------------------------------------------------------------------------
+cmd_start() {
+  local world=${1:-}
+  load_world "$world"
+  mkdir -p "$DIR"/{run,logs,conf}
+  local running; running=$(running_names | tr '\n' ' ')
+  [[ -z $running ]] || die "already running (world $(cat "$DIR/world" 2>/dev/null || echo '?'): $running); use switch or stop"
+  for n in "${ALL_NAMES[@]}"; do forget "$n"; done
+  command -v dnsmasq >/dev/null || die "dnsmasq not found (scripts/install-deps.sh installs dnsmasq-base)"
+  command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs nginx-light)"
+  check_ports
+  trap cmd_stop EXIT  # never leave half a sandbox behind
+  ensure_tls
+  render_dns
+  render_nginx
+  rm -f "$DIR/nginx/nginx.conf.running"
+  nginx_install_config || true
+  write_env "$world"
+  for n in "${DNS_NAMES[@]}"; do start_dns "$n"; done
+  : >"$DIR/logs/nginx-error.log"
+  launch nginx "$DIR/logs/nginx-error.log" nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" \
+    -e "$DIR/logs/nginx-error.log" -g 'daemon off;'
+  wait_ready "${ALL_NAMES[@]}" || die "start failed (world $world)"
+  trap - EXIT
+}
+
+cmd_switch() {
+  local world=${1:-}
+  load_world "$world"
+  local n pid restart=()
+  for n in "${ALL_NAMES[@]}"; do
+    recorded_pid "$n" >/dev/null || die "not running ($n is down); use start"
+  done
+  render_dns
+  for n in "${DNS_NAMES[@]}"; do
+    cmp -s "$DIR/conf/$n.args.new" "$DIR/conf/$n.args" || restart+=("$n")
+  done
+  # the cluster DNS caches forwarded answers: restart it too when the upstream changes
+  if [[ " ${restart[*]} " == *" dns-upstream "* && " ${restart[*]} " != *" dns-cluster "* ]]; then
+    restart=(dns-cluster "${restart[@]}")
+  fi
+  render_nginx
+  write_env "$world"
+  for n in "${restart[@]}"; do
+    if pid=$(recorded_pid "$n"); then terminate "$pid"; fi
+    forget "$n"
+  done
+  for n in "${restart[@]}"; do start_dns "$n"; done
+  rm -f "$DIR"/conf/*.args.new
+  local ready=("${restart[@]}")
+  local old_workers=()
+  if nginx_install_config; then
+    pid=$(recorded_pid nginx)
+    mapfile -t old_workers < <(children "$pid")
+    kill -HUP "$pid"
+    ready+=(nginx)
+  fi
+  ((${#ready[@]} == 0)) || wait_ready "${ready[@]}" ||
+    die "switch to $world failed (the sandbox may be half switched; stop and start it)"
+  # old nginx workers could still accept a connection or two until they see the QUIT; they
+  # close idle keep-alive connections and exit within milliseconds (a busy one may take longer)
+  ((${#old_workers[@]} == 0)) || wait_gone 1 "${old_workers[@]}" ||
+    echo "$prog: note: old nginx workers still finishing requests: ${old_workers[*]}" >&2
+}
+
+cmd_stop() {
+  [[ -d $DIR/run ]] || return 0
+  local f name pid pids=()
+  for f in "$DIR"/run/*.pid; do
+    [[ -e $f ]] || continue
+    name=$(basename "$f" .pid)
+    pid=$(recorded_pid "$name") && pids+=("$pid")
+  done
+  ((${#pids[@]} == 0)) || terminate "${pids[@]}"
+  for f in "$DIR"/run/*.pid; do [[ -e $f ]] && forget "$(basename "$f" .pid)"; done
+  rm -f "$DIR/nginx/nginx.conf.running"
+  return 0
+}
+
+cmd_status() {
+  local n pid up=0 total=0 where lines=()
+  for n in "${ALL_NAMES[@]}"; do
+    total=$((total + 1))
+    case $n in
+      nginx) where="$INGRESS_IP:$HTTPS_PORT,$HTTP_PORT $CLUSTER_IP:$HTTP_PORT" ;;
+      *) where="${ADDR[$n]}:53" ;;
+    esac
+    if pid=$(recorded_pid "$n"); then up=$((up + 1)); lines+=("$(printf '%-13s %-45s running (pid %s)' "$n" "$where" "$pid")")
+    else lines+=("$(printf '%-13s %-45s stopped' "$n" "$where")"); fi
+  done
+  local world='?'; [[ -f $DIR/world ]] && world=$(<"$DIR/world")
+  if ((up == 0)); then echo "sandbox stopped (state: $DIR)"; else echo "world: $world  (state: $DIR)"; fi
+  printf '%s\n' "${lines[@]}"
+  # other processes recorded in run/ (e.g. fault servers started with --pidfile $DIR/run/x.pid)
+  for f in "$DIR"/run/*.pid; do
+    [[ -e $f ]] || continue
+    n=$(basename "$f" .pid)
+    [[ " ${ALL_NAMES[*]} " == *" $n "* ]] && continue
+    if pid=$(recorded_pid "$n"); then printf '%-13s %-45s running (pid %s)\n' "$n" "(extra)" "$pid"; fi
+  done
+  ((up == total)) && return 0
+  ((up == 0)) && return 3
+  return 1
+}
+
+main() {
+  local cmd=${1:-}; shift || true
+  case $cmd in
+    start | switch | stop | status) ;;
+    worlds) list_worlds; return 0 ;;
+    *) echo "usage: $prog start WORLD | switch WORLD | stop | status | worlds" >&2; exit 2 ;;
+  esac
+  mkdir -p "$DIR"
+  DIR=$(cd "$DIR" && pwd)  # configs carry absolute paths
+  exec 9>"$DIR/lock"
+  flock -w 30 9 || die "another sandbox.sh holds $DIR/lock"
+  "cmd_$cmd" "$@"
+}
+
+main "$@"
