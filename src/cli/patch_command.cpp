@@ -1,18 +1,97 @@
-// `patch`: placeholder until the patch pipeline lands (see src/patch/).
+// `patch`: options → patch::plan → diff / --check / --write. The logic lives in src/patch/.
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
+#include <coder_dns_doctor/patch/diff.hpp>
+#include <coder_dns_doctor/patch/fix.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <memory>
+
 namespace coder_dns_doctor::cli {
+namespace {
+
+struct PatchSettings {
+  std::string repo = ".";
+  std::string coder_url = std::string(patch::k_default_coder_url);
+  std::string configmap;
+  std::string template_file;
+  std::string flux_branch;
+  bool agent_env_only = false;
+  bool write = false;
+  bool check = false;
+};
+
+void print_summary(const patch::Plan& plan) {
+  for (const auto& step : plan.steps)
+    fmt::print(stderr, "{}: {}: {}\n", step.step, patch::to_string(step.status), step.detail);
+}
+
+int run_patch(const PatchSettings& settings) {
+  patch::Options options{
+      .repo = settings.repo,
+      .coder_url = settings.coder_url,
+      .configmap = settings.configmap.empty() ? std::nullopt : std::optional<std::filesystem::path>(settings.configmap),
+      .template_file = settings.template_file.empty() ? std::nullopt
+                                                      : std::optional<std::filesystem::path>(settings.template_file),
+      .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional<std::string>(settings.flux_branch),
+      .scope = settings.agent_env_only ? patch::Scope::agent_env_only : patch::Scope::full,
+  };
+  auto plan = patch::plan(options);
+  if (!plan) {
+    fmt::print(stderr, "coder-dns-doctor patch: {}\n", plan.error().message);
+    return k_exit_usage;
+  }
+  if (settings.write) {
+    if (auto applied = patch::apply(*plan, settings.repo); !applied) {
+      fmt::print(stderr, "coder-dns-doctor patch: {}\n", applied.error().message);
+      return k_exit_usage;
+    }
+    print_summary(*plan);
+    for (const auto& file : plan->files)
+      if (file.changed())
+        fmt::print(stderr, "wrote {}\n", file.display);
+    if (!plan->changes())
+      fmt::print(stderr, "nothing to do\n");
+    return k_exit_ok;
+  }
+  for (const auto& file : plan->files)
+    fmt::print("{}", patch::unified_diff(file.display, file.before, file.after));
+  print_summary(*plan);
+  if (!plan->changes()) {
+    fmt::print(stderr, "nothing to do\n");
+    return k_exit_ok;
+  }
+  if (settings.check) {
+    fmt::print(stderr, "changes needed (run with --write to apply them)\n");
+    return k_exit_findings;
+  }
+  fmt::print(stderr, "dry run: nothing written (run with --write to apply)\n");
+  return k_exit_ok;
+}
+
+} // namespace
 
 Action register_patch(CLI::App& parent) {
-  parent.add_subcommand("patch", "Apply the ConfigMap + Terraform template fix to a GitOps checkout");
-  return [] {
-    fmt::print(stderr, "coder-dns-doctor: patch is not built yet\n");
-    return static_cast<int>(k_exit_cannot_run);
-  };
+  auto settings = std::make_shared<PatchSettings>();
+  CLI::App* command = parent.add_subcommand(
+      "patch", "Apply the ConfigMap + Terraform template fix to a GitOps checkout (dry-run diff by default)");
+  command->add_option("--repo", settings->repo, "The GitOps checkout")->capture_default_str();
+  command->add_option("--coder-url", settings->coder_url, "The internal URL written to the ConfigMap")
+      ->capture_default_str();
+  command->add_option("--configmap", settings->configmap,
+                      "ConfigMap manifest, relative to the repo (default: found by scanning *.yaml/*.yml)");
+  command->add_option("--template", settings->template_file,
+                      "Terraform file (default: the *.tf that reads the ConfigMap and defines a coder_agent)");
+  command->add_option("--flux-branch", settings->flux_branch,
+                      "Also set spec.ref.branch of the Flux GitRepository manifest");
+  command->add_flag("--agent-env-only", settings->agent_env_only,
+                    "Only set CODER_AGENT_URL; do not rewrite the init script");
+  CLI::Option* write = command->add_flag("--write", settings->write, "Write the files (atomically)");
+  CLI::Option* check = command->add_flag("--check", settings->check, "Exit 1 if anything would change (for CI)");
+  write->excludes(check);
+  return [settings] { return run_patch(*settings); };
 }
 
 } // namespace coder_dns_doctor::cli

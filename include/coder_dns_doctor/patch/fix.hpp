@@ -1,0 +1,82 @@
+// The `patch` fix: plan the ConfigMap, Terraform template and Flux edits for a GitOps checkout.
+#pragma once
+
+#include <cstddef>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::patch {
+
+// The ConfigMap that carries in-cluster URLs for workspaces (field report).
+inline constexpr std::string_view k_configmap_name = "coder-workspace-config";
+inline constexpr std::string_view k_default_coder_url = "http://coder.coder.svc.cluster.local:80";
+
+enum class Scope {
+  full,           // CODER_AGENT_URL entries and the init-script rewrite
+  agent_env_only, // only the CODER_AGENT_URL entries (the field report's literal fix)
+};
+
+struct Options {
+  std::filesystem::path repo = ".";
+  std::string coder_url = std::string(k_default_coder_url);
+  std::optional<std::filesystem::path> configmap; // relative to `repo`
+  std::optional<std::filesystem::path> template_file;
+  std::optional<std::string> flux_branch;
+  Scope scope = Scope::full;
+};
+
+enum class StepStatus { done, already_done, skipped };
+
+// One line of the summary: what a step did to which file.
+struct StepReport {
+  std::string step; // configmap, template-local, agent-env, init-script, flux-branch
+  StepStatus status = StepStatus::skipped;
+  std::string detail;
+};
+
+// One file the plan reads, with its bytes before and after.
+struct FileChange {
+  std::filesystem::path path;  // absolute
+  std::string display;         // relative to the repo, for diffs and messages
+  std::string before;
+  std::string after;
+
+  bool changed() const { return before != after; }
+};
+
+struct Plan {
+  std::vector<StepReport> steps;
+  std::vector<FileChange> files;
+
+  bool changes() const;
+};
+
+// The input is not what the fix expects: `message` names file:line and what was expected.
+struct PatchError {
+  std::string message;
+};
+
+// Compute every edit without touching the disk; validate the results (they re-parse, define
+// `local.coder_url` once, reference only data sources that exist).
+std::expected<Plan, PatchError> plan(const Options& options);
+
+// Write every changed file of `plan` atomically; check all of them first so that an error
+// (read-only file, path outside the repo) leaves every file untouched.
+std::expected<void, PatchError> apply(const Plan& plan, const std::filesystem::path& repo);
+
+// Return "done", "already done" or "skipped".
+std::string_view to_string(StepStatus status);
+
+// Edit a template's text (exposed for unit tests and fuzzers): `configmap_name` selects the data
+// source. Returns the new text and the template steps.
+struct TemplateResult {
+  std::string text;
+  std::vector<StepReport> steps;
+};
+std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
+                                                       std::string_view configmap_name, Scope scope);
+
+} // namespace coder_dns_doctor::patch
