@@ -136,7 +136,8 @@ private:
   }
 
   // body := { newline | attribute | block }
-  Node parse_body(bool inside_block) {
+  // `opener` is the offset of the block's first token (for the unclosed-block message).
+  Node parse_body(bool inside_block, std::size_t opener = 0) {
     DepthGuard guard(*this);
     NewlineMode mode(*this, true);
     Node body = leaf(NodeKind::body, Span{m_pos, m_pos});
@@ -148,7 +149,9 @@ private:
       }
       if (token.kind == TokenKind::end_of_input) {
         if (inside_block)
-          fail(token.span.begin, "expected '}' to close the block, found end of file");
+          fail(token.span.begin,
+               fmt::format("expected '}}' to close the block opened at line {}, found end of file",
+                           line_column(m_source, opener).first));
         break;
       }
       if (inside_block && token.kind == TokenKind::punctuation && token.text == "}")
@@ -206,7 +209,7 @@ private:
       }
     }
     next(); // '{'
-    Node body = parse_body(/*inside_block=*/true);
+    Node body = parse_body(/*inside_block=*/true, name.span.begin);
     Token close = expect_punct("}", "to close the block");
     block.children.push_back(std::move(body));
     block.span.end = close.span.end;

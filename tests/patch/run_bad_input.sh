@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Bad-input tests for `coder-dns-doctor patch`. Every tests/patch/bad/<case> starts from the
+# plain Kubernetes fixture, overlays its own `repo/` files, runs its `setup.sh` (with $OUTSIDE, a
+# directory outside the checkout), then runs patch with `args`. Expected: exit 2, stderr equal to
+# expected.stderr (REPO stands for the checkout's path), and not one byte changed, inside the
+# checkout or outside it. UPDATE_GOLDEN=1 rewrites expected.stderr.
+set -uo pipefail
+
+bin="${CDD_BIN:?set CDD_BIN to the coder-dns-doctor binary}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+work="$(mktemp -d)"
+trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+failures=0
+cases=0
+
+fail() {
+  echo "FAIL [$1]: $2" >&2
+  failures=$((failures + 1))
+}
+
+snapshot() { # directory → listing of every file's mode, type and checksum
+  (cd "$1" && find . \( -type f -o -type l \) -printf '%m %y %p -> %l\n' | sort &&
+    find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}
+
+for case_dir in "$here"/bad/*/; do
+  name="$(basename "$case_dir")"
+  cases=$((cases + 1))
+  repo="$work/$name/repo"
+  export OUTSIDE="$work/$name/outside"
+  mkdir -p "$OUTSIDE"
+  cp -a "$here/fixtures/kubernetes-plain/repo" "$repo"
+  [ -d "$case_dir/repo" ] && cp -a "$case_dir/repo/." "$repo/"
+  [ -f "$case_dir/setup.sh" ] && (cd "$repo" && bash "$case_dir/setup.sh")
+  read -r -a args <"$case_dir/args" || true
+  before_inside="$(snapshot "$repo")"
+  before_outside="$(snapshot "$OUTSIDE")"
+
+  "$bin" patch --repo "$repo" "${args[@]}" >"$work/$name/stdout" 2>"$work/$name/stderr"
+  status=$?
+  sed -e "s|$repo|REPO|g" -e "s|$OUTSIDE|OUTSIDE|g" -i "$work/$name/stderr"
+  [ "$status" = 2 ] || fail "$name" "exited $status, expected 2"
+  [ -s "$work/$name/stdout" ] && fail "$name" "printed a diff on stdout"
+  if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+    cp "$work/$name/stderr" "$case_dir/expected.stderr"
+  elif ! cmp -s "$case_dir/expected.stderr" "$work/$name/stderr"; then
+    fail "$name" "stderr differs:"
+    diff -u "$case_dir/expected.stderr" "$work/$name/stderr" >&2
+  fi
+  [ "$before_inside" = "$(snapshot "$repo")" ] || fail "$name" "a file inside the checkout changed"
+  [ "$before_outside" = "$(snapshot "$OUTSIDE")" ] || fail "$name" "a file outside the checkout changed"
+  leftovers="$(find "$repo" -name '.*.cdd-*')"
+  [ -z "$leftovers" ] || fail "$name" "temporary files left behind: $leftovers"
+  echo "ok   [$name] $(cat "$work/$name/stderr")"
+done
+
+echo "$cases bad-input cases, $failures failures"
+[ "$failures" = 0 ]
