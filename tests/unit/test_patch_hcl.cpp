@@ -128,7 +128,7 @@ TEST_CASE("errors carry line and column") {
     auto file = hcl::parse("bad.tf", "a {\n  b = 1\n");
     REQUIRE_FALSE(file);
     CHECK(file.error().line == 3);
-    CHECK(file.error().to_string().== "bad.tf:3:1: expected '}' to close the block opened at line 1, found end of file");
+    CHECK(file.error().to_string() == "bad.tf:3:1: expected '}' to close the block opened at line 1, found end of file");
   }
   SUBCASE("truncated heredoc") {
     auto file = hcl::parse("bad.tf", "x = 1\ny = <<-EOT\n  text\n");
