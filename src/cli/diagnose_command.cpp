@@ -3,7 +3,7 @@
 #include <coder_dns_doctor/cli/commands.hpp>
 #include <coder_dns_doctor/cli/probe_options.hpp>
 #include <coder_dns_doctor/cli/usage_error.hpp>
-#include <coder_dns_doctor/probe/engine.hpp>
+#include <coder_dns_doctor/doctor/checkup.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 
 #include <CLI/CLI.hpp>
@@ -40,16 +40,8 @@ bool no_resolver_reachable(const probe::Plan& plan, const probe::Observations& o
 
 int run_diagnose(const ProbeOptions& options, const std::string& output) {
   OutputFormat format = choose_format(output);
-  if (options.kube != "auto" && options.kube != "off")
-    throw UsageError(fmt::format("--kube '{}': Kubernetes truth is not available in this build (expected auto or off)",
-                                 options.kube));
-  if (options.external_url.empty())
-    throw UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
-  probe::Plan plan = make_plan(options);
-  truth::Truth truth = truth::merge({}, parse_expectations(options.expect));
-
-  probe::Observations observations = probe::run_cycle(plan, truth);
-  report::Report report = report::build(plan, std::move(observations), std::move(truth));
+  doctor::Settings settings = make_settings(options);
+  report::Report report = doctor::run_checkup(settings);
 
   if (format == OutputFormat::json) {
     fmt::print("{}\n", report::to_json(report).dump(2));
@@ -57,7 +49,7 @@ int run_diagnose(const ProbeOptions& options, const std::string& output) {
     bool colour = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
     fmt::print("{}", report::to_text(report, colour ? report::Colour::yes : report::Colour::no));
   }
-  if (no_resolver_reachable(plan, report.observations)) {
+  if (no_resolver_reachable(settings.plan, report.observations)) {
     fmt::print(stderr, "coder-dns-doctor: no resolver answered any lookup; the check could not run\n");
     return k_exit_cannot_run;
   }

@@ -107,6 +107,7 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
       throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
     resolver.servers = conf->nameservers;
     resolver.system = *conf;
+    resolver.knows_cluster_names = true;
     return resolver;
   }
   for (const std::string& piece : util::split(resolver.spec, ',')) {
@@ -183,6 +184,20 @@ probe::Plan make_plan(const ProbeOptions& options) {
     add_host(host, probe::HostRole::extra);
   }
   return plan;
+}
+
+} // namespace coder_dns_doctor::cli
+
+namespace coder_dns_doctor::cli {
+
+doctor::Settings make_settings(const ProbeOptions& options) {
+  if (options.kube != "auto" && options.kube != "off")
+    throw UsageError(fmt::format("--kube '{}': Kubernetes truth is not available in this build (expected auto or off)",
+                                 options.kube));
+  return doctor::Settings{.plan = make_plan(options),
+                          .expectations = parse_expectations(options.expect),
+                          .kube = {.mode = options.kube, .token_file = options.kube_token_file,
+                                   .ca_file = options.kube_ca_file}};
 }
 
 } // namespace coder_dns_doctor::cli

@@ -104,6 +104,10 @@ Answer decode(int status, const unsigned char* reply, int length, probe::Family 
   case ARES_ESERVFAIL: answer.status = LookupStatus::servfail; break;
   case ARES_EREFUSED: answer.status = LookupStatus::refused; break;
   case ARES_ETIMEOUT: answer.status = LookupStatus::timeout; break;
+  case ARES_ECONNREFUSED:
+    answer.status = LookupStatus::error;
+    answer.detail = "no DNS server reachable (connection refused or unreachable)";
+    break;
   default: answer.status = LookupStatus::error; break;
   }
   return answer;
@@ -140,7 +144,8 @@ std::expected<std::unique_ptr<Channel>, std::string> Channel::create(const Optio
   auto share = options.timeout.count() / static_cast<long>(options.servers.size());
   settings.timeout = static_cast<int>(std::max<long>(1, share));
   settings.tries = 1;
-  settings.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // NOCHECKRESP: report SERVFAIL/REFUSED as such instead of turning them into "could not contact".
+  settings.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
   if (int rc = ares_init_options(&state->channel, &settings, mask); rc != ARES_SUCCESS)
     return std::unexpected(fmt::format("c-ares initialisation failed: {}", ares_strerror(rc)));
   std::vector<std::string> servers;

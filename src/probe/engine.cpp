@@ -126,12 +126,22 @@ private:
     observation.duration_ms = answer.duration_ms;
   }
 
+  // Whether `resolver` is asked about `host` (see ResolverPlan::knows_cluster_names).
+  bool asks(const ResolverPlan& resolver, const HostPlan& host) const {
+    if (host.role != HostRole::internal || resolver.knows_cluster_names)
+      return true;
+    return std::none_of(m_plan.resolvers.begin(), m_plan.resolvers.end(),
+                        [](const ResolverPlan& r) { return r.knows_cluster_names; });
+  }
+
   void start_lookups() {
     for (const auto& host : m_plan.hosts) {
       if (util::parse_ip(host.host))
         continue; // a literal needs no lookup
       for (std::size_t r = 0; r < m_plan.resolvers.size(); ++r) {
         const ResolverPlan& resolver = m_plan.resolvers[r];
+        if (!asks(resolver, host))
+          continue;
         for (Family family : m_plan.families) {
           std::string absolute = host.host + ".";
           std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::absolute, absolute);

@@ -48,6 +48,8 @@ std::string to_text(const Report& report, Colour colour) {
     out += "\nDNS\n";
     util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
     for (const auto& o : report.observations.dns) {
+      if (o.mode == probe::QueryMode::search && o.name == o.host + ".")
+        continue; // the search list fell through to the name itself: same as the absolute row
       std::string match = !o.match ? "-" : *o.match ? "yes" : "NO";
       std::string style = !o.match ? "" : *o.match ? paint(k_green) : paint(k_red);
       std::string status_style = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata

@@ -14,6 +14,8 @@ using Action = std::function<int()>;
 
 Action register_diagnose(CLI::App& parent);
 Action register_patch(CLI::App& parent);
+Action register_serve(CLI::App& parent);
+Action register_sidecar(CLI::App& parent);
 Action register_version(CLI::App& parent);
 
 } // namespace coder_dns_doctor::cli

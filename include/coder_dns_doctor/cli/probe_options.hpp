@@ -1,6 +1,7 @@
 // The probe options shared by diagnose, serve and sidecar, and the Plan they turn into.
 #pragma once
 
+#include <coder_dns_doctor/doctor/checkup.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
 
@@ -35,6 +36,10 @@ void add_probe_options(CLI::App& command, ProbeOptions& options);
 
 // Return the Plan for `options`; throw UsageError naming the bad option otherwise.
 [[nodiscard]] probe::Plan make_plan(const ProbeOptions& options);
+
+// Return everything a checkup needs from `options` (plan, static truth, Kubernetes settings);
+// throw UsageError naming the bad option otherwise.
+[[nodiscard]] doctor::Settings make_settings(const ProbeOptions& options);
 
 // Parse every `--expect HOST=ADDR[,ADDR...]`; throw UsageError on a malformed one.
 [[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);

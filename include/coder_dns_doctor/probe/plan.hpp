@@ -21,6 +21,10 @@ struct ResolverPlan {
   std::string spec;                     // as configured: "system" or the server list
   std::vector<util::Endpoint> servers;  // who is asked
   std::optional<dns::ResolvConf> system; // set for `system`: also run the search-list lookup
+  // Whether this path can answer cluster names (the pod's resolv.conf, CoreDNS pods). A LAN or
+  // public resolver cannot, so the internal host is asked only of cluster-aware resolvers when
+  // there is at least one.
+  bool knows_cluster_names = false;
 };
 
 struct HostPlan {
