@@ -222,16 +222,18 @@ nlohmann::json to_json(const YAML::Node& node) {
   case YAML::NodeType::Map: {
     nlohmann::json object = nlohmann::json::object();
     for (const auto& item : node)
-      object[item.first.as<std::string>()] = to_json(item.second);
+      // A complex key (`? [a, b]`) becomes its flow text: only equality matters here.
+      object[item.first.IsScalar() ? item.first.Scalar() : YAML::Dump(item.first)] = to_json(item.second);
     return object;
   }
   }
   return nullptr;
 }
 
-std::expected<std::vector<YAML::Node>, EditError> load_all(std::string_view text) {
+// Load the one document in `text`. (Never YAML::LoadAll: yaml-cpp 0.7 can loop forever on it.)
+std::expected<YAML::Node, EditError> load_one(std::string_view text) {
   try {
-    return YAML::LoadAll(std::string(text));
+    return YAML::Load(std::string(text));
   } catch (const YAML::Exception& error) {
     return std::unexpected(EditError{static_cast<std::size_t>(error.mark.line + 1), error.msg});
   }
@@ -240,6 +242,9 @@ std::expected<std::vector<YAML::Node>, EditError> load_all(std::string_view text
 } // namespace
 
 std::expected<std::vector<Document>, EditError> documents(std::string_view text) {
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    return std::unexpected(EditError{static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
+                                     "a NUL byte: expected a text file"});
   std::vector<Line> lines = split_lines(text);
   std::vector<Document> result;
   std::size_t start = 0;
@@ -309,7 +314,8 @@ std::vector<std::string> mapping_keys(std::string_view text, const Document& doc
     }
     if (node.IsMap())
       for (const auto& item : node)
-        keys.push_back(item.first.as<std::string>());
+        if (item.first.IsScalar())
+          keys.push_back(item.first.Scalar());
   } catch (const YAML::Exception&) {
   }
   return keys;
@@ -464,11 +470,11 @@ std::string verify_edit(std::string_view before, std::string_view after, std::si
   if (before.substr(0, old_doc.begin) != after.substr(0, new_doc.begin) ||
       before.substr(old_doc.end) != after.substr(new_doc.end))
     return "bytes outside the edited document changed";
-  auto old_nodes = load_all(before.substr(old_doc.begin, old_doc.end - old_doc.begin));
-  auto new_nodes = load_all(after.substr(new_doc.begin, new_doc.end - new_doc.begin));
-  if (!old_nodes || !new_nodes || old_nodes->size() != 1 || new_nodes->size() != 1)
+  auto old_node = load_one(before.substr(old_doc.begin, old_doc.end - old_doc.begin));
+  auto new_node = load_one(after.substr(new_doc.begin, new_doc.end - new_doc.begin));
+  if (!old_node || !new_node)
     return "the edited document does not parse as one YAML document";
-  nlohmann::json expected = to_json(old_nodes->front());
+  nlohmann::json expected = to_json(*old_node);
   nlohmann::json* cursor = &expected;
   for (const auto& key : path) {
     if (!cursor->is_object())
@@ -476,10 +482,11 @@ std::string verify_edit(std::string_view before, std::string_view after, std::si
     cursor = &(*cursor)[key];
   }
   *cursor = std::string(value);
-  nlohmann::json actual = to_json(new_nodes->front());
+  nlohmann::json actual = to_json(*new_node);
   if (actual != expected)
     return fmt::format("the edited document is not the original plus `{}`: expected {}, got {}", json_path(path),
-                       expected.dump(), actual.dump());
+                       expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       actual.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return {};
 }
 
