@@ -1,26 +1,240 @@
-// `serve` and `sidecar`: placeholders until the daemon lands (see src/daemon/).
+// `serve` and `sidecar`: the daemon's options, the config file layers behind them
+// (flag > env > file > default), --show-config, and the reload that SIGHUP triggers.
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
+#include <coder_dns_doctor/cli/probe_options.hpp>
+#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/config/layers.hpp>
+#include <coder_dns_doctor/daemon/http_server.hpp>
+#include <coder_dns_doctor/daemon/service.hpp>
+#include <coder_dns_doctor/util/duration.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
 namespace coder_dns_doctor::cli {
+namespace {
 
-Action register_serve(CLI::App& parent) {
-  parent.add_subcommand("serve", "Run the checks every --interval and export Prometheus metrics");
-  return [] {
-    fmt::print(stderr, "coder-dns-doctor: serve is not built yet\n");
-    return static_cast<int>(k_exit_cannot_run);
-  };
+// What differs between `serve` and its `sidecar` preset.
+struct Preset {
+  std::string_view name;
+  std::string_view description;
+  std::string listen;
+  std::string interval;
+  std::string kube;
+  bool sidecar = false;
+};
+
+const Preset k_serve{.name = "serve",
+                     .description = "Run the checks every --interval, export Prometheus metrics and serve /metrics, "
+                                    "/healthz, /readyz, /report",
+                     .listen = "0.0.0.0:9816",
+                     .interval = "30s",
+                     .kube = "auto"};
+const Preset k_sidecar{.name = "sidecar",
+                       .description = "serve preset for a workspace pod: check the agent's URL (CODER_AGENT_URL) "
+                                      "through the pod's own resolv.conf",
+                       .listen = "127.0.0.1:9816",
+                       .interval = "60s",
+                       .kube = "off",
+                       .sidecar = true};
+
+// Options that only make sense on the command line, never in the config file.
+const std::set<std::string> k_command_line_only{"config", "show-config", "test-stall-cycle"};
+
+// The daemon's own options, as typed; build() validates them.
+struct DaemonFlags {
+  std::string listen;
+  std::string interval;
+  std::string jitter;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::string agent_url; // sidecar only
+};
+
+ProbeOptions probe_defaults(const Preset& preset) {
+  ProbeOptions options;
+  options.kube = preset.kube;
+  return options;
 }
 
-Action register_sidecar(CLI::App& parent) {
-  parent.add_subcommand("sidecar", "serve preset for a workspace pod: checks the agent's own URL");
-  return [] {
-    fmt::print(stderr, "coder-dns-doctor: sidecar is not built yet\n");
-    return static_cast<int>(k_exit_cannot_run);
-  };
+DaemonFlags daemon_defaults(const Preset& preset) {
+  DaemonFlags flags;
+  flags.listen = preset.listen;
+  flags.interval = preset.interval;
+  return flags;
 }
+
+void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& preset) {
+  command.add_option("--listen", flags.listen, "IP:PORT of the one HTTP listener (port 0: any free port)")
+      ->capture_default_str();
+  command.add_option("--interval", flags.interval, "Time between cycle starts: 500ms, 30s, 1m")->capture_default_str();
+  command.add_option("--jitter", flags.jitter, "Random extra wait per cycle, at most this (default: interval/10)");
+  command.add_option("--log-format", flags.log_format, "Logs on stderr: text | json")->capture_default_str();
+  command.add_option("--log-level", flags.log_level, "debug | info | warn | error")->capture_default_str();
+  if (preset.sidecar)
+    command.add_option("--agent-url", flags.agent_url,
+                       "The URL the workspace agent dials (default: $CODER_AGENT_URL); checked as the external URL");
+}
+
+std::chrono::milliseconds duration_option(const std::string& option, const std::string& value) {
+  auto duration = util::parse_duration(value);
+  if (!duration)
+    throw UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
+  return *duration;
+}
+
+// True when Kubernetes can supply the external URL, so its absence is not an error yet.
+bool kube_may_discover(const std::string& mode) {
+  if (mode == "off")
+    return false;
+  if (mode == "auto")
+    return std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
+  return true;
+}
+
+// Turn the merged option layers into a RunConfig: parse them with a fresh parser (the same option
+// definitions, no environment), then validate. Throws UsageError naming the bad option.
+daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const config::Schema& schema) {
+  CLI::App parser{"", std::string(preset.name)};
+  ProbeOptions probe = probe_defaults(preset);
+  DaemonFlags flags = daemon_defaults(preset);
+  add_probe_options(parser, probe);
+  add_daemon_options(parser, flags, preset);
+  std::vector<std::string> arguments = config::to_arguments(merged, schema);
+  std::reverse(arguments.begin(), arguments.end()); // CLI11 consumes a reversed vector
+  try {
+    parser.parse(arguments);
+  } catch (const CLI::ParseError& error) {
+    std::string message = error.what();
+    throw UsageError(message.substr(0, message.find('\n')));
+  }
+
+  if (preset.sidecar) {
+    if (flags.agent_url.empty())
+      throw UsageError("--agent-url is required (or CODER_AGENT_URL, as the workspace agent has it)");
+    if (!probe.external_url.empty() && probe.external_url != flags.agent_url)
+      throw UsageError(fmt::format("--external-url '{}' and --agent-url '{}' differ: the sidecar checks the agent's "
+                                   "URL, give only --agent-url",
+                                   probe.external_url, flags.agent_url));
+    probe.external_url = flags.agent_url;
+  }
+  if (probe.external_url.empty() && !kube_may_discover(probe.kube))
+    throw UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
+
+  daemon::RunConfig config{.settings = make_settings(probe), .daemon = {}};
+  daemon::DaemonOptions& d = config.daemon;
+  d.listen = flags.listen;
+  if (auto listen = daemon::parse_listen(flags.listen); !listen)
+    throw UsageError(listen.error());
+  d.interval = duration_option("--interval", flags.interval);
+  if (d.interval < std::chrono::milliseconds(100))
+    throw UsageError(fmt::format("--interval '{}': expected at least 100ms", flags.interval));
+  if (d.interval < config.settings.plan.timeout)
+    throw UsageError(fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval",
+                                 flags.interval, util::format_duration(config.settings.plan.timeout)));
+  d.jitter = flags.jitter.empty() ? d.interval / 10 : duration_option("--jitter", flags.jitter);
+  if (!flags.jitter.empty() && flags.jitter != "0" && d.jitter > d.interval)
+    throw UsageError(fmt::format("--jitter '{}': expected at most --interval", flags.jitter));
+  auto level = daemon::parse_log_level(flags.log_level);
+  if (!level)
+    throw UsageError(fmt::format("--log-level '{}': expected debug, info, warn or error", flags.log_level));
+  auto format = daemon::parse_log_format(flags.log_format);
+  if (!format)
+    throw UsageError(fmt::format("--log-format '{}': expected text or json", flags.log_format));
+  d.log_level = *level;
+  d.log_format = *format;
+  return config;
+}
+
+// One registered command (serve or sidecar): its parsed command line and how to load its config.
+struct Command {
+  Preset preset;
+  CLI::App* app = nullptr;
+  ProbeOptions probe;
+  DaemonFlags flags;
+  std::string config_path;
+  bool show_config = false;
+  int test_stall_cycle = 0;
+
+  // Merge default < file < (env, flag) into one layer; the file is read again on every call.
+  std::expected<config::Layer, std::string> merged_layers(const config::Schema& schema,
+                                                          const config::Layer& command_line) const {
+    config::Layer file;
+    if (!config_path.empty()) {
+      auto read = config::read_file(config_path, schema);
+      if (!read)
+        return std::unexpected(read.error());
+      file = std::move(*read);
+    }
+    config::Layer merged = config::merge(std::move(file), command_line);
+    const char* agent_url = std::getenv("CODER_AGENT_URL");
+    if (preset.sidecar && !merged.contains("agent-url") && agent_url != nullptr && *agent_url != '\0')
+      merged["agent-url"] = {.values = {agent_url}, .source = config::Source::env, .origin = "CODER_AGENT_URL"};
+    return merged;
+  }
+
+  int run() const {
+    const config::Schema schema = config::schema_of(*app, k_command_line_only);
+    const config::Layer command_line = config::command_line_layer(*app, k_command_line_only);
+    auto load = [this, schema, command_line]() -> std::expected<daemon::RunConfig, std::string> {
+      auto merged = merged_layers(schema, command_line);
+      if (!merged)
+        return std::unexpected(merged.error());
+      try {
+        daemon::RunConfig config = build(preset, *merged, schema);
+        config.daemon.test_stall_cycle = test_stall_cycle;
+        return config;
+      } catch (const UsageError& error) {
+        return std::unexpected(config::with_origins(error.what(), *merged));
+      }
+    };
+
+    if (show_config) {
+      auto merged = merged_layers(schema, command_line);
+      if (!merged)
+        throw UsageError(merged.error());
+      fmt::print("{}", config::render(*merged, schema));
+      auto loaded = load();
+      if (!loaded)
+        throw UsageError(loaded.error());
+      return k_exit_ok;
+    }
+    auto initial = load();
+    if (!initial)
+      throw UsageError(initial.error());
+    daemon::Logger logger;
+    return daemon::serve(std::move(*initial), load, logger);
+  }
+};
+
+Action register_daemon(CLI::App& parent, const Preset& preset) {
+  CLI::App* app = parent.add_subcommand(std::string(preset.name), std::string(preset.description));
+  auto command = std::make_shared<Command>();
+  command->preset = preset;
+  command->app = app;
+  command->probe = probe_defaults(preset);
+  command->flags = daemon_defaults(preset);
+  add_probe_options(*app, command->probe);
+  add_daemon_options(*app, command->flags, preset);
+  app->add_option("--config", command->config_path,
+                  "YAML file of options (keys are the long option names); flags and env win over it; SIGHUP "
+                  "re-reads it");
+  app->add_flag("--show-config", command->show_config, "Print every option's value and where it came from, then exit");
+  app->add_option("--test-stall-cycle", command->test_stall_cycle,
+                  "TEST ONLY: cycle N blocks until shutdown, so /healthz turns 503")
+      ->group(""); // hidden from --help
+  return [command] { return command->run(); };
+}
+
+} // namespace
+
+Action register_serve(CLI::App& parent) { return register_daemon(parent, k_serve); }
+
+Action register_sidecar(CLI::App& parent) { return register_daemon(parent, k_sidecar); }
 
 } // namespace coder_dns_doctor::cli

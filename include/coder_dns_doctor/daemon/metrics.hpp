@@ -1,0 +1,59 @@
+// The daemon's Prometheus metrics: every family declared once in a table (name, type, labels,
+// help), and a recorder that turns a finished cycle's report into series. Probe code never sees
+// a metric name; label values come from configuration only, never from answers.
+#pragma once
+
+#include <coder_dns_doctor/probe/plan.hpp>
+#include <coder_dns_doctor/report/report.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coder_dns_doctor::daemon {
+
+enum class MetricKind { gauge, counter, histogram };
+
+struct FamilySpec {
+  std::string_view name;
+  MetricKind kind;
+  std::vector<std::string_view> labels;
+  std::string_view help;
+  std::vector<double> buckets; // histograms only
+};
+
+// Every family this daemon exports, in exposition order (CONTRACTS.md first, extras after).
+[[nodiscard]] const std::vector<FamilySpec>& family_table();
+
+// The `resolver` label of an observation: the resolver's label for an absolute query,
+// `<label>/search` for the search-list (relative name) lookup of a `system` resolver.
+[[nodiscard]] std::string resolver_label(const probe::DnsObservation& observation);
+
+class Metrics {
+public:
+  Metrics(std::string_view version, std::string_view revision);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Publish one finished cycle: gauges describe exactly this cycle (series of hosts, URLs or
+  // findings it no longer saw are removed); counters and histograms accumulate.
+  void record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished);
+  // Export the configured interval (the staleness alert compares against it).
+  void set_interval(std::chrono::milliseconds interval);
+  // Count a config reload and export whether the last one succeeded.
+  void record_reload(bool succeeded);
+
+  // Return the text exposition of every family (Prometheus text format 0.0.4).
+  [[nodiscard]] std::string render() const;
+
+private:
+  struct State;
+  mutable std::mutex m_mutex; // one cycle is written or read as a whole
+  std::unique_ptr<State> m_state;
+};
+
+} // namespace coder_dns_doctor::daemon

@@ -1,0 +1,261 @@
+#include <coder_dns_doctor/daemon/metrics.hpp>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace coder_dns_doctor::daemon {
+namespace {
+
+// Index of each family in family_table(); the recorder asks for handles by id, never by name.
+enum class Id : std::size_t {
+  dns_lookup_success,
+  dns_answer_match,
+  dns_mismatch_total,
+  dns_lookup_duration_seconds,
+  dns_answer_ttl_seconds,
+  http_up,
+  http_duration_seconds,
+  finding,
+  cycle_duration_seconds,
+  last_cycle_timestamp_seconds,
+  build_info,
+  verdict,
+  cycles_total,
+  interval_seconds,
+  config_reloads_total,
+  config_last_reload_success,
+  count_
+};
+
+const std::vector<double> k_dns_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+const std::vector<double> k_http_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+} // namespace
+
+const std::vector<FamilySpec>& family_table() {
+  using enum MetricKind;
+  static const std::vector<FamilySpec> table{
+      {"coder_dns_doctor_dns_lookup_success", gauge, {"host", "resolver", "family"},
+       "1 when the last lookup got an answer (addresses or NODATA), 0 on NXDOMAIN, SERVFAIL, REFUSED, timeout or error"},
+      {"coder_dns_doctor_dns_answer_match", gauge, {"host", "resolver", "family"},
+       "1 when the last answer stayed inside the host's truth set, 0 when it did not; absent when no truth is known"},
+      {"coder_dns_doctor_dns_mismatch_total", counter, {"host", "resolver"},
+       "Cycles in which the host's answer via the resolver fell outside its truth set"},
+      {"coder_dns_doctor_dns_lookup_duration_seconds", histogram, {"resolver"}, "Duration of each DNS lookup",
+       k_dns_buckets},
+      {"coder_dns_doctor_dns_answer_ttl_seconds", gauge, {"host", "resolver", "family"},
+       "TTL of the last answer's address records (minimum); absent when there were none"},
+      {"coder_dns_doctor_http_up", gauge, {"url", "via"},
+       "1 when every request of the last cycle to the URL by this path (dns, pinned, internal) succeeded"},
+      {"coder_dns_doctor_http_duration_seconds", histogram, {"via"}, "Duration of each HTTP check", k_http_buckets},
+      {"coder_dns_doctor_finding", gauge, {"code", "severity"}, "1 while a finding of this code is active"},
+      {"coder_dns_doctor_cycle_duration_seconds", gauge, {}, "Wall time of the last complete cycle"},
+      {"coder_dns_doctor_last_cycle_timestamp_seconds", gauge, {}, "Unix time the last complete cycle finished"},
+      {"coder_dns_doctor_build_info", gauge, {"version", "revision"}, "Always 1: the running build"},
+      {"coder_dns_doctor_verdict", gauge, {"verdict"}, "1 for the verdict of the last cycle (healthy, degraded, broken)"},
+      {"coder_dns_doctor_cycles_total", counter, {}, "Complete cycles since start"},
+      {"coder_dns_doctor_interval_seconds", gauge, {}, "Configured time between cycle starts (before jitter)"},
+      {"coder_dns_doctor_config_reloads_total", counter, {"result"}, "Config reloads (SIGHUP) by result"},
+      {"coder_dns_doctor_config_last_reload_success", gauge, {}, "1 when the last config reload succeeded (or none happened)"},
+  };
+  return table;
+}
+
+std::string resolver_label(const probe::DnsObservation& observation) {
+  return observation.mode == probe::QueryMode::search ? observation.resolver + "/search" : observation.resolver;
+}
+
+namespace {
+
+// One family with its fixed label names. Gauges are swept: a series not touched since begin()
+// is removed by sweep(), so hosts, URLs and findings that went away stop being exported.
+template <typename T> class Handle {
+public:
+  Handle() = default;
+  Handle(prometheus::Family<T>* family, const FamilySpec* spec) : m_family(family), m_spec(spec) {}
+
+  template <typename... Args> T& at(const std::vector<std::string>& values, Args&&... args) {
+    if (values.size() != m_spec->labels.size())
+      throw std::logic_error(std::string("wrong label count for ") + std::string(m_spec->name));
+    auto found = m_series.find(values);
+    if (found == m_series.end()) {
+      std::map<std::string, std::string> labels;
+      for (std::size_t i = 0; i < values.size(); ++i)
+        labels.emplace(m_spec->labels[i], values[i]);
+      T& metric = m_family->Add(labels, std::forward<Args>(args)...);
+      found = m_series.emplace(values, Entry{&metric, false}).first;
+    }
+    found->second.touched = true;
+    return *found->second.metric;
+  }
+
+  void begin() {
+    for (auto& [values, entry] : m_series)
+      entry.touched = false;
+  }
+
+  void sweep() {
+    for (auto it = m_series.begin(); it != m_series.end();) {
+      if (it->second.touched) {
+        ++it;
+        continue;
+      }
+      m_family->Remove(it->second.metric);
+      it = m_series.erase(it);
+    }
+  }
+
+private:
+  struct Entry {
+    T* metric;
+    bool touched;
+  };
+  prometheus::Family<T>* m_family = nullptr;
+  const FamilySpec* m_spec = nullptr;
+  std::map<std::vector<std::string>, Entry> m_series;
+};
+
+const FamilySpec& spec(Id id) { return family_table().at(static_cast<std::size_t>(id)); }
+
+template <typename Builder> auto& build(Builder builder, Id id, prometheus::Registry& registry) {
+  const FamilySpec& s = spec(id);
+  return builder.Name(std::string(s.name)).Help(std::string(s.help)).Register(registry);
+}
+
+} // namespace
+
+struct Metrics::State {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+
+  Handle<prometheus::Gauge> gauge(Id id) {
+    if (spec(id).kind != MetricKind::gauge)
+      throw std::logic_error("not a gauge: " + std::string(spec(id).name));
+    return {&build(prometheus::BuildGauge(), id, *registry), &spec(id)};
+  }
+  Handle<prometheus::Counter> counter(Id id) {
+    if (spec(id).kind != MetricKind::counter)
+      throw std::logic_error("not a counter: " + std::string(spec(id).name));
+    return {&build(prometheus::BuildCounter(), id, *registry), &spec(id)};
+  }
+  Handle<prometheus::Histogram> histogram(Id id) {
+    if (spec(id).kind != MetricKind::histogram)
+      throw std::logic_error("not a histogram: " + std::string(spec(id).name));
+    return {&build(prometheus::BuildHistogram(), id, *registry), &spec(id)};
+  }
+
+  // Registered in table order, so the exposition follows the table.
+  Handle<prometheus::Gauge> dns_lookup_success = gauge(Id::dns_lookup_success);
+  Handle<prometheus::Gauge> dns_answer_match = gauge(Id::dns_answer_match);
+  Handle<prometheus::Counter> dns_mismatch_total = counter(Id::dns_mismatch_total);
+  Handle<prometheus::Histogram> dns_lookup_duration = histogram(Id::dns_lookup_duration_seconds);
+  Handle<prometheus::Gauge> dns_answer_ttl = gauge(Id::dns_answer_ttl_seconds);
+  Handle<prometheus::Gauge> http_up = gauge(Id::http_up);
+  Handle<prometheus::Histogram> http_duration = histogram(Id::http_duration_seconds);
+  Handle<prometheus::Gauge> finding = gauge(Id::finding);
+  Handle<prometheus::Gauge> cycle_duration = gauge(Id::cycle_duration_seconds);
+  Handle<prometheus::Gauge> last_cycle_timestamp = gauge(Id::last_cycle_timestamp_seconds);
+  Handle<prometheus::Gauge> build_info = gauge(Id::build_info);
+  Handle<prometheus::Gauge> verdict = gauge(Id::verdict);
+  Handle<prometheus::Counter> cycles_total = counter(Id::cycles_total);
+  Handle<prometheus::Gauge> interval = gauge(Id::interval_seconds);
+  Handle<prometheus::Counter> reloads_total = counter(Id::config_reloads_total);
+  Handle<prometheus::Gauge> last_reload_success = gauge(Id::config_last_reload_success);
+};
+
+Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(std::make_unique<State>()) {
+  static_assert(static_cast<std::size_t>(Id::count_) == 16, "keep Id in step with family_table()");
+  if (family_table().size() != static_cast<std::size_t>(Id::count_))
+    throw std::logic_error("family_table() and Id disagree");
+  m_state->build_info.at({std::string(version), std::string(revision)}).Set(1);
+  m_state->last_reload_success.at({}).Set(1);
+  m_state->reloads_total.at({"success"});
+  m_state->reloads_total.at({"failure"});
+  m_state->cycles_total.at({});
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished) {
+  std::lock_guard lock(m_mutex);
+  State& s = *m_state;
+  s.dns_lookup_success.begin();
+  s.dns_answer_match.begin();
+  s.dns_answer_ttl.begin();
+  s.http_up.begin();
+  s.finding.begin();
+  s.verdict.begin();
+
+  std::map<std::vector<std::string>, bool> mismatched; // (host, resolver) -> any family outside the truth
+  for (const probe::DnsObservation& o : report.observations.dns) {
+    std::string resolver = resolver_label(o);
+    std::vector<std::string> labels{o.host, resolver, std::string(probe::to_string(o.family))};
+    bool answered = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata;
+    s.dns_lookup_success.at(labels).Set(answered ? 1 : 0);
+    if (o.match)
+      s.dns_answer_match.at(labels).Set(*o.match ? 1 : 0);
+    if (o.ttl && o.status == probe::LookupStatus::ok)
+      s.dns_answer_ttl.at(labels).Set(static_cast<double>(*o.ttl));
+    s.dns_lookup_duration.at({resolver}, prometheus::Histogram::BucketBoundaries(k_dns_buckets))
+        .Observe(o.duration_ms / 1000.0);
+    bool& any = mismatched[{o.host, resolver}];
+    any = any || o.match == false;
+  }
+  for (const auto& [labels, any] : mismatched) {
+    prometheus::Counter& counter = s.dns_mismatch_total.at(labels); // exported from 0, before the first mismatch
+    if (any)
+      counter.Increment();
+  }
+
+  std::map<std::vector<std::string>, bool> up; // (url, via) -> every request succeeded
+  for (const probe::HttpObservation& o : report.observations.http) {
+    auto [entry, inserted] = up.emplace(std::vector<std::string>{o.url, std::string(probe::to_string(o.via))}, o.ok);
+    if (!inserted)
+      entry->second = entry->second && o.ok;
+    s.http_duration.at({std::string(probe::to_string(o.via))}, prometheus::Histogram::BucketBoundaries(k_http_buckets))
+        .Observe(o.duration_ms / 1000.0);
+  }
+  for (const auto& [labels, ok] : up)
+    s.http_up.at(labels).Set(ok ? 1 : 0);
+
+  for (const analysis::Finding& f : report.findings)
+    s.finding.at({std::string(analysis::to_string(f.code)), std::string(analysis::to_string(f.severity))}).Set(1);
+  s.verdict.at({std::string(analysis::to_string(report.verdict))}).Set(1);
+
+  s.cycle_duration.at({}).Set(report.observations.cycle_ms / 1000.0);
+  s.last_cycle_timestamp.at({}).Set(std::chrono::duration<double>(finished.time_since_epoch()).count());
+  s.cycles_total.at({}).Increment();
+
+  s.dns_lookup_success.sweep();
+  s.dns_answer_match.sweep();
+  s.dns_answer_ttl.sweep();
+  s.http_up.sweep();
+  s.finding.sweep();
+  s.verdict.sweep();
+}
+
+void Metrics::set_interval(std::chrono::milliseconds interval) {
+  std::lock_guard lock(m_mutex);
+  m_state->interval.at({}).Set(std::chrono::duration<double>(interval).count());
+}
+
+void Metrics::record_reload(bool succeeded) {
+  std::lock_guard lock(m_mutex);
+  m_state->reloads_total.at({succeeded ? "success" : "failure"}).Increment();
+  m_state->last_reload_success.at({}).Set(succeeded ? 1 : 0);
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(m_mutex);
+  return prometheus::TextSerializer().Serialize(m_state->registry->Collect());
+}
+
+} // namespace coder_dns_doctor::daemon

@@ -1,0 +1,296 @@
+#include <coder_dns_doctor/cli/version.hpp>
+#include <coder_dns_doctor/daemon/http_server.hpp>
+#include <coder_dns_doctor/daemon/metrics.hpp>
+#include <coder_dns_doctor/daemon/service.hpp>
+#include <coder_dns_doctor/util/duration.hpp>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <pthread.h>
+#include <random>
+#include <thread>
+
+namespace coder_dns_doctor::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// One finished cycle as the HTTP handlers see it; never changed after publication.
+struct Snapshot {
+  std::uint64_t cycle = 0;
+  std::string report_json;
+};
+
+std::int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::vector<std::string> codes_of(const report::Report& report) {
+  std::vector<std::string> codes;
+  for (const auto& finding : report.findings)
+    codes.emplace_back(analysis::to_string(finding.code));
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  return codes;
+}
+
+nlohmann::json describe(const RunConfig& config) {
+  std::vector<std::string> hosts;
+  for (const auto& host : config.settings.plan.hosts)
+    hosts.push_back(host.host);
+  std::vector<std::string> resolvers;
+  for (const auto& resolver : config.settings.plan.resolvers)
+    resolvers.push_back(resolver.label);
+  return {{"interval", util::format_duration(config.daemon.interval)},
+          {"hosts", fmt::format("{}", fmt::join(hosts, ","))},
+          {"resolvers", fmt::format("{}", fmt::join(resolvers, ","))}};
+}
+
+class Service {
+public:
+  Service(RunConfig config, const Reloader& reload, Logger& logger)
+      : m_config(std::move(config)), m_reload(reload), m_log(logger),
+        m_metrics(cli::version(), cli::revision()) {
+    m_interval_ms = m_config.daemon.interval.count();
+    m_heartbeat = ticks(Clock::now());
+    m_metrics.set_interval(m_config.daemon.interval);
+  }
+
+  int run() {
+    // Signals arrive here, in sigtimedwait, never in a handler: block them before any thread
+    // (civetweb's, the prober) exists so every thread inherits the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP})
+      sigaddset(&signals, signal);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto server = HttpServer::start({.listen = m_config.daemon.listen}, routes());
+    if (!server) {
+      m_log.error("cannot start the listener", {{"error", server.error()}});
+      return 3;
+    }
+    nlohmann::json fields = describe(m_config);
+    fields["listen"] = (*server)->address();
+    m_log.info("listening", fields);
+
+    std::thread prober([this] { prober_loop(); });
+    bool stopping = false;
+    while (!m_prober_done) {
+      timespec wait{.tv_sec = 0, .tv_nsec = 200'000'000};
+      int signal = sigtimedwait(&signals, nullptr, &wait);
+      if (signal == SIGHUP) {
+        m_log.info("SIGHUP: reloading the configuration after the cycle in flight");
+        request([this] { m_reload_pending = true; });
+      } else if ((signal == SIGTERM || signal == SIGINT) && !stopping) {
+        stopping = true;
+        m_log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        m_cancel = true;
+        request([this] { m_stop = true; });
+      }
+    }
+    prober.join();
+    server->reset(); // close the listener; requests in flight finish
+    m_log.info("stopped");
+    return m_failed ? 3 : 0;
+  }
+
+private:
+  // Change the loop's wake-up conditions under its mutex, then wake it.
+  template <typename F> void request(F change) {
+    {
+      std::lock_guard lock(m_wake_mutex);
+      change();
+    }
+    m_wake.notify_all();
+  }
+
+  std::vector<Route> routes() {
+    return {
+        {"/metrics", "Prometheus metrics",
+         [this] {
+           return Response{.content_type = "text/plain; version=0.0.4; charset=utf-8", .body = m_metrics.render()};
+         }},
+        {"/healthz", "200 while the probe loop makes progress, 503 when it stalled > 3 intervals",
+         [this] { return healthz(); }},
+        {"/readyz", "200 after the first complete cycle", [this] { return readyz(); }},
+        {"/report", "the latest diagnose JSON document", [this] { return report(); }},
+    };
+  }
+
+  Response healthz() const {
+    auto idle = Clock::now() - Clock::time_point(Clock::duration(m_heartbeat.load()));
+    auto threshold = stall_threshold(milliseconds(m_interval_ms.load()));
+    if (idle > threshold)
+      return {.status = 503,
+              .body = fmt::format("stalled: no probe loop progress for {:.1f}s (threshold {:.1f}s)\n", seconds(idle),
+                                  seconds(threshold))};
+    return {.body = "ok\n"};
+  }
+
+  Response readyz() const {
+    if (latest() == nullptr)
+      return {.status = 503, .body = "not ready: no complete cycle yet\n"};
+    return {.body = "ready\n"};
+  }
+
+  Response report() const {
+    auto snapshot = latest();
+    if (snapshot == nullptr)
+      return {.status = 503, .content_type = "application/json", .body = R"({"error": "no complete cycle yet"})"
+                                                                         "\n"};
+    return {.content_type = "application/json", .body = snapshot->report_json};
+  }
+
+  std::shared_ptr<const Snapshot> latest() const {
+    std::lock_guard lock(m_snapshot_mutex);
+    return m_snapshot;
+  }
+
+  void publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(m_snapshot_mutex);
+    m_snapshot = std::move(snapshot);
+  }
+
+  void beat() { m_heartbeat = ticks(Clock::now()); }
+
+  void prober_loop() {
+    try {
+      loop();
+    } catch (const std::exception& error) {
+      m_log.error("probe loop failed", {{"error", error.what()}});
+      m_failed = true;
+    }
+    m_prober_done = true;
+  }
+
+  void loop() {
+    std::mt19937_64 random{std::random_device{}()};
+    Clock::time_point next_start = Clock::now();
+    std::uint64_t cycle = 0;
+    std::vector<std::string> last_codes;
+    std::optional<analysis::Verdict> last_verdict;
+    while (true) {
+      {
+        std::unique_lock lock(m_wake_mutex);
+        m_wake.wait_until(lock, next_start, [this] { return m_stop || m_reload_pending; });
+        if (m_stop)
+          return;
+        if (m_reload_pending) {
+          m_reload_pending = false;
+          lock.unlock();
+          apply_reload(); // then run a cycle right away with the new settings
+        }
+      }
+      ++cycle;
+      beat();
+      if (static_cast<std::uint64_t>(m_config.daemon.test_stall_cycle) == cycle) {
+        m_log.warn("TEST ONLY: --test-stall-cycle blocks this cycle until shutdown", {{"cycle", cycle}});
+        while (!m_cancel)
+          std::this_thread::sleep_for(milliseconds(20));
+      }
+      if (m_cancel)
+        return;
+
+      Clock::time_point started = Clock::now();
+      const DaemonOptions& daemon = m_config.daemon;
+      std::uniform_int_distribution<std::int64_t> spread(0, daemon.jitter.count());
+      next_start = started + daemon.interval + milliseconds(spread(random));
+      report::Report report;
+      try {
+        report = doctor::run_checkup(m_config.settings, &m_cancel);
+      } catch (const std::exception& error) {
+        // A daemon outlives one bad cycle: no snapshot, /readyz stays as it was, try again later.
+        m_log.error("the cycle could not run", {{"cycle", cycle}, {"error", error.what()}});
+        beat();
+        continue;
+      }
+      if (m_cancel)
+        return; // a cancelled cycle is incomplete: keep the last snapshot
+      auto finished = std::chrono::system_clock::now();
+      m_metrics.record_cycle(report, finished);
+      auto snapshot = std::make_shared<Snapshot>();
+      snapshot->cycle = cycle;
+      snapshot->report_json = report::to_json(report).dump(2) + "\n";
+      bool first = latest() == nullptr;
+      publish(std::move(snapshot));
+      beat();
+
+      std::vector<std::string> codes = codes_of(report);
+      nlohmann::json fields{{"cycle", cycle},
+                            {"verdict", analysis::to_string(report.verdict)},
+                            {"findings", fmt::format("{}", fmt::join(codes, ","))},
+                            {"duration_ms", std::round(report.observations.cycle_ms * 10) / 10}};
+      if (first)
+        m_log.info("first cycle complete: ready", fields);
+      else if (last_verdict != report.verdict || last_codes != codes)
+        m_log.log(report.verdict == analysis::Verdict::broken ? LogLevel::warn : LogLevel::info, "findings changed",
+                  fields);
+      else
+        m_log.debug("cycle complete", fields);
+      last_verdict = report.verdict;
+      last_codes = std::move(codes);
+
+      if (Clock::now() - started > daemon.interval)
+        m_log.warn("the cycle took longer than --interval; the next one starts right away",
+                   {{"duration_ms", std::round(seconds(Clock::now() - started) * 1000)},
+                    {"interval", util::format_duration(daemon.interval)}});
+    }
+  }
+
+  void apply_reload() {
+    auto next = m_reload();
+    if (!next) {
+      m_metrics.record_reload(false);
+      m_log.error("config reload failed; keeping the previous configuration", {{"error", next.error()}});
+      return;
+    }
+    if (next->daemon.listen != m_config.daemon.listen)
+      m_log.warn("a new --listen needs a restart; keeping the current listener",
+                 {{"listen", m_config.daemon.listen}, {"requested", next->daemon.listen}});
+    next->daemon.listen = m_config.daemon.listen;
+    next->daemon.test_stall_cycle = m_config.daemon.test_stall_cycle;
+    m_config = std::move(*next);
+    m_log.configure(m_config.daemon.log_level, m_config.daemon.log_format);
+    m_interval_ms = m_config.daemon.interval.count();
+    m_metrics.set_interval(m_config.daemon.interval);
+    m_metrics.record_reload(true);
+    m_log.info("config reloaded", describe(m_config));
+  }
+
+  RunConfig m_config; // owned by the prober thread after start
+  const Reloader& m_reload;
+  Logger& m_log;
+  Metrics m_metrics;
+
+  mutable std::mutex m_snapshot_mutex;
+  std::shared_ptr<const Snapshot> m_snapshot;
+
+  std::mutex m_wake_mutex;
+  std::condition_variable m_wake;
+  bool m_stop = false;           // guarded by m_wake_mutex
+  bool m_reload_pending = false; // guarded by m_wake_mutex
+  std::atomic<bool> m_cancel{false};
+  std::atomic<bool> m_prober_done{false};
+  std::atomic<bool> m_failed{false};
+  std::atomic<std::int64_t> m_heartbeat{0};   // steady clock ticks of the last loop progress
+  std::atomic<std::int64_t> m_interval_ms{0}; // for /healthz, which runs on other threads
+};
+
+} // namespace
+
+int serve(RunConfig config, const Reloader& reload, Logger& logger) {
+  logger.configure(config.daemon.log_level, config.daemon.log_format);
+  Service service(std::move(config), reload, logger);
+  return service.run();
+}
+
+} // namespace coder_dns_doctor::daemon

@@ -1,0 +1,118 @@
+#include <coder_dns_doctor/daemon/log.hpp>
+#include <coder_dns_doctor/daemon/metrics.hpp>
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+using namespace coder_dns_doctor;
+
+namespace {
+
+probe::DnsObservation lookup(std::string host, std::string resolver, probe::LookupStatus status,
+                             std::optional<bool> match, probe::QueryMode mode = probe::QueryMode::absolute) {
+  probe::DnsObservation o;
+  o.host = std::move(host);
+  o.resolver = std::move(resolver);
+  o.status = status;
+  o.match = match;
+  o.mode = mode;
+  o.addresses = {"192.0.2.9"};
+  o.ttl = 30;
+  o.duration_ms = 1.5;
+  return o;
+}
+
+probe::HttpObservation request(std::string url, probe::Via via, bool ok) {
+  probe::HttpObservation o;
+  o.url = std::move(url);
+  o.via = via;
+  o.ok = ok;
+  o.address = "192.0.2.9";
+  o.duration_ms = 3;
+  return o;
+}
+
+bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+} // namespace
+
+TEST_SUITE("daemon::Metrics") {
+  TEST_CASE("the family table is unique and every name carries the prefix") {
+    std::set<std::string_view> names;
+    for (const auto& family : daemon::family_table()) {
+      CHECK(family.name.starts_with("coder_dns_doctor_"));
+      CHECK(names.insert(family.name).second);
+      CHECK_FALSE(family.help.empty());
+      CHECK((family.kind == daemon::MetricKind::histogram) == !family.buckets.empty());
+    }
+  }
+
+  TEST_CASE("a cycle becomes series; addresses never become labels") {
+    daemon::Metrics metrics("1.2.3", "abc");
+    report::Report report;
+    report.observations.dns = {lookup("coder.test", "cluster", probe::LookupStatus::ok, false),
+                               lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::search),
+                               lookup("coder.test", "public", probe::LookupStatus::ok, true),
+                               lookup("other.test", "public", probe::LookupStatus::ok, std::nullopt),
+                               lookup("gone.test", "public", probe::LookupStatus::nxdomain, std::nullopt)};
+    report.observations.http = {request("https://coder.test/healthz", probe::Via::dns, false),
+                                request("https://coder.test/healthz", probe::Via::dns, true),
+                                request("https://coder.test/healthz", probe::Via::pinned, true)};
+    report.findings = {{.code = analysis::Code::external_dns_mismatch, .severity = analysis::Severity::error, .summary = "", .evidence = {}, .remediation = ""}};
+    report.verdict = analysis::Verdict::broken;
+    report.observations.cycle_ms = 12;
+    metrics.record_cycle(report, std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)));
+    std::string text = metrics.render();
+
+    CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster/search"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="public"} 1)"));
+    CHECK(text.find(R"(dns_answer_match{family="A",host="other.test")") == std::string::npos); // no truth: absent
+    CHECK(has(text, R"(coder_dns_doctor_dns_lookup_success{family="A",host="gone.test",resolver="public"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_dns_mismatch_total{host="coder.test",resolver="cluster"} 1)"));
+    CHECK(has(text, R"(coder_dns_doctor_dns_mismatch_total{host="coder.test",resolver="public"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_http_up{url="https://coder.test/healthz",via="dns"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_http_up{url="https://coder.test/healthz",via="pinned"} 1)"));
+    CHECK(has(text, R"(coder_dns_doctor_finding{code="EXTERNAL_DNS_MISMATCH",severity="error"} 1)"));
+    CHECK(has(text, R"(coder_dns_doctor_build_info{revision="abc",version="1.2.3"} 1)"));
+    CHECK(has(text, R"(coder_dns_doctor_last_cycle_timestamp_seconds 1700000000)"));
+    CHECK(has(text, R"(coder_dns_doctor_cycle_duration_seconds 0.012)"));
+    CHECK(text.find("192.0.2.9") == std::string::npos);
+
+    SUBCASE("the next cycle keeps counting and drops series that went away") {
+      report.observations.dns.pop_back(); // gone.test is no longer configured
+      report.findings.clear();
+      report.verdict = analysis::Verdict::healthy;
+      metrics.record_cycle(report, std::chrono::system_clock::now());
+      text = metrics.render();
+      CHECK(has(text, R"(coder_dns_doctor_dns_mismatch_total{host="coder.test",resolver="cluster"} 2)"));
+      CHECK(text.find(R"(dns_lookup_success{family="A",host="gone.test")") == std::string::npos);
+      CHECK(text.find("coder_dns_doctor_finding{") == std::string::npos);
+      CHECK(has(text, R"(coder_dns_doctor_verdict{verdict="healthy"} 1)"));
+      CHECK(text.find(R"(verdict="broken")") == std::string::npos);
+      CHECK(has(text, "coder_dns_doctor_cycles_total 2"));
+    }
+  }
+
+  TEST_CASE("reloads are counted by result") {
+    daemon::Metrics metrics("v", "r");
+    metrics.record_reload(false);
+    std::string text = metrics.render();
+    CHECK(has(text, R"(coder_dns_doctor_config_reloads_total{result="failure"} 1)"));
+    CHECK(has(text, "coder_dns_doctor_config_last_reload_success 0"));
+  }
+}
+
+TEST_SUITE("daemon::Logger") {
+  TEST_CASE("text and json lines") {
+    nlohmann::json fields{{"cycle", 3}, {"error", "a b"}};
+    CHECK(daemon::format_line(daemon::LogFormat::text, "T", daemon::LogLevel::warn, "hello", fields) ==
+          R"(T warn  hello cycle=3 error="a b")");
+    auto line = nlohmann::json::parse(
+        daemon::format_line(daemon::LogFormat::json, "T", daemon::LogLevel::info, "hello", fields));
+    CHECK(line["msg"] == "hello");
+    CHECK(line["level"] == "info");
+    CHECK(line["cycle"] == 3);
+  }
+}
