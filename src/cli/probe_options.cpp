@@ -1,5 +1,7 @@
 #include <coder_dns_doctor/cli/probe_options.hpp>
 #include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/k8s/connection.hpp>
+#include <coder_dns_doctor/k8s/objects.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -7,6 +9,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace coder_dns_doctor::cli {
@@ -47,16 +50,39 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--internal-url", options.internal_url, "The in-cluster Service URL")
       ->capture_default_str();
   command.add_option("--resolver", options.resolvers,
-                     "LABEL=SPEC, repeatable: SPEC is 'system' (resolv.conf with search list and ndots) or "
-                     "IP[:PORT][,IP[:PORT]...] (default: cluster=system)")
+                     "LABEL=SPEC, repeatable: SPEC is 'system' (resolv.conf with search list and ndots), "
+                     "IP[:PORT][,IP[:PORT]...], or 'kube-dns-pods' (every ready CoreDNS pod, asked directly; "
+                     "resolvers LABEL/<pod>) (default: cluster=system)")
       ->take_all();
   command.add_option("--resolv-conf", options.resolv_conf, "The resolv.conf used by 'system' resolvers")
       ->capture_default_str();
   command.add_option("--expect", options.expect, "HOST=ADDR[,ADDR...], repeatable: static truth for a host")
       ->take_all();
   command.add_option("--kube", options.kube, "auto | off | in-cluster | API base URL")->capture_default_str();
-  command.add_option("--kube-token-file", options.kube_token_file, "Bearer token file for a URL-mode API server");
-  command.add_option("--kube-ca-file", options.kube_ca_file, "CA bundle for a URL-mode API server");
+  command.add_option("--kube-token-file", options.kube_token_file,
+                     "Bearer token file, re-read for every request (default in-cluster: the service-account token)");
+  command.add_option("--kube-ca-file", options.kube_ca_file,
+                     "CA bundle of the API server (default in-cluster: the service-account ca.crt; URL mode: system store)");
+  command.add_flag("--kube-insecure", options.kube_insecure,
+                   "Do not verify the API server's TLS certificate (prints a warning; for tests only)");
+  command.add_option("--coder-service", options.coder_service,
+                     "NS/NAME of the Coder Service: its ClusterIP is the internal host's truth "
+                     "(default: from the internal URL's <svc>.<ns>.svc name, else coder/coder)");
+  command.add_option("--coder-deployment", options.coder_deployment,
+                     "NS/NAME of the Coder Deployment whose CODER_ACCESS_URL is the external URL "
+                     "(default: the Coder Service's NS/NAME)");
+  command.add_option("--ingress-service", options.ingress_services,
+                     "NS/NAME of a LoadBalancer Service in front of Coder, repeatable: its address is the external "
+                     "host's truth instead of the matching Ingresses'")
+      ->take_all();
+  command.add_option("--workspace-namespace", options.workspace_namespaces,
+                     "Namespace whose pods the workspace audit reads, repeatable ('' turns the audit off)")
+      ->take_all()
+      ->capture_default_str();
+  command.add_option("--kube-dns-namespace", options.kube_dns_namespace, "Namespace of the CoreDNS pods")
+      ->capture_default_str();
+  command.add_option("--kube-dns-selector", options.kube_dns_selector, "Label selector of the CoreDNS pods")
+      ->capture_default_str();
   command.add_option("--ca-file", options.ca_file, "Extra CA bundle for HTTPS health checks (default: system store)");
   command.add_option("--timeout", options.timeout, "Per lookup and per request: 500ms, 2s, 1m")->capture_default_str();
   command.add_option("--family", options.family, "Address families to query: 4 | 6 | both")->capture_default_str();
@@ -101,6 +127,10 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
   if (!is_label(resolver.label))
     throw UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
                                  text, resolver.label));
+  if (resolver.spec == probe::k_kube_dns_pods_spec) {
+    resolver.knows_cluster_names = true; // servers come from the API server at checkup time
+    return resolver;
+  }
   if (resolver.spec == "system") {
     auto conf = dns::read_resolv_conf(resolv_conf);
     if (!conf)
@@ -190,14 +220,83 @@ probe::Plan make_plan(const ProbeOptions& options) {
 
 namespace coder_dns_doctor::cli {
 
+namespace {
+
+std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const std::string& value) {
+  if (value.empty())
+    return std::nullopt;
+  auto ref = k8s::parse_object_ref(value);
+  if (!ref)
+    throw UsageError(fmt::format("{} {}", option, ref.error()));
+  return *ref;
+}
+
+void check_readable(const std::string& option, const std::string& path) {
+  if (path.empty())
+    return;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    throw UsageError(fmt::format("{} '{}': cannot read the file", option, path));
+  std::fclose(file);
+}
+
+bool is_namespace(std::string_view text) {
+  return !text.empty() && text.size() <= 63 && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe::Plan& plan) {
+  if (auto valid = k8s::check_mode(options.kube); !valid)
+    throw UsageError(valid.error());
+  bool uses_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), [](const probe::ResolverPlan& r) {
+    return r.spec == probe::k_kube_dns_pods_spec;
+  });
+  if (uses_dns_pods && (options.kube == "off" || !plan.checks.kube))
+    throw UsageError("--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
+  check_readable("--kube-token-file", options.kube_token_file);
+  check_readable("--kube-ca-file", options.kube_ca_file);
+  doctor::KubeSettings kube{.mode = options.kube,
+                            .token_file = options.kube_token_file,
+                            .ca_file = options.kube_ca_file,
+                            .verify = options.kube_insecure ? k8s::TlsVerify::no : k8s::TlsVerify::yes,
+                            .targets = {}};
+  kube.targets.coder_service = parse_ref_option("--coder-service", options.coder_service);
+  kube.targets.coder_deployment = parse_ref_option("--coder-deployment", options.coder_deployment);
+  for (const std::string& text : options.ingress_services)
+    kube.targets.ingress_services.push_back(*parse_ref_option("--ingress-service", text.empty() ? "-" : text));
+  kube.targets.workspace_namespaces.clear();
+  for (const std::string& ns : options.workspace_namespaces) {
+    if (ns.empty())
+      continue;
+    if (!is_namespace(ns))
+      throw UsageError(fmt::format("--workspace-namespace '{}': expected a namespace name", ns));
+    if (std::find(kube.targets.workspace_namespaces.begin(), kube.targets.workspace_namespaces.end(), ns) ==
+        kube.targets.workspace_namespaces.end())
+      kube.targets.workspace_namespaces.push_back(ns);
+  }
+  if (!is_namespace(options.kube_dns_namespace))
+    throw UsageError(fmt::format("--kube-dns-namespace '{}': expected a namespace name", options.kube_dns_namespace));
+  if (options.kube_dns_selector.empty() ||
+      options.kube_dns_selector.find_first_of(" \t\n&?#") != std::string::npos)
+    throw UsageError(fmt::format("--kube-dns-selector '{}': expected a label selector such as k8s-app=kube-dns",
+                                 options.kube_dns_selector));
+  kube.targets.dns_namespace = options.kube_dns_namespace;
+  kube.targets.dns_selector = options.kube_dns_selector;
+  if (options.kube_insecure && options.kube != "off")
+    fmt::print(stderr, "coder-dns-doctor: warning: --kube-insecure: the API server's TLS certificate is not "
+                       "verified; anyone on the path can impersonate it\n");
+  return kube;
+}
+
+} // namespace
+
 doctor::Settings make_settings(const ProbeOptions& options) {
-  if (options.kube != "auto" && options.kube != "off")
-    throw UsageError(fmt::format("--kube '{}': Kubernetes truth is not available in this build (expected auto or off)",
-                                 options.kube));
-  return doctor::Settings{.plan = make_plan(options),
+  probe::Plan plan = make_plan(options);
+  doctor::KubeSettings kube = make_kube_settings(options, plan);
+  return doctor::Settings{.plan = std::move(plan),
                           .expectations = parse_expectations(options.expect),
-                          .kube = {.mode = options.kube, .token_file = options.kube_token_file,
-                                   .ca_file = options.kube_ca_file}};
+                          .kube = std::move(kube)};
 }
 
 } // namespace coder_dns_doctor::cli

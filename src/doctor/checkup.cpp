@@ -1,15 +1,171 @@
+#include <coder_dns_doctor/analysis/agent_audit.hpp>
 #include <coder_dns_doctor/cli/usage_error.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
+#include <coder_dns_doctor/k8s/client.hpp>
+#include <coder_dns_doctor/k8s/connection.hpp>
+#include <coder_dns_doctor/k8s/discovery.hpp>
+#include <coder_dns_doctor/k8s/hostnames.hpp>
 #include <coder_dns_doctor/probe/engine.hpp>
 
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
 namespace coder_dns_doctor::doctor {
+namespace {
+
+using analysis::KubeFailure;
+using analysis::KubeProblem;
+using analysis::KubeScope;
+
+bool is_kube_dns_pods(const probe::ResolverPlan& resolver) { return resolver.spec == probe::k_kube_dns_pods_spec; }
+
+// What Kubernetes contributed to one check.
+struct KubeResult {
+  bool connected = false; // an API server was chosen (whatever it answered)
+  k8s::Discovery discovery;
+};
+
+KubeResult read_kubernetes(const Settings& settings, const std::atomic<bool>* cancel) {
+  KubeResult result;
+  const probe::Plan& plan = settings.plan;
+  bool needs_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), is_kube_dns_pods);
+  k8s::Choice choice;
+  if (plan.checks.kube) {
+    choice = k8s::choose_connection({.mode = settings.kube.mode,
+                                     .token_file = settings.kube.token_file,
+                                     .ca_file = settings.kube.ca_file,
+                                     .verify = settings.kube.verify,
+                                     .timeout = plan.timeout});
+  } else {
+    choice.reason = "--checks leaves out kube";
+  }
+  if (choice.problem)
+    result.discovery.problems.push_back({KubeScope::truth, KubeFailure::config, *choice.problem});
+  if (!choice.connection) {
+    if (needs_dns_pods && !choice.problem)
+      result.discovery.problems.push_back(
+          {KubeScope::resolvers, KubeFailure::config,
+           fmt::format("a kube-dns-pods resolver needs the Kubernetes API, which is off ({})", choice.reason)});
+    return result;
+  }
+  result.connected = true;
+  const probe::UrlPlan* external = plan.url_for(probe::HostRole::external);
+  const probe::UrlPlan* internal = plan.url_for(probe::HostRole::internal);
+  k8s::Wants wants;
+  wants.external_host = external != nullptr ? external->url.host : std::string();
+  wants.internal_host = internal != nullptr ? internal->url.host : std::string();
+  wants.external_url = external == nullptr ? k8s::Wants::Need::yes : k8s::Wants::Need::no;
+  wants.dns_pods = needs_dns_pods ? k8s::Wants::Need::yes : k8s::Wants::Need::no;
+  wants.workspace_audit =
+      settings.kube.targets.workspace_namespaces.empty() ? k8s::Wants::Need::no : k8s::Wants::Need::yes;
+  k8s::Client client(*choice.connection, cancel);
+  result.discovery = k8s::discover(client, settings.kube.targets, wants);
+  result.discovery.notes.insert(result.discovery.notes.begin(), fmt::format("Kubernetes: {}", choice.reason));
+  if (choice.connection->verify == k8s::Connection::Verify::no)
+    result.discovery.notes.insert(result.discovery.notes.begin() + 1,
+                                  "Kubernetes: TLS verification of the API server is off (--kube-insecure)");
+  return result;
+}
+
+void add_external_url(probe::Plan& plan, const util::Url& url) {
+  plan.urls.insert(plan.urls.begin(), {url, probe::HostRole::external});
+  auto same = std::find_if(plan.hosts.begin(), plan.hosts.end(), [&](const auto& h) { return h.host == url.host; });
+  if (same != plan.hosts.end())
+    same->role = probe::HostRole::external;
+  else
+    plan.hosts.insert(plan.hosts.begin(), {url.host, probe::HostRole::external});
+}
+
+// Replace every kube-dns-pods resolver by one resolver per ready CoreDNS pod.
+void expand_dns_pods(probe::Plan& plan, const k8s::Targets& targets, KubeResult& kube) {
+  std::vector<probe::ResolverPlan> expanded;
+  for (auto& resolver : plan.resolvers) {
+    if (!is_kube_dns_pods(resolver)) {
+      expanded.push_back(std::move(resolver));
+      continue;
+    }
+    if (!kube.discovery.dns_pods)
+      continue; // the reason is already a problem
+    if (kube.discovery.dns_pods->empty())
+      kube.discovery.problems.push_back(
+          {KubeScope::resolvers, KubeFailure::missing,
+           fmt::format("resolver {}: no ready pod matches {} in namespace {}", resolver.label, targets.dns_selector,
+                       targets.dns_namespace)});
+    for (const k8s::DnsPod& pod : *kube.discovery.dns_pods) {
+      probe::ResolverPlan one;
+      one.label = resolver.label + "/" + pod.name;
+      one.spec = std::string(probe::k_kube_dns_pods_spec);
+      one.servers = {pod.endpoint};
+      one.knows_cluster_names = true;
+      expanded.push_back(std::move(one));
+    }
+  }
+  plan.resolvers = std::move(expanded);
+}
+
+std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, const truth::Truth& truth,
+                                                      const std::vector<k8s::AgentPodHost>& pods) {
+  const probe::UrlPlan* external = plan.url_for(probe::HostRole::external);
+  const probe::UrlPlan* internal = plan.url_for(probe::HostRole::internal);
+  std::string external_host = external != nullptr ? external->url.host : std::string();
+  std::string internal_host = internal != nullptr ? internal->url.host : std::string();
+  std::vector<analysis::WorkspaceAgent> agents;
+  for (const auto& pod : pods)
+    agents.push_back({pod.pod, pod.host, pod.origin,
+                      k8s::classify_agent_host(pod.host, external_host, internal_host,
+                                               truth.addresses_for(internal_host))});
+  return agents;
+}
+
+} // namespace
 
 report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel) {
-  if (settings.plan.url_for(probe::HostRole::external) == nullptr)
-    throw cli::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
-  truth::Truth truth = truth::merge({}, settings.expectations);
-  probe::Observations observations = probe::run_cycle(settings.plan, truth, cancel);
-  return report::build(settings.plan, std::move(observations), std::move(truth));
+  // 1. Truth (and whatever else the plan leaves to Kubernetes) from the API server.
+  KubeResult kube = read_kubernetes(settings, cancel);
+  probe::Plan plan = settings.plan;
+  if (plan.url_for(probe::HostRole::external) == nullptr) {
+    if (kube.discovery.external_url)
+      add_external_url(plan, *kube.discovery.external_url);
+    else if (!kube.connected)
+      throw cli::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
+                            " when Kubernetes cannot supply it");
+    // else: Kubernetes was asked and could not say; check the rest and report why
+  }
+  // 2. The plan's resolvers as the cluster runs them; load-balancer hostnames through them.
+  expand_dns_pods(plan, settings.kube.targets, kube);
+  k8s::ResolvedClaims claims =
+      k8s::resolve_hostnames(kube.discovery.hostnames, plan.resolvers, plan.families, plan.timeout, cancel);
+  truth::Truth discovered{.entries = std::move(kube.discovery.entries), .notes = std::move(kube.discovery.notes)};
+  discovered.entries.insert(discovered.entries.end(), claims.entries.begin(), claims.entries.end());
+  discovered.notes.insert(discovered.notes.end(), claims.notes.begin(), claims.notes.end());
+  truth::Truth truth = truth::merge(std::move(discovered), settings.expectations);
+
+  // 3. Probe, analyze; then the findings that depend on the analysis.
+  probe::Observations observations = probe::run_cycle(plan, truth, cancel);
+  std::vector<analysis::Finding> extra;
+  if (auto unavailable = analysis::kubernetes_unavailable(kube.discovery.problems))
+    extra.push_back(std::move(*unavailable));
+  std::vector<analysis::WorkspaceAgent> agents;
+  if (kube.discovery.agents)
+    agents = classify_agents(plan, truth, *kube.discovery.agents);
+  report::Report report = report::build(plan, std::move(observations), std::move(truth), std::move(extra));
+
+  if (kube.discovery.agents) {
+    if (agents.empty())
+      report.truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
+                                               fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
+    for (const auto& agent : agents)
+      report.truth.notes.push_back("workspace audit: " + analysis::describe(agent));
+    if (auto finding = analysis::audit_agents(plan, report.observations, agents)) {
+      report.findings.push_back(std::move(*finding));
+      std::stable_sort(report.findings.begin(), report.findings.end(),
+                       [](const analysis::Finding& a, const analysis::Finding& b) { return a.severity > b.severity; });
+      report.verdict = analysis::verdict_of(report.findings);
+    }
+  }
+  return report;
 }
 
 } // namespace coder_dns_doctor::doctor

@@ -24,6 +24,13 @@ struct ProbeOptions {
   std::string kube = "auto";
   std::string kube_token_file;
   std::string kube_ca_file;
+  bool kube_insecure = false;
+  std::string coder_service;                  // NS/NAME; default from the internal URL, else coder/coder
+  std::string coder_deployment;               // NS/NAME; default: the Coder Service's
+  std::vector<std::string> ingress_services;  // NS/NAME of LoadBalancer Services in front of Coder
+  std::vector<std::string> workspace_namespaces{"coder-workspace"}; // '' turns the audit off
+  std::string kube_dns_namespace = "kube-system";
+  std::string kube_dns_selector = "k8s-app=kube-dns";
   std::string ca_file;
   std::string timeout = "2s";
   std::string family = "both";
@@ -44,7 +51,8 @@ void add_probe_options(CLI::App& command, ProbeOptions& options);
 // Parse every `--expect HOST=ADDR[,ADDR...]`; throw UsageError on a malformed one.
 [[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);
 
-// Parse one `--resolver LABEL=SPEC`, reading `resolv_conf` for `system`; throw UsageError.
+// Parse one `--resolver LABEL=SPEC`, reading `resolv_conf` for `system`; `kube-dns-pods` gives a
+// resolver without servers that the checkup expands from the API server. Throw UsageError.
 [[nodiscard]] probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf);
 
 } // namespace coder_dns_doctor::cli

@@ -2,6 +2,8 @@
 // gather the truth, probe every path, analyze, and return the report.
 #pragma once
 
+#include <coder_dns_doctor/k8s/connection.hpp>
+#include <coder_dns_doctor/k8s/discovery.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
@@ -12,11 +14,13 @@
 
 namespace coder_dns_doctor::doctor {
 
-// Where truth comes from besides --expect (the Kubernetes API, when that module is configured).
+// Where truth comes from besides --expect: the Kubernetes API (docs/kubernetes.md).
 struct KubeSettings {
   std::string mode = "auto"; // auto | off | in-cluster | API base URL
   std::string token_file;
   std::string ca_file;
+  k8s::TlsVerify verify = k8s::TlsVerify::yes; // --kube-insecure turns it off
+  k8s::Targets targets;                        // which objects to read
 };
 
 struct Settings {

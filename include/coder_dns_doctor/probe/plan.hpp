@@ -9,9 +9,14 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace coder_dns_doctor::probe {
+
+// The resolver SPEC that stands for every ready CoreDNS pod, asked directly; the checkup expands
+// it into one resolver per pod (label `<LABEL>/<pod name>`) from the Kubernetes API.
+inline constexpr std::string_view k_kube_dns_pods_spec = "kube-dns-pods";
 
 // Why a host is checked: analysis names its findings after the role.
 enum class HostRole { external, internal, extra };

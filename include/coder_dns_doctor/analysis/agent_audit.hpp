@@ -1,0 +1,59 @@
+// Findings that come from the Kubernetes side: AGENT_URL_EXTERNAL (do workspace agents start against
+// the external URL while it is broken from inside the cluster and the internal URL works?) and
+// KUBERNETES_UNAVAILABLE. Pure, like analyze: pods and API failures come in as values.
+#pragma once
+
+#include <coder_dns_doctor/analysis/findings.hpp>
+#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/probe/plan.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coder_dns_doctor::analysis {
+
+// Which of the plan's Coder URLs an agent dials.
+enum class AgentTarget { external, internal, other, unknown };
+
+[[nodiscard]] std::string_view to_string(AgentTarget target);
+
+// One workspace pod's agent, as the audit read it. Only the host is kept: the env values it came
+// from sit next to the agent token and are never stored.
+struct WorkspaceAgent {
+  std::string pod;    // namespace/name
+  std::string host;   // empty when no agent URL was found
+  std::string origin; // where the host was read: "ENVBUILDER_INIT_SCRIPT", "command", "CODER_AGENT_URL", ...
+  AgentTarget target = AgentTarget::unknown;
+};
+
+// Return one line per agent: "coder-workspace/ws-1: agent URL host coder.example.test (external, from command)".
+[[nodiscard]] std::string describe(const WorkspaceAgent& agent);
+
+// Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the annotated
+// `observations` of `plan`, the external host is mismatched (or its /healthz fails through DNS)
+// on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
+[[nodiscard]] std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
+                                                  const std::vector<WorkspaceAgent>& agents);
+
+} // namespace coder_dns_doctor::analysis
+
+namespace coder_dns_doctor::analysis {
+
+// What a failed Kubernetes read was for: truth and URLs (error), resolvers (error), or only the
+// workspace audit (warning: the rest of the check stands).
+enum class KubeScope { truth, resolvers, audit };
+enum class KubeFailure { config, credentials, unauthorized, forbidden, unreachable, server, malformed, missing };
+
+struct KubeProblem {
+  KubeScope scope = KubeScope::truth;
+  KubeFailure failure = KubeFailure::unreachable;
+  std::string text; // one line, names the request (verb, resource, namespace) and what went wrong
+};
+
+// Return KUBERNETES_UNAVAILABLE for `problems` (nullopt when there are none): one finding, each
+// problem one evidence line, a remediation per kind of failure.
+[[nodiscard]] std::optional<Finding> kubernetes_unavailable(const std::vector<KubeProblem>& problems);
+
+} // namespace coder_dns_doctor::analysis

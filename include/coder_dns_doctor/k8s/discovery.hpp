@@ -1,0 +1,63 @@
+// Truth discovery: read the Coder Service, Ingresses, Deployment, CoreDNS pods and workspace pods
+// from the API server and turn them into truth entries, the access URL, resolvers and agents.
+#pragma once
+
+#include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/k8s/client.hpp>
+#include <coder_dns_doctor/k8s/objects.hpp>
+#include <coder_dns_doctor/k8s/workspace.hpp>
+#include <coder_dns_doctor/truth/truth.hpp>
+#include <coder_dns_doctor/util/url.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coder_dns_doctor::k8s {
+
+// Which objects to read (the --coder-service, --ingress-service, ... options).
+struct Targets {
+  std::optional<ObjectRef> coder_service;    // default: from the internal host, else coder/coder
+  std::optional<ObjectRef> coder_deployment; // default: the Coder Service's namespace/name
+  std::vector<ObjectRef> ingress_services;   // when set, used instead of listing Ingresses
+  std::vector<std::string> workspace_namespaces{"coder-workspace"};
+  std::string dns_namespace = "kube-system";
+  std::string dns_selector = "k8s-app=kube-dns";
+  std::size_t max_pod_pages = 10; // x 500 pods per workspace namespace
+};
+
+// What this check needs from the API server.
+struct Wants {
+  std::string external_host; // empty: not known yet (the Deployment's CODER_ACCESS_URL decides it)
+  std::string internal_host;
+  enum class Need { yes, no };
+  Need external_url = Need::no;
+  Need dns_pods = Need::no;
+  Need workspace_audit = Need::no;
+};
+
+// A load-balancer hostname whose addresses are truth for a host once resolved.
+struct HostnameClaim {
+  std::string host;     // the Coder host it stands for
+  std::string hostname; // what the load balancer status says
+  std::string source;   // kubernetes:ingress/<ns>/<name> or kubernetes:service/<ns>/<name>
+};
+
+struct Discovery {
+  std::vector<truth::TruthEntry> entries;
+  std::vector<std::string> notes;
+  std::vector<HostnameClaim> hostnames;
+  std::optional<util::Url> external_url; // from the Deployment, when asked
+  std::optional<std::vector<DnsPod>> dns_pods;
+  std::optional<std::vector<AgentPodHost>> agents;
+  std::vector<analysis::KubeProblem> problems;
+};
+
+// Read what `wants` asks for, within `targets`, through `client`. Never throws for failures of
+// the world: each becomes a problem naming the request, and discovery goes on with the rest.
+[[nodiscard]] Discovery discover(Client& client, const Targets& targets, const Wants& wants);
+
+// Return the problem an API error stands for, in `scope`.
+[[nodiscard]] analysis::KubeProblem problem_of(const ApiError& error, analysis::KubeScope scope);
+
+} // namespace coder_dns_doctor::k8s

@@ -1,0 +1,115 @@
+// Choosing the API server (--kube modes) and explaining API errors (no network).
+#include <coder_dns_doctor/k8s/client.hpp>
+#include <coder_dns_doctor/k8s/connection.hpp>
+#include <coder_dns_doctor/k8s/discovery.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+using namespace coder_dns_doctor;
+
+namespace {
+
+k8s::Environment environment(std::map<std::string, std::string> values) {
+  return [values](const char* name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+} // namespace
+
+TEST_SUITE("k8s::connection") {
+  TEST_CASE("check_mode accepts the four modes and names what is wrong") {
+    for (const char* good : {"auto", "off", "in-cluster", "http://127.0.0.1:8001", "https://127.0.6.1:16443/"})
+      CHECK(k8s::check_mode(good));
+    for (const char* bad : {"", "on", "127.0.0.1:8001", "https://", "https://api.example.test/prefix"}) {
+      CAPTURE(bad);
+      auto result = k8s::check_mode(bad);
+      REQUIRE_FALSE(result);
+      CHECK(result.error().starts_with("--kube '"));
+    }
+  }
+
+  TEST_CASE("auto is in-cluster inside a pod and off outside") {
+    auto off = k8s::choose_connection({.mode = "auto"}, environment({}));
+    CHECK_FALSE(off.connection);
+    CHECK_FALSE(off.problem);
+    auto in = k8s::choose_connection({.mode = "auto"},
+                                     environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}, {"KUBERNETES_SERVICE_PORT", "16443"}}));
+    REQUIRE(in.connection);
+    CHECK(in.connection->base_url == "https://127.0.6.1:16443");
+    CHECK(in.connection->token_file == "/var/run/secrets/kubernetes.io/serviceaccount/token");
+    CHECK(in.connection->ca_file == "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+    CHECK(in.connection->origin == "in-cluster");
+  }
+
+  TEST_CASE("in-cluster: IPv6 host, default port, flags override the service-account files") {
+    auto choice = k8s::choose_connection({.mode = "in-cluster", .token_file = "/tmp/t", .ca_file = "/tmp/ca"},
+                                         environment({{"KUBERNETES_SERVICE_HOST", "fd00::1"}}));
+    REQUIRE(choice.connection);
+    CHECK(choice.connection->base_url == "https://[fd00::1]:443");
+    CHECK(choice.connection->token_file == "/tmp/t");
+    CHECK(choice.connection->ca_file == "/tmp/ca");
+    auto outside = k8s::choose_connection({.mode = "in-cluster"}, environment({}));
+    CHECK_FALSE(outside.connection);
+    REQUIRE(outside.problem);
+    CHECK(outside.problem->find("KUBERNETES_SERVICE_HOST") != std::string::npos);
+  }
+
+  TEST_CASE("URL mode keeps the URL, no default credentials; off is off") {
+    auto proxy = k8s::choose_connection({.mode = "http://127.0.0.1:8001/"}, environment({{"KUBERNETES_SERVICE_HOST", "x"}}));
+    REQUIRE(proxy.connection);
+    CHECK(proxy.connection->base_url == "http://127.0.0.1:8001");
+    CHECK(proxy.connection->token_file.empty());
+    CHECK(proxy.connection->verify == k8s::Connection::Verify::yes);
+    auto insecure = k8s::choose_connection({.mode = "https://127.0.6.1:16443", .verify = k8s::TlsVerify::no}, environment({}));
+    REQUIRE(insecure.connection);
+    CHECK(insecure.connection->verify == k8s::Connection::Verify::no);
+    CHECK_FALSE(k8s::choose_connection({.mode = "off"}, environment({{"KUBERNETES_SERVICE_HOST", "x"}})).connection);
+  }
+
+  TEST_CASE("a 403 names the verb, resource, namespace and the rule to grant") {
+    k8s::ApiError error{.kind = k8s::ErrorKind::forbidden,
+                        .access = {"list", "", "pods", "coder-workspace", {}},
+                        .status_code = 403,
+                        .detail = "pods is forbidden"};
+    std::string text = error.describe();
+    CHECK(text.find("list pods in namespace coder-workspace") != std::string::npos);
+    CHECK(text.find("HTTP 403") != std::string::npos);
+    CHECK(text.find(R"(apiGroups: [""], resources: ["pods"], verbs: ["list"])") != std::string::npos);
+    auto problem = k8s::problem_of(error, analysis::KubeScope::audit);
+    CHECK(problem.failure == analysis::KubeFailure::forbidden);
+    CHECK(problem.scope == analysis::KubeScope::audit);
+
+    k8s::ApiError cluster_wide{.kind = k8s::ErrorKind::forbidden,
+                               .access = {"list", "networking.k8s.io", "ingresses", {}, {}},
+                               .status_code = 403,
+                               .detail = {}};
+    CHECK(cluster_wide.describe().find("list ingresses (API group networking.k8s.io) (cluster-wide)") != std::string::npos);
+    CHECK(cluster_wide.describe().find("in a ClusterRole") != std::string::npos);
+  }
+
+  TEST_CASE("every error kind maps to a failure") {
+    using k8s::ErrorKind;
+    using analysis::KubeFailure;
+    std::vector<std::pair<ErrorKind, KubeFailure>> table{
+        {ErrorKind::credentials, KubeFailure::credentials}, {ErrorKind::unauthorized, KubeFailure::unauthorized},
+        {ErrorKind::forbidden, KubeFailure::forbidden},     {ErrorKind::not_found, KubeFailure::missing},
+        {ErrorKind::server_error, KubeFailure::server},     {ErrorKind::malformed, KubeFailure::malformed},
+        {ErrorKind::too_large, KubeFailure::malformed},     {ErrorKind::timeout, KubeFailure::unreachable},
+        {ErrorKind::transport, KubeFailure::unreachable},   {ErrorKind::skipped, KubeFailure::unreachable}};
+    for (const auto& [kind, failure] : table) {
+      CAPTURE(k8s::to_string(kind));
+      k8s::ApiError error{.kind = kind, .access = {"get", "", "services", "coder", "coder"}, .status_code = {}, .detail = "d"};
+      CHECK(k8s::problem_of(error, analysis::KubeScope::truth).failure == failure);
+      CHECK(error.describe().starts_with("get services \"coder\" in namespace coder"));
+    }
+  }
+
+  TEST_CASE("url_encode escapes selectors") {
+    CHECK(k8s::url_encode("k8s-app=kube-dns") == "k8s-app%3Dkube-dns");
+    CHECK(k8s::url_encode("kubernetes.io/service-name=coder") == "kubernetes.io%2Fservice-name%3Dcoder");
+  }
+}
