@@ -18,6 +18,11 @@ test_packages=(
 bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
 
 want=("${build_packages[@]}" "${test_packages[@]}")
+# Node.js runs the independent oracles (HCL and YAML parsers, Helm, Kubernetes schemas). Machines
+# that already have a node (e.g. from NodeSource) keep it: Debian's npm would conflict with it.
+if ! command -v npm >/dev/null 2>&1; then
+  want+=(nodejs npm)
+fi
 case "${1:-}" in
   --bench) want+=("${bench_packages[@]}") ;;
   "") ;;

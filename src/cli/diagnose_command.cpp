@@ -33,9 +33,8 @@ OutputFormat choose_format(const std::string& output) {
 bool no_resolver_reachable(const probe::Plan& plan, const probe::Observations& observations) {
   if (!plan.checks.dns || observations.dns.empty())
     return false;
-  return std::none_of(observations.dns.begin(), observations.dns.end(), [](const probe::DnsObservation& o) {
-    return o.status != probe::LookupStatus::timeout && o.status != probe::LookupStatus::error;
-  });
+  return std::none_of(observations.dns.begin(), observations.dns.end(),
+                      [](const probe::DnsObservation& o) { return o.responded; });
 }
 
 int run_diagnose(const ProbeOptions& options, const std::string& output) {

@@ -69,12 +69,24 @@ Answer decode_reply(const unsigned char* reply, int length, probe::Family family
         ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
       }
   }
+  bool cname_loop = false;
   if (host != nullptr) {
     for (char** alias = host->h_aliases; alias != nullptr && *alias != nullptr; ++alias)
       answer.cname_chain.push_back(util::to_lower(*alias));
-    if (!answer.cname_chain.empty() && host->h_name != nullptr)
-      answer.cname_chain.push_back(util::to_lower(host->h_name));
+    if (!answer.cname_chain.empty() && host->h_name != nullptr) {
+      std::string target = util::to_lower(host->h_name);
+      // A chain whose final target is one of its own aliases never reaches an address.
+      cname_loop = std::find(answer.cname_chain.begin(), answer.cname_chain.end(), target) != answer.cname_chain.end();
+      answer.cname_chain.push_back(target);
+    }
     ares_free_hostent(host);
+  }
+  if (cname_loop) {
+    answer.status = LookupStatus::error;
+    answer.cname_chain.pop_back();
+    answer.detail = "CNAME loop through " + util::join(answer.cname_chain, ", ");
+    answer.addresses.clear();
+    return answer;
   }
   if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && answer.addresses.empty())) {
     answer.status = LookupStatus::nodata;
@@ -97,6 +109,8 @@ Answer decode(int status, const unsigned char* reply, int length, probe::Family 
   if (status == ARES_SUCCESS)
     return decode_reply(reply, length, family);
   Answer answer;
+  // Timeouts and unreachable servers are the only failures in which no server said anything.
+  answer.responded = status != ARES_ETIMEOUT && status != ARES_ECONNREFUSED && status != ARES_ECANCELLED;
   answer.detail = ares_strerror(status);
   switch (status) {
   case ARES_ENOTFOUND: answer.status = LookupStatus::nxdomain; break;

@@ -124,6 +124,7 @@ private:
     observation.ttl = answer.ttl;
     observation.cname_chain = answer.cname_chain;
     observation.duration_ms = answer.duration_ms;
+    observation.responded = answer.responded;
   }
 
   // Whether `resolver` is asked about `host` (see ResolverPlan::knows_cluster_names).

@@ -65,6 +65,7 @@ json to_json(const Report& report) {
                    {"addresses", o.addresses},
                    {"ttl", optional_value(o.ttl)},
                    {"cname_chain", o.cname_chain},
+                   {"responded", o.responded},
                    {"duration_ms", round_ms(o.duration_ms)},
                    {"expected", o.expected},
                    {"match", optional_value(o.match)}});

@@ -16,6 +16,9 @@ Modes (answers copy the query's id, question, opcode and RD bit unless said othe
   truncated  UDP: TC bit set, no records; TCP: the full answer, A 127.0.0.1
   many       100 A records 127.0.1.1..127.0.1.100, on UDP too (ignoring the 512-byte limit and
              EDNS size: that is the fault), and on TCP
+  other-address  UDP: a valid answer (A 127.0.0.1) sent from another source address (IP+1 in
+             the last octet, same port), as a spoofer or a multi-homed server would; TCP: silent
+  cname-loop a CNAME chain that returns to the question name: QNAME -> loop.fault.test -> QNAME
 A records are only given to A (or ANY) questions; other types get NOERROR with no records.
 """
 import argparse
@@ -27,7 +30,8 @@ import struct
 import sys
 import threading
 
-MODES = ("silent", "servfail", "refused", "nxdomain", "garbage", "wrong-id", "truncated", "many")
+MODES = ("silent", "servfail", "refused", "nxdomain", "garbage", "wrong-id", "truncated", "many",
+         "other-address", "cname-loop")
 TTL = 60
 
 
@@ -82,6 +86,18 @@ def reply(query, mode, transport):
             addresses = ["127.0.0.1"]
     elif mode == "many":
         addresses = ["127.0.1.%d" % n for n in range(1, 101)]
+    elif mode == "other-address":
+        if transport == "tcp":
+            return None
+        addresses = ["127.0.0.1"]
+    elif mode == "cname-loop":
+        # Record 1: QNAME CNAME loop.fault.test; record 2: loop.fault.test CNAME QNAME.
+        target = b"".join(bytes([len(p)]) + p for p in (b"loop", b"fault", b"test")) + b"\0"
+        first = struct.pack("!HHHIH", 0xC00C, 5, 1, TTL, len(target)) + target
+        target_offset = 12 + len(question) + 12  # where the target name starts in the message
+        second = struct.pack("!HHHIH", 0xC000 | target_offset, 5, 1, TTL, 2) + struct.pack("!H", 0xC00C)
+        flags = 0x8000 | (qflags & 0x7800) | 0x0400 | (qflags & 0x0100) | 0x0080
+        return struct.pack("!HHHHHH", qid, flags, 1, 2, 0, 0) + question + first + second
     if qtype not in (1, 255):  # A, ANY
         addresses = []
     # QR=1, opcode and RD copied, AA=1, RA=1
@@ -91,12 +107,12 @@ def reply(query, mode, transport):
     return struct.pack("!HHHHHH", qid, flags, 1, len(addresses), 0, 0) + question + answer
 
 
-def serve_udp(sock, mode):
+def serve_udp(sock, mode, sender=None):
     while True:
         query, peer = sock.recvfrom(65535)
         data = reply(query, mode, "udp")
         if data is not None:
-            sock.sendto(data, peer)
+            (sender or sock).sendto(data, peer)
 
 
 def recv_exact(conn, n):
@@ -167,8 +183,14 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % os.getpid())
         os.replace(tmp, args.pidfile)
+    sender = None
+    if args.mode == "other-address":
+        octets = host.split(".")
+        other = ".".join(octets[:3] + [str((int(octets[3]) + 1) % 256)])
+        sender = socket.socket(family, socket.SOCK_DGRAM)
+        sender.bind((other, int(port)))
     threading.Thread(target=serve_tcp, args=(tcp, args.mode), daemon=True).start()
-    serve_udp(udp, args.mode)
+    serve_udp(udp, args.mode, sender)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ set -euo pipefail
 : "${CDD_BIN:?run through ctest (CDD_BIN unset)}"
 export CDD_SANDBOX_DIR=${CDD_SANDBOX_DIR:-${CDD_BUILD_DIR:-/tmp}/sandbox}
 SANDBOX="$CDD_SOURCE_DIR/tests/sandbox/sandbox.sh"
+# The sandbox's addresses are fixed, so tests from every build tree on this machine take turns:
+# CTest's RESOURCE_LOCK only orders the tests of one ctest run.
+exec {sandbox_lock}>"${TMPDIR:-/tmp}/coder-dns-doctor-sandbox.lock"
+flock "$sandbox_lock"
 WORK=$(mktemp -d)
 test_name=$(basename "$0" .sh)
 fault_pids=()

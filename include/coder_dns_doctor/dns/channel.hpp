@@ -25,6 +25,7 @@ struct Answer {
   std::optional<std::uint32_t> ttl;
   std::vector<std::string> cname_chain;
   double duration_ms = 0;
+  bool responded = true; // false when no server said anything (timeout, unreachable)
 };
 
 struct SocketInterest {

@@ -36,6 +36,7 @@ struct DnsObservation {
   std::optional<std::uint32_t> ttl;   // minimum TTL of the address records
   std::vector<std::string> cname_chain;
   double duration_ms = 0;
+  bool responded = false; // a server sent something (even garbage); false: silence or unreachable
   // Filled by analysis::annotate: the truth addresses of this family, and whether the answer
   // stays inside them (nullopt when no truth is known or the lookup itself failed).
   std::vector<std::string> expected;

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# One fault of the fault suite: start the misbehaving server, run diagnose against it, assert the
+# status, the finding, an exit within the --timeout bounds, and no crash.
+#   run_fault.sh NAME        (names: see the case table below; `run_fault.sh --list` lists them)
+if [ "${1:-}" = --list ]; then
+  sed -n 's/^\([a-z0-9-]*\))$/\1/p' "$0"
+  exit 0
+fi
+source "$(dirname "$0")/../integration/lib.sh"
+
+faults=$CDD_SOURCE_DIR/tests/faults
+name=${1:?usage: run_fault.sh NAME}
+certs=${CDD_BUILD_DIR:-$WORK}/fault-certs
+
+# Two CAs; server certificates for fault.test (by CA 1 and by CA 2) and for other.test (CA 1).
+make_certs() {
+  [ -f "$certs/done" ] && return 0
+  mkdir -p "$certs"
+  (
+    cd "$certs"
+    for ca in ca1 ca2; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+        -subj "/CN=fault $ca" -keyout $ca.key -out $ca.pem 2>/dev/null
+    done
+    issue() { # issue NAME HOST CA
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" \
+        -keyout "$1.key" -out "$1.csr" 2>/dev/null
+      printf 'subjectAltName=DNS:%s\n' "$2" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
+        -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+    }
+    issue good fault.test ca1
+    issue unknown fault.test ca2
+    issue wrongname other.test ca1
+    touch done
+  )
+}
+
+# Start a fault server; wait until its pid file says it listens.
+start_server() { # start_server SCRIPT ARGS...
+  local pidfile=$WORK/server.$RANDOM.pid
+  python3 "$@" --pidfile "$pidfile" &
+  fault_pids+=($!)
+  for _ in $(seq 100); do
+    [ -f "$pidfile" ] && return 0
+    sleep 0.05
+  done
+  fail "fault server $* did not start"
+}
+
+# Common to every case: no sandbox, the fault host only, the internal URL switched off.
+EXTERNAL_URL=https://fault.test:18443
+INTERNAL_URL=
+CA_FILE=$certs/ca1.pem
+make_certs
+dns_case() { # dns_case MODE: a DNS fault server and diagnose asking only it
+  start_server "$faults/fault_dns.py" --listen 127.0.7.1:5353 --mode "$1"
+  diagnose --checks dns --family 4 --timeout 1s --resolver fault=127.0.7.1:5353
+}
+http_case() { # http_case MODE [TLS-CERT]: a fault web server and diagnose pinned to it
+  local tls=()
+  [ -n "${2:-}" ] && tls=(--cert "$certs/$2.pem" --key "$certs/$2.key")
+  start_server "$faults/fault_http.py" --listen 127.0.8.1:18443 --mode "$1" "${tls[@]}"
+  EXTERNAL_URL=${URL:-https://fault.test:18443}
+  diagnose --checks http --timeout 1s --expect fault.test=127.0.8.1
+}
+within() { # within SECONDS: the whole run stayed within the bound
+  python3 -c "import sys; sys.exit(0 if $DIAG_SECONDS <= $1 else 1)" || fail "took ${DIAG_SECONDS}s, bound ${1}s"
+}
+no_crash() {
+  case $DIAG_STATUS in 0 | 1 | 3) ;; *) fail "exit status $DIAG_STATUS (crash?)" ;; esac
+  if grep -qE 'AddressSanitizer|runtime error|terminate called' "$WORK/stderr"; then
+    fail "sanitizer or runtime report: $(head -c 400 "$WORK/stderr")"
+  fi
+}
+lookup() { echo "dns('fault.test', 'fault')"; }
+health() { echo "http('$EXTERNAL_URL', 'pinned')[0]"; }
+
+case $name in
+dns-silent)
+  dns_case silent
+  expect_status 3
+  assert_report "$(lookup)['status'] == 'timeout' and not $(lookup)['responded']" "timeout, no response"
+  within 2.5
+  ;;
+dns-closed-port)
+  diagnose --checks dns --family 4 --timeout 1s --resolver fault=127.0.7.9:5399
+  expect_status 3
+  assert_report "$(lookup)['status'] in ('error', 'timeout')" "unreachable server reported"
+  within 2.5
+  ;;
+dns-servfail)
+  dns_case servfail
+  expect_status 1
+  assert_report "$(lookup)['status'] == 'servfail' and 'DNS_LOOKUP_FAILED' in codes()" "servfail"
+  within 1.5
+  ;;
+dns-refused)
+  dns_case refused
+  expect_status 1
+  assert_report "$(lookup)['status'] == 'refused' and 'refused' in finding('DNS_LOOKUP_FAILED')['summary']" "refused"
+  within 1.5
+  ;;
+dns-nxdomain)
+  dns_case nxdomain
+  expect_status 1
+  assert_report "$(lookup)['status'] == 'nxdomain'" "nxdomain"
+  within 1.5
+  ;;
+dns-truncated)
+  dns_case truncated
+  expect_status 0
+  assert_report "$(lookup)['status'] == 'ok' and $(lookup)['addresses'] == ['127.0.0.1']" "answer retried over TCP"
+  within 1.5
+  ;;
+dns-garbage)
+  dns_case garbage
+  no_crash
+  assert_report "$(lookup)['status'] in ('error', 'timeout')" "garbage is not an answer"
+  assert_report "'DNS_LOOKUP_FAILED' in codes()" "reported as a failed lookup"
+  within 2.5
+  ;;
+dns-wrong-id)
+  dns_case wrong-id
+  no_crash
+  assert_report "$(lookup)['status'] == 'timeout' and $(lookup)['addresses'] == []" "a reply with another id is ignored"
+  within 2.5
+  ;;
+dns-other-address)
+  dns_case other-address
+  no_crash
+  assert_report "$(lookup)['status'] == 'timeout' and $(lookup)['addresses'] == []" "a reply from another address is ignored"
+  within 2.5
+  ;;
+dns-many)
+  dns_case many
+  expect_status 0
+  assert_report "len($(lookup)['addresses']) == 100 and $(lookup)['status'] == 'ok'" "all 100 addresses"
+  within 1.5
+  ;;
+dns-cname-loop)
+  dns_case cname-loop
+  expect_status 1
+  assert_report "$(lookup)['status'] == 'error' and 'CNAME loop' in $(lookup)['detail']" "loop detected"
+  within 1.5
+  ;;
+http-refused)
+  diagnose --checks http --timeout 1s --expect fault.test=127.0.8.9
+  expect_status 1
+  assert_report "'HEALTHZ_DOWN' in codes() and 'connect' in $(health)['error'].lower()" "refused connection"
+  within 1.5
+  ;;
+http-hang)
+  http_case hang good
+  expect_status 1
+  assert_report "'HEALTHZ_DOWN' in codes() and 'timed out' in $(health)['error'].lower()" "timed out"
+  within 2.5
+  ;;
+http-500)
+  http_case status-500 good
+  expect_status 1
+  assert_report "$(health)['status_code'] == 500 and not $(health)['ok'] and 'HEALTHZ_DOWN' in codes()" "500"
+  within 1.5
+  ;;
+http-503)
+  http_case status-503 good
+  expect_status 1
+  assert_report "$(health)['status_code'] == 503 and 'HTTP 503' in evidence('HEALTHZ_DOWN')" "503"
+  within 1.5
+  ;;
+http-tls-unknown-ca)
+  http_case ok unknown
+  expect_status 1
+  assert_report "'certificate' in $(health)['error'].lower() and $(health)['status_code'] is None" "unknown CA rejected"
+  within 1.5
+  ;;
+http-tls-wrong-name)
+  http_case ok wrongname
+  expect_status 1
+  assert_report "'fault.test' in $(health)['error'] or 'name' in $(health)['error'].lower()" "wrong name rejected"
+  within 1.5
+  ;;
+http-redirect-loop)
+  http_case redirect good
+  expect_status 1
+  assert_report "$(health)['status_code'] == 302 and $(health)['error'] == 'HTTP 302'" "redirect reported, not followed"
+  within 1.5
+  ;;
+http-huge-body)
+  http_case huge good
+  expect_status 1
+  assert_report "'larger than' in $(health)['error']" "body cap enforced"
+  within 2.5
+  ;;
+http-slow-body)
+  http_case slow good
+  expect_status 1
+  assert_report "'timeout' in $(health)['error'].lower() or 'timed out' in $(health)['error'].lower()" "slow body times out"
+  within 2.5
+  ;;
+http-ok-control)
+  http_case ok good
+  expect_status 0
+  assert_report "all(h['ok'] for h in r['http']) and r['verdict'] == 'healthy'" "the healthy control passes"
+  within 1.5
+  ;;
+*)
+  fail "unknown fault '$name' (run_fault.sh --list)"
+  ;;
+esac
+no_crash
+pass
