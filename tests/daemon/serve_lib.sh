@@ -52,14 +52,21 @@ status_is() { [ "$(http_status "$1")" = "$2" ]; }
 # scrape FILE: GET /metrics into FILE.
 scrape() { fetch /metrics "$1"; }
 
-# assert_metrics FILE PYTHON_EXPR MESSAGE: evaluate EXPR over the scrape in FILE. Helpers:
-# value(name, **labels) -> the value of the one series with exactly these labels, None if absent;
-# series(name) -> [(labels, value)]; types -> {family: type}; helps -> {family: help}.
-assert_metrics() {
-  python3 - "$1" "$2" "$3" <<'PY' || fail "$3"
+# assert_metrics FILE PYTHON_EXPR MESSAGE: evaluate EXPR over the scrape in FILE; fail with
+# MESSAGE (and the scrape) unless it is true. Helpers: value(name, **labels) -> the value of the one
+# series with exactly these labels, None if absent; series(name) -> [(labels, value)];
+# types -> {family: type}; helps -> {family: help}; label_values() -> every label value but `le`.
+assert_metrics() { eval_metrics "$1" "$2" "$3" loud || fail "$3"; }
+
+# metrics_hold FILE PYTHON_EXPR: status 0 when EXPR holds over the scrape in FILE (quiet).
+metrics_hold() { eval_metrics "$1" "$2" "" quiet; }
+
+eval_metrics() {
+  python3 - "$1" "$2" "$3" "$4" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-expr, message = sys.argv[2], sys.argv[3]
+expr, message, quiet = sys.argv[2], sys.argv[3], sys.argv[4] == "quiet"
+
 types, helps, samples = {}, {}, []
 label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 for line in text.splitlines():
@@ -78,6 +85,8 @@ def value(name, **labels):
 def label_values():
     return [v for _, l, _ in samples for k, v in l.items() if k != "le"]
 ok = eval(expr)
+if not ok and quiet:
+    sys.exit(1)
 if not ok:
     print(f"FAIL: {message}\n  expression: {expr}", file=sys.stderr)
     for n, l, v in samples:
