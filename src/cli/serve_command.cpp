@@ -73,7 +73,7 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
   command.add_option("--listen", flags.listen, "IP:PORT of the one HTTP listener (port 0: any free port)")
       ->capture_default_str();
   command.add_option("--interval", flags.interval, "Time between cycle starts: 500ms, 30s, 1m")->capture_default_str();
-  command.add_option("--jitter", flags.jitter, "Random extra wait per cycle, at most this (default: interval/10)");
+  command.add_option("--jitter", flags.jitter, "Random extra wait per cycle, at most this; 0 for none (default: interval/10)");
   command.add_option("--log-format", flags.log_format, "Logs on stderr: text | json")->capture_default_str();
   command.add_option("--log-level", flags.log_level, "debug | info | warn | error")->capture_default_str();
   if (preset.sidecar)
@@ -137,8 +137,13 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   if (d.interval < config.settings.plan.timeout)
     throw UsageError(fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval",
                                  flags.interval, util::format_duration(config.settings.plan.timeout)));
-  d.jitter = flags.jitter.empty() ? d.interval / 10 : duration_option("--jitter", flags.jitter);
-  if (!flags.jitter.empty() && flags.jitter != "0" && d.jitter > d.interval)
+  if (flags.jitter.empty())
+    d.jitter = d.interval / 10;
+  else if (flags.jitter == "0" || flags.jitter == "0s" || flags.jitter == "0ms")
+    d.jitter = std::chrono::milliseconds(0);
+  else
+    d.jitter = duration_option("--jitter", flags.jitter);
+  if (d.jitter > d.interval)
     throw UsageError(fmt::format("--jitter '{}': expected at most --interval", flags.jitter));
   auto level = daemon::parse_log_level(flags.log_level);
   if (!level)
