@@ -17,7 +17,8 @@ serve_start() {
   SERVE_PID=$!
   fault_pids+=("$SERVE_PID")
   for _ in $(seq 100); do
-    SERVE_ADDR=$(grep -o 'listen=127\.0\.0\.1:[0-9]*' "$SERVE_LOG" | head -1 | cut -d= -f2 || true)
+    # text: listen=127.0.0.1:PORT; json: "listen":"127.0.0.1:PORT"
+    SERVE_ADDR=$(grep -Eo 'listen(=|":")127\.0\.0\.1:[0-9]+' "$SERVE_LOG" 2>/dev/null | head -1 | grep -Eo '127\.0\.0\.1:[0-9]+' || true)
     [ -n "$SERVE_ADDR" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || fail "$sub exited at start: $(cat "$SERVE_LOG")"
     sleep 0.05
