@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <stdexcept>
+
 namespace coder_dns_doctor::k8s {
 namespace {
 
@@ -13,6 +15,25 @@ using analysis::KubeScope;
 using nlohmann::json;
 
 constexpr int k_pod_page_size = 500;
+
+const std::vector<Permission> k_permissions{
+    {Feature::coder_service, "coder-service", "get", "", "services", "--coder-service", "coder",
+     "always: the internal host's truth (ClusterIPs), and its load balancer when of type LoadBalancer"},
+    {Feature::coder_endpoints, "coder-endpoints", "list", "discovery.k8s.io", "endpointslices", "--coder-service",
+     "coder", "when the Coder Service is headless (clusterIP: None)"},
+    {Feature::access_url, "access-url", "get", "apps", "deployments", "--coder-deployment", "coder",
+     "when --external-url is not given: CODER_ACCESS_URL of the Coder Deployment"},
+    {Feature::access_url_config_map, "access-url-configmap", "get", "", "configmaps", "--coder-deployment", "coder",
+     "when CODER_ACCESS_URL comes from a configMapKeyRef"},
+    {Feature::ingresses, "ingresses", "list", "networking.k8s.io", "ingresses", "", "",
+     "unless --ingress-service is given: the external host's truth from matching Ingresses"},
+    {Feature::ingress_service, "ingress-service", "get", "", "services", "--ingress-service", "",
+     "with --ingress-service: the external host's truth from that LoadBalancer Service"},
+    {Feature::dns_pods, "kube-dns-pods", "list", "", "pods", "--kube-dns-namespace", "kube-system",
+     "with --resolver LABEL=kube-dns-pods"},
+    {Feature::workspace_pods, "workspace-audit", "list", "", "pods", "--workspace-namespace", "coder-workspace",
+     "unless --workspace-namespace '': the workspace-pod audit (AGENT_URL_EXTERNAL)"},
+};
 
 KubeProblem shape_problem(const Access& access, const std::string& detail, KubeScope scope) {
   return {scope, KubeFailure::malformed,
@@ -64,7 +85,7 @@ private:
 
   std::optional<util::Url> read_access_url(const ObjectRef& service) {
     ObjectRef ref = m_targets.coder_deployment.value_or(service);
-    Access access{"get", "apps", "deployments", ref.namespace_, ref.name};
+    Access access = access_for(Feature::access_url, ref.namespace_, ref.name);
     auto deployment = get(fmt::format("/apis/apps/v1/namespaces/{}/deployments/{}", ref.namespace_, ref.name), access,
                           KubeScope::truth);
     if (!deployment)
@@ -89,7 +110,7 @@ private:
       const ObjectRef& map = *(*source)->config_map;
       origin = fmt::format("configmap {} key {} (via deployment {} env CODER_ACCESS_URL)", map.to_string(),
                            (*source)->key, ref.to_string());
-      Access map_access{"get", "", "configmaps", map.namespace_, map.name};
+      Access map_access = access_for(Feature::access_url_config_map, map.namespace_, map.name);
       auto config_map =
           get(fmt::format("/api/v1/namespaces/{}/configmaps/{}", map.namespace_, map.name), map_access, KubeScope::truth);
       if (!config_map)
@@ -117,7 +138,7 @@ private:
   }
 
   void read_coder_service(const ObjectRef& ref, const std::string& external_host) {
-    Access access{"get", "", "services", ref.namespace_, ref.name};
+    Access access = access_for(Feature::coder_service, ref.namespace_, ref.name);
     auto service = get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
     if (!service)
       return;
@@ -131,7 +152,7 @@ private:
       m_out.notes.push_back(fmt::format("{} is an ExternalName Service: no address truth for {}", source,
                                         m_wants.internal_host));
     } else if (facts->headless) {
-      Access slices{"list", "discovery.k8s.io", "endpointslices", ref.namespace_, {}};
+      Access slices = access_for(Feature::coder_endpoints, ref.namespace_);
       std::string selector = url_encode("kubernetes.io/service-name=" + ref.name);
       auto list = get(fmt::format("/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices?labelSelector={}",
                                   ref.namespace_, selector),
@@ -166,7 +187,7 @@ private:
   }
 
   void read_ingresses(const std::string& host) {
-    Access access{"list", "networking.k8s.io", "ingresses", {}, {}};
+    Access access = access_for(Feature::ingresses);
     auto list = get("/apis/networking.k8s.io/v1/ingresses", access, KubeScope::truth);
     if (!list)
       return;
@@ -188,7 +209,7 @@ private:
   }
 
   void read_ingress_service(const ObjectRef& ref, const std::string& host) {
-    Access access{"get", "", "services", ref.namespace_, ref.name};
+    Access access = access_for(Feature::ingress_service, ref.namespace_, ref.name);
     auto service = get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
     if (!service)
       return;
@@ -208,7 +229,7 @@ private:
   }
 
   void read_dns_pods() {
-    Access access{"list", "", "pods", m_targets.dns_namespace, {}};
+    Access access = access_for(Feature::dns_pods, m_targets.dns_namespace);
     auto list = get(fmt::format("/api/v1/namespaces/{}/pods?labelSelector={}", m_targets.dns_namespace,
                                 url_encode(m_targets.dns_selector)),
                     access, KubeScope::resolvers);
@@ -226,7 +247,7 @@ private:
     std::vector<AgentPodHost> agents;
     bool complete = true;
     for (const std::string& ns : m_targets.workspace_namespaces) {
-      Access access{"list", "", "pods", ns, {}};
+      Access access = access_for(Feature::workspace_pods, ns);
       std::string next;
       for (std::size_t page = 0; page < m_targets.max_pod_pages; ++page) {
         std::string path = fmt::format("/api/v1/namespaces/{}/pods?limit={}", ns, k_pod_page_size);
@@ -267,6 +288,17 @@ private:
 };
 
 } // namespace
+
+const std::vector<Permission>& permissions() { return k_permissions; }
+
+Access access_for(Feature feature, std::string namespace_, std::string name) {
+  for (const Permission& permission : k_permissions)
+    if (permission.feature == feature)
+      return {std::string(permission.verb), std::string(permission.group), std::string(permission.resource),
+              permission.namespace_option.empty() ? std::string() : std::move(namespace_),
+              permission.verb == "get" ? std::move(name) : std::string()};
+  throw std::logic_error("access_for: a feature without a permission");
+}
 
 KubeProblem problem_of(const ApiError& error, KubeScope scope) {
   KubeFailure failure = KubeFailure::unreachable;

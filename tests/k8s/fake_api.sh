@@ -119,7 +119,8 @@ pid $n/nginx.pid;
 error_log $dir/logs/error.log warn;
 events { worker_connections 256; }
 http {
-  log_format api '\$time_iso8601 "\$request_method \$uri" \$status \$body_bytes_sent';
+  log_format api '\$time_iso8601 "\$request_method \$request_uri" \$status \$body_bytes_sent';
+  map_hash_bucket_size 256;
   access_log $dir/logs/access.log api;
   client_body_temp_path $n/body;
   proxy_temp_path $n/proxy;

@@ -15,6 +15,34 @@
 
 namespace coder_dns_doctor::k8s {
 
+// Every API request discovery makes, once: the RBAC table of docs/kubernetes.md and docs/rbac.yaml
+// (a unit test keeps them equal) and the Access each 403 explains.
+enum class Feature {
+  coder_service,         // the internal host's truth
+  coder_endpoints,       // ... when that Service is headless
+  access_url,            // the external URL from the Coder Deployment
+  access_url_config_map, // ... when CODER_ACCESS_URL comes from a ConfigMap
+  ingresses,             // the external host's truth from Ingresses
+  ingress_service,       // ... or from --ingress-service
+  dns_pods,              // --resolver LABEL=kube-dns-pods
+  workspace_pods,        // the workspace-pod audit
+};
+
+struct Permission {
+  Feature feature;
+  std::string_view name;             // as in docs/rbac.yaml
+  std::string_view verb;
+  std::string_view group;            // "" = core
+  std::string_view resource;
+  std::string_view namespace_option; // the option naming the namespace; "" = cluster-wide (ClusterRole)
+  std::string_view default_namespace;
+  std::string_view when;             // when the request is made
+};
+
+[[nodiscard]] const std::vector<Permission>& permissions();
+// Return the Access of `feature` on `namespace_` (and object `name` for a get).
+[[nodiscard]] Access access_for(Feature feature, std::string namespace_ = {}, std::string name = {});
+
 // Which objects to read (the --coder-service, --ingress-service, ... options).
 struct Targets {
   std::optional<ObjectRef> coder_service;    // default: from the internal host, else coder/coder
