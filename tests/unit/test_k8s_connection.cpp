@@ -36,19 +36,27 @@ TEST_SUITE("k8s::connection") {
     auto off = k8s::choose_connection({.mode = "auto"}, environment({}));
     CHECK_FALSE(off.connection);
     CHECK_FALSE(off.problem);
-    auto in = k8s::choose_connection({.mode = "auto"},
+    auto in = k8s::choose_connection({.mode = "auto", .token_file = "/dev/null"},
                                      environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}, {"KUBERNETES_SERVICE_PORT", "16443"}}));
     REQUIRE(in.connection);
     CHECK(in.connection->base_url == "https://127.0.6.1:16443");
-    CHECK(in.connection->token_file == "/var/run/secrets/kubernetes.io/serviceaccount/token");
+    CHECK(in.connection->token_file == "/dev/null");
     CHECK(in.connection->ca_file == "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
     CHECK(in.connection->origin == "in-cluster");
+    // a pod without a mounted token: auto is off there, explicit in-cluster is not
+    auto no_token = k8s::choose_connection({.mode = "auto", .token_file = "/nonexistent/token"},
+                                           environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}}));
+    CHECK_FALSE(no_token.connection);
+    CHECK_FALSE(no_token.problem);
+    CHECK(no_token.reason.find("no service-account token") != std::string::npos);
   }
 
   TEST_CASE("in-cluster: IPv6 host, default port, flags override the service-account files") {
+    // explicit in-cluster does not check the token file here: a missing one is reported per request
     auto choice = k8s::choose_connection({.mode = "in-cluster", .token_file = "/tmp/t", .ca_file = "/tmp/ca"},
                                          environment({{"KUBERNETES_SERVICE_HOST", "fd00::1"}}));
     REQUIRE(choice.connection);
+    CHECK(choice.connection->origin == "in-cluster");
     CHECK(choice.connection->base_url == "https://[fd00::1]:443");
     CHECK(choice.connection->token_file == "/tmp/t");
     CHECK(choice.connection->ca_file == "/tmp/ca");
