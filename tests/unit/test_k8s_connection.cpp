@@ -18,6 +18,12 @@ k8s::Environment environment(std::map<std::string, std::string> values) {
   };
 }
 
+k8s::ConnectionSettings settings(std::string mode, std::string token_file = {}, std::string ca_file = {},
+                                 k8s::TlsVerify verify = k8s::TlsVerify::yes) {
+  return {.mode = std::move(mode), .token_file = std::move(token_file), .ca_file = std::move(ca_file),
+          .verify = verify, .timeout = std::chrono::milliseconds(2000)};
+}
+
 } // namespace
 
 TEST_SUITE("k8s::connection") {
@@ -33,10 +39,10 @@ TEST_SUITE("k8s::connection") {
   }
 
   TEST_CASE("auto is in-cluster inside a pod and off outside") {
-    auto off = k8s::choose_connection({.mode = "auto"}, environment({}));
+    auto off = k8s::choose_connection(settings("auto"), environment({}));
     CHECK_FALSE(off.connection);
     CHECK_FALSE(off.problem);
-    auto in = k8s::choose_connection({.mode = "auto", .token_file = "/dev/null"},
+    auto in = k8s::choose_connection(settings("auto", "/dev/null"),
                                      environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}, {"KUBERNETES_SERVICE_PORT", "16443"}}));
     REQUIRE(in.connection);
     CHECK(in.connection->base_url == "https://127.0.6.1:16443");
@@ -44,7 +50,7 @@ TEST_SUITE("k8s::connection") {
     CHECK(in.connection->ca_file == "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
     CHECK(in.connection->origin == "in-cluster");
     // a pod without a mounted token: auto is off there, explicit in-cluster is not
-    auto no_token = k8s::choose_connection({.mode = "auto", .token_file = "/nonexistent/token"},
+    auto no_token = k8s::choose_connection(settings("auto", "/nonexistent/token"),
                                            environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}}));
     CHECK_FALSE(no_token.connection);
     CHECK_FALSE(no_token.problem);
@@ -53,29 +59,29 @@ TEST_SUITE("k8s::connection") {
 
   TEST_CASE("in-cluster: IPv6 host, default port, flags override the service-account files") {
     // explicit in-cluster does not check the token file here: a missing one is reported per request
-    auto choice = k8s::choose_connection({.mode = "in-cluster", .token_file = "/tmp/t", .ca_file = "/tmp/ca"},
+    auto choice = k8s::choose_connection(settings("in-cluster", "/tmp/t", "/tmp/ca"),
                                          environment({{"KUBERNETES_SERVICE_HOST", "fd00::1"}}));
     REQUIRE(choice.connection);
     CHECK(choice.connection->origin == "in-cluster");
     CHECK(choice.connection->base_url == "https://[fd00::1]:443");
     CHECK(choice.connection->token_file == "/tmp/t");
     CHECK(choice.connection->ca_file == "/tmp/ca");
-    auto outside = k8s::choose_connection({.mode = "in-cluster"}, environment({}));
+    auto outside = k8s::choose_connection(settings("in-cluster"), environment({}));
     CHECK_FALSE(outside.connection);
     REQUIRE(outside.problem);
     CHECK(outside.problem->find("KUBERNETES_SERVICE_HOST") != std::string::npos);
   }
 
   TEST_CASE("URL mode keeps the URL, no default credentials; off is off") {
-    auto proxy = k8s::choose_connection({.mode = "http://127.0.0.1:8001/"}, environment({{"KUBERNETES_SERVICE_HOST", "x"}}));
+    auto proxy = k8s::choose_connection(settings("http://127.0.0.1:8001/"), environment({{"KUBERNETES_SERVICE_HOST", "x"}}));
     REQUIRE(proxy.connection);
     CHECK(proxy.connection->base_url == "http://127.0.0.1:8001");
     CHECK(proxy.connection->token_file.empty());
     CHECK(proxy.connection->verify == k8s::Connection::Verify::yes);
-    auto insecure = k8s::choose_connection({.mode = "https://127.0.6.1:16443", .verify = k8s::TlsVerify::no}, environment({}));
+    auto insecure = k8s::choose_connection(settings("https://127.0.6.1:16443", {}, {}, k8s::TlsVerify::no), environment({}));
     REQUIRE(insecure.connection);
     CHECK(insecure.connection->verify == k8s::Connection::Verify::no);
-    CHECK_FALSE(k8s::choose_connection({.mode = "off"}, environment({{"KUBERNETES_SERVICE_HOST", "x"}})).connection);
+    CHECK_FALSE(k8s::choose_connection(settings("off"), environment({{"KUBERNETES_SERVICE_HOST", "x"}})).connection);
   }
 
   TEST_CASE("a 403 names the verb, resource, namespace and the rule to grant") {
