@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <chrono>
 #include <mutex>
 #include <netinet/in.h>
@@ -38,6 +41,43 @@ void send(mg_connection* connection, const Response& response, bool head) {
     mg_write(connection, response.body.data(), response.body.size());
 }
 
+// Fill `address` for `endpoint`; return its length.
+socklen_t to_sockaddr(const util::Endpoint& endpoint, sockaddr_storage& address) {
+  address = {};
+  if (endpoint.address.family == util::AddressFamily::ipv6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(endpoint.port);
+    inet_pton(AF_INET6, endpoint.address.text.c_str(), &in6->sin6_addr);
+    return sizeof(sockaddr_in6);
+  }
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&address);
+  in4->sin_family = AF_INET;
+  in4->sin_port = htons(endpoint.port);
+  inet_pton(AF_INET, endpoint.address.text.c_str(), &in4->sin_addr);
+  return sizeof(sockaddr_in);
+}
+
+// Return why binding `endpoint` fails ("Address already in use"), or nothing when it would work:
+// civetweb only says "Failed to setup server ports".
+std::optional<std::string> bind_problem(const util::Endpoint& endpoint) {
+  if (endpoint.port == 0)
+    return std::nullopt;
+  bool v6 = endpoint.address.family == util::AddressFamily::ipv6;
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return std::nullopt;
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); // as civetweb does
+  sockaddr_storage address;
+  socklen_t length = to_sockaddr(endpoint, address);
+  std::optional<std::string> problem;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0)
+    problem = std::strerror(errno);
+  ::close(fd);
+  return problem;
+}
+
 // Open and close a TCP connection to `endpoint` (a wildcard address means loopback).
 void poke(util::Endpoint endpoint) {
   bool v6 = endpoint.address.family == util::AddressFamily::ipv6;
@@ -48,21 +88,8 @@ void poke(util::Endpoint endpoint) {
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return;
-  sockaddr_storage address{};
-  socklen_t length = 0;
-  if (v6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(endpoint.port);
-    inet_pton(AF_INET6, endpoint.address.text.c_str(), &in6->sin6_addr);
-    length = sizeof(sockaddr_in6);
-  } else {
-    auto* in4 = reinterpret_cast<sockaddr_in*>(&address);
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(endpoint.port);
-    inet_pton(AF_INET, endpoint.address.text.c_str(), &in4->sin_addr);
-    length = sizeof(sockaddr_in);
-  }
+  sockaddr_storage address;
+  socklen_t length = to_sockaddr(endpoint, address);
   (void)::connect(fd, reinterpret_cast<sockaddr*>(&address), length);
   ::close(fd);
 }
@@ -75,8 +102,7 @@ std::expected<util::Endpoint, std::string> parse_listen(const std::string& text)
   std::string probe = any_port ? text.substr(0, text.size() - 1) + "1" : text;
   auto endpoint = util::parse_endpoint(probe, 9816);
   if (!endpoint)
-    return std::unexpected(fmt::format("--listen '{}': {} (expected IP:PORT, e.g. 0.0.0.0:9816)", text,
-                                       endpoint.error()));
+    return std::unexpected(fmt::format("--listen: {}", endpoint.error()));
   if (any_port)
     endpoint->port = 0;
   return *endpoint;
@@ -149,6 +175,8 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const 
   auto endpoint = parse_listen(options.listen);
   if (!endpoint)
     return std::unexpected(endpoint.error());
+  if (auto problem = bind_problem(*endpoint))
+    return std::unexpected(fmt::format("--listen {}: cannot listen: {}", options.listen, *problem));
   std::string ports = endpoint->to_string(); // "ip:port" or "[v6]:port", as civetweb reads it
   std::string threads = std::to_string(options.threads);
   std::string timeout = std::to_string(options.request_timeout_ms);

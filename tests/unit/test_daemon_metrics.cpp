@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 using namespace coder_dns_doctor;
 
@@ -46,6 +48,15 @@ TEST_SUITE("daemon::Metrics") {
       CHECK_FALSE(family.help.empty());
       CHECK((family.kind == daemon::MetricKind::histogram) == !family.buckets.empty());
     }
+  }
+
+  TEST_CASE("docs/serve.md lists every family") {
+    std::ifstream in(std::string(CDD_TEST_DATA_DIR) + "/../docs/serve.md");
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& family : daemon::family_table())
+      CHECK_MESSAGE(text.str().find("`" + std::string(family.name) + "`") != std::string::npos, family.name);
   }
 
   TEST_CASE("a cycle becomes series; addresses never become labels") {
