@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <tuple>
 
@@ -18,6 +19,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds k_max_wait{250};
+// Queries outstanding per server list at once (resolvers that ask the same servers share it). A burst of thousands of UDP queries overflows the
+// server's receive buffer (about 250 packets on Linux loopback by default) and turns into
+// timeouts that say nothing about DNS; a window keeps the server busy without dropping.
+constexpr std::size_t k_max_in_flight = 128;
+// Slack after a check's own time budget before the cycle gives up on it.
+constexpr std::chrono::milliseconds k_deadline_slack{500};
 
 bool address_matches_family(const std::string& address, Family family) {
   bool is_v6 = address.find(':') != std::string::npos;
@@ -64,10 +71,10 @@ public:
       start_lookups();
     if (m_plan.checks.http)
       start_pinned_and_literal();
-    // A lookup may take `timeout`, then its HTTP check another `timeout`: past that plus slack,
-    // whatever is still pending is reported as timed out.
-    auto deadline = started + 2 * m_plan.timeout + std::chrono::milliseconds(500);
-    loop(deadline, cancel);
+    // A lookup may take `timeout`, then its HTTP check another `timeout`: past that plus slack
+    // after the last lookup was sent, whatever is still pending is reported as timed out.
+    m_deadline = started + 2 * m_plan.timeout + k_deadline_slack;
+    loop(cancel);
     m_channels.clear(); // drops any unanswered query (their slots already say "timeout")
     m_observations.cycle_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     sort_http();
@@ -84,11 +91,59 @@ private:
     std::size_t remaining = 0;
   };
 
+  struct QueuedQuery {
+    std::size_t resolver = 0;
+    std::string name;
+    Family family;
+    dns::Channel::Callback done;
+  };
+
+  // Lookups waiting for room in the window of one server list.
+  struct Window {
+    std::vector<std::size_t> resolvers; // indices of the resolvers asking these servers
+    std::deque<QueuedQuery> queue;
+  };
+
   void open_channels() {
     for (const auto& resolver : m_plan.resolvers) {
       auto channel = dns::Channel::create({.servers = resolver.servers, .timeout = m_plan.timeout});
       m_channel_errors.push_back(channel ? std::string{} : channel.error());
       m_channels.push_back(channel ? std::move(*channel) : nullptr);
+    }
+    std::map<std::vector<std::string>, std::size_t> window_of_servers;
+    for (std::size_t r = 0; r < m_plan.resolvers.size(); ++r) {
+      auto [it, added] = window_of_servers.emplace(server_texts(m_plan.resolvers[r]), m_windows.size());
+      if (added)
+        m_windows.emplace_back();
+      m_windows[it->second].resolvers.push_back(r);
+      m_window_of.push_back(it->second);
+    }
+  }
+
+  // Ask `name` through resolver `r` now, or as soon as its servers' window has room.
+  void submit(std::size_t r, std::string name, Family family, dns::Channel::Callback done) {
+    m_windows[m_window_of[r]].queue.push_back({r, std::move(name), family, std::move(done)});
+    dispatch(m_window_of[r]);
+  }
+
+  std::size_t in_flight(const Window& window) const {
+    std::size_t total = 0;
+    for (std::size_t r : window.resolvers)
+      total += m_channels[r]->pending();
+    return total;
+  }
+
+  void dispatch(std::size_t w) {
+    Window& window = m_windows[w];
+    while (!window.queue.empty() && in_flight(window) < k_max_in_flight) {
+      QueuedQuery next = std::move(window.queue.front());
+      window.queue.pop_front();
+      m_deadline = std::max(m_deadline, Clock::now() + 2 * m_plan.timeout + k_deadline_slack);
+      m_channels[next.resolver]->query(next.name, next.family,
+                                       [this, w, done = std::move(next.done)](dns::Answer answer) {
+                                         done(std::move(answer));
+                                         dispatch(w);
+                                       });
     }
   }
 
@@ -152,7 +207,7 @@ private:
             m_observations.dns[slot].duration_ms = 0;
             continue;
           }
-          m_channels[r]->query(absolute, family, [this, slot, absolute, &resolver, &host](dns::Answer answer) {
+          submit(r, absolute, family, [this, slot, absolute, &resolver, &host](dns::Answer answer) {
             fill(slot, answer, absolute);
             on_addresses(host, resolver.label, answer.addresses);
           });
@@ -170,7 +225,7 @@ private:
     state->remaining = state->candidates.size();
     state->slot = add_dns_slot(host, resolver, family, QueryMode::search, state->candidates.front());
     for (std::size_t i = 0; i < state->candidates.size(); ++i) {
-      m_channels[r]->query(state->candidates[i], family, [this, state, i, &resolver, &host](dns::Answer answer) {
+      submit(r, state->candidates[i], family, [this, state, i, &resolver, &host](dns::Answer answer) {
         state->answers[i] = std::move(answer);
         if (--state->remaining == 0)
           finish_search(*state, host, resolver);
@@ -270,12 +325,15 @@ private:
     for (const auto& channel : m_channels)
       if (channel)
         total += channel->pending();
+    for (const auto& window : m_windows)
+      total += window.queue.size();
     return total;
   }
 
-  void loop(Clock::time_point deadline, const std::atomic<bool>* cancel) {
+  void loop(const std::atomic<bool>* cancel) {
     while (pending_dns() + m_http.pending() > 0) {
       auto now = Clock::now();
+      Clock::time_point deadline = m_deadline;
       if (now >= deadline || (cancel != nullptr && cancel->load()))
         return;
       std::vector<http::WaitDescriptor> fds;
@@ -328,6 +386,9 @@ private:
   http::Client m_http;
   std::vector<std::unique_ptr<dns::Channel>> m_channels;
   std::vector<std::string> m_channel_errors;
+  std::vector<Window> m_windows;
+  std::vector<std::size_t> m_window_of; // resolver index -> window index
+  Clock::time_point m_deadline;
   std::map<std::tuple<std::string, Via, std::string>, std::vector<std::size_t>> m_requested;
 };
 
