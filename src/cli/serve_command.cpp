@@ -196,6 +196,8 @@ struct Command {
         return config;
       } catch (const UsageError& error) {
         return std::unexpected(config::with_origins(error.what(), *merged));
+      } catch (const std::exception& error) { // a reload must never take the daemon down
+        return std::unexpected(fmt::format("cannot use this configuration: {}", error.what()));
       }
     };
 
