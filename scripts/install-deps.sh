@@ -14,6 +14,7 @@ build_packages=(
 test_packages=(
   dnsmasq-base unbound nginx-light openssl prometheus
   dnsutils curl python3 python3-yaml procps iproute2
+  debootstrap unzip
 )
 bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
 

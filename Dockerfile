@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+# coder-dns-doctor container image: a Debian 12 build stage running the project's own dependency
+# script and CMake, and a slim Debian 12 runtime stage with only the runtime libraries.
+#
+#   docker build -t coder-dns-doctor --build-arg REVISION=$(git rev-parse --short=12 HEAD) .
+#   docker run --rm coder-dns-doctor diagnose --external-url https://coder.example.com
+#
+# No Docker engine runs in CI: tests/chart/test_runtime_chroot.sh proves the runtime stage by
+# running its RUN instructions in a debootstrap'ed Debian 12 root and the binary there with chroot.
+
+ARG DEBIAN_IMAGE=debian:12-slim
+
+FROM ${DEBIAN_IMAGE} AS build
+WORKDIR /src
+# Only the dependency script first, so the (slow) package layer is cached across source changes.
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
+COPY . .
+ARG BUILD_TYPE=Release
+RUN BUILD_DIR=/build BUILD_TYPE=${BUILD_TYPE} JOBS=2 bash scripts/build.sh -DCDD_TESTS=OFF \
+ && strip --strip-unneeded /build/src/coder-dns-doctor \
+ && /build/src/coder-dns-doctor --version
+
+FROM ${DEBIAN_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="coder-dns-doctor" \
+      org.opencontainers.image.description="Finds and explains split-horizon DNS drift that disconnects Coder workspace agents in Kubernetes" \
+      org.opencontainers.image.source="https://github.com/coder-dns-doctor/coder-dns-doctor" \
+      org.opencontainers.image.url="https://github.com/coder-dns-doctor/coder-dns-doctor" \
+      org.opencontainers.image.documentation="https://github.com/coder-dns-doctor/coder-dns-doctor/blob/main/docs/deploy.md" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:12-slim"
+# The runtime libraries the binary links (c-ares, libcurl, fmt, yaml-cpp, prometheus-cpp, civetweb,
+# libstdc++) and CA certificates for HTTPS health checks; nothing else. The chroot test installs
+# exactly this list.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ca-certificates \
+      libc-ares2 \
+      libcivetweb1 \
+      libcurl4 \
+      libfmt9 \
+      libprometheus-cpp-core1.0 \
+      libstdc++6 \
+      libyaml-cpp0.7 \
+ && rm -rf /var/lib/apt/lists/*
+# A fixed non-root UID/GID (the Helm chart's runAsUser/runAsGroup), no home, no shell.
+RUN groupadd --system --gid 10001 coder-dns-doctor \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin coder-dns-doctor
+COPY --from=build /build/src/coder-dns-doctor /usr/local/bin/coder-dns-doctor
+USER 10001:10001
+EXPOSE 9816
+ENTRYPOINT ["coder-dns-doctor"]
+CMD ["serve"]
