@@ -1,7 +1,9 @@
+#include <coder_dns_doctor/http/ca_store.hpp>
 #include <coder_dns_doctor/http/client.hpp>
 
 #include <curl/curl.h>
 #include <fmt/core.h>
+#include <openssl/ssl.h>
 
 #include <map>
 
@@ -57,6 +59,12 @@ std::optional<std::string> host_and_port(const std::string& url) {
   return out;
 }
 
+// Give the connection's SSL_CTX the process-wide store instead of one curl would parse anew.
+CURLcode on_ssl_context(CURL* /*easy*/, void* ssl_context, void* store) {
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_context), static_cast<X509_STORE*>(store));
+  return CURLE_OK;
+}
+
 } // namespace
 
 struct Client::State {
@@ -103,15 +111,18 @@ void Client::get(const Request& request, Callback done) {
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); // a redirect is an answer to report, not to follow
   curl_easy_setopt(easy, CURLOPT_PROXY, "");          // never let *_proxy variables reroute a probe
-  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);  // every probe proves its own connection
-  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  // Connections live no longer than this client (one cycle); a `fresh` request opens its own.
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, request.connection == Connection::fresh ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "coder-dns-doctor");
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
-  if (!request.ca_file.empty())
-    curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
+  // curl loads no CA file of its own; on_ssl_context installs the shared, already parsed store.
+  curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, shared_ca_store(request.ca_file));
   curl_multi_add_handle(m_state->multi, easy);
   m_state->transfers.emplace(easy, std::move(transfer));
 }

@@ -283,8 +283,9 @@ private:
     }
   }
 
-  // Check `url` pinned to `address` (both endpoints), once per (url, route, address);
-  // later resolvers that return the same address are added to the existing observations.
+  // Check `url` pinned to `address`, once per (url, route, address): /healthz on a fresh
+  // connection, then /api/v2/buildinfo on the same one (one TLS handshake per path, not two).
+  // Later resolvers that return the same address are added to the existing observations.
   void request(const UrlPlan& url, Via via, const std::string& address, const std::string& resolver_label) {
     auto key = std::make_tuple(url.url.to_string(), via, address);
     if (auto existing = m_requested.find(key); existing != m_requested.end()) {
@@ -305,19 +306,35 @@ private:
         observation.resolvers.push_back(resolver_label);
       observation.error = "no response within the cycle deadline";
       m_observations.http.push_back(std::move(observation));
-      std::size_t index = m_observations.http.size() - 1;
-      indices.push_back(index);
-      http::Request request{.url = m_observations.http[index].url,
-                            .connect_to = address,
-                            .timeout = m_plan.timeout,
-                            .ca_file = m_plan.ca_file};
-      m_http.get(request, [this, index, endpoint](http::Response response) {
-        HttpObservation& finished = m_observations.http[index];
-        finished.error.reset();
-        judge(endpoint, response, finished);
-      });
+      indices.push_back(m_observations.http.size() - 1);
     }
-    m_requested.emplace(key, std::move(indices));
+    m_requested.emplace(key, indices);
+    send(indices[0], http::Connection::fresh, [this, first = indices[0], next = indices[1]] {
+      const HttpObservation& healthz = m_observations.http[first];
+      if (!healthz.status_code) {
+        // No HTTP answer on this path at all: a second request would only wait for the same fault.
+        m_observations.http[next].error = "not sent: " + healthz.error.value_or("/healthz failed on this path");
+        return;
+      }
+      send(next, http::Connection::reuse, {});
+    });
+  }
+
+  // Send the request of observation `index`; run `then` once it has finished.
+  void send(std::size_t index, http::Connection connection, std::function<void()> then) {
+    const HttpObservation& observation = m_observations.http[index];
+    http::Request request{.url = observation.url,
+                          .connect_to = observation.address,
+                          .connection = connection,
+                          .timeout = m_plan.timeout,
+                          .ca_file = m_plan.ca_file};
+    m_http.get(request, [this, index, then = std::move(then)](http::Response response) {
+      HttpObservation& finished = m_observations.http[index];
+      finished.error.reset();
+      judge(finished.endpoint, response, finished);
+      if (then)
+        then();
+    });
   }
 
   std::size_t pending_dns() const {

@@ -12,9 +12,14 @@
 
 namespace coder_dns_doctor::http {
 
+// `fresh` opens a new connection (a probe proves its own path); `reuse` takes an open connection
+// to the same host, port and pinned address when one is left from an earlier request.
+enum class Connection { fresh, reuse };
+
 struct Request {
   std::string url;        // http(s)://host[:port]/path; Host header and TLS SNI come from it
   std::string connect_to; // IP literal to connect to instead of resolving the host
+  Connection connection = Connection::fresh;
   std::chrono::milliseconds timeout{2000};
   std::string ca_file;                // extra CA bundle; empty: the system store
   std::size_t max_body = 64 * 1024;   // larger bodies fail the request

@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""Benchmarks: coder-dns-doctor side by side with its peers, in one run, on the same loopback servers.
+
+    bench/run.py [--build DIR] [--quick] [--out DIR]
+
+Prints one table of ratios and writes the raw figures as JSON (bench/results/latest.json) and the
+table as Markdown (bench/results/latest.md). Each comparison runs the peer and this project in the
+same script against the same servers, because the machines are shared and noisy: ratios, not
+absolute times, are the result. Needs root (the sandbox binds port 53) and the bench packages
+(scripts/install-deps.sh --bench). Traffic stays on 127.0.0.0/8.
+
+Comparisons:
+  person      diagnose vs the dig + curl sequence a person types for the same checks (wall time)
+  blackbox    serve vs prometheus-blackbox-exporter doing the same probes (CPU per 10k probes, RSS)
+  throughput  engine lookups/s vs dnsperf queries/s against one dnsmasq
+  scaling     10 .. 10,000 hosts per cycle: time and RSS per lookup
+  footprint   binary size, diagnose wall time on the healthy sandbox, serve idle RSS
+"""
+import argparse
+import datetime
+import fcntl
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SANDBOX = os.path.join(REPO, "tests", "sandbox", "sandbox.sh")
+BENCH_DNS = "127.0.9.53"  # a dnsmasq of the benchmark's own, wildcard *.bench.test
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def rss_kb(pid, field="VmRSS"):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return -1
+
+
+def version_of(cmd):
+    try:
+        out = subprocess.run(cmd, text=True, capture_output=True).stdout + ""
+        return (out or "").strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def wait_http(url, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Sandbox:
+    """The tests' loopback world (taking the same machine-wide lock as the tests)."""
+
+    def __init__(self, state_dir):
+        self.env = dict(os.environ, CDD_SANDBOX_DIR=state_dir)
+        self.state_dir = state_dir
+        self.lock = open(os.path.join(tempfile.gettempdir(), "coder-dns-doctor-sandbox.lock"), "w")
+
+    def __enter__(self):
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        subprocess.run(["bash", SANDBOX, "stop"], env=self.env, capture_output=True)
+        run(["bash", SANDBOX, "start", "healthy"], env=self.env)
+        self.vars = {}
+        for line in open(os.path.join(self.state_dir, "env")):
+            if line.startswith("export "):
+                key, _, value = line[7:].strip().partition("=")
+                self.vars[key] = value.strip("'\"")
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["bash", SANDBOX, "stop"], env=self.env, capture_output=True)
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+
+
+def probe_args(v):
+    return ["--external-url", v["EXTERNAL_URL"], "--internal-url", v["INTERNAL_URL"], "--ca-file", v["CA_FILE"],
+            "--resolv-conf", v["RESOLV_CONF"], "--resolver", "cluster=system",
+            "--resolver", f"upstream={v['UPSTREAM_DNS']}", "--resolver", f"public={v['PUBLIC_DNS']}",
+            "--expect", f"coder.example.test={v['INGRESS_IP']}",
+            "--expect", f"coder.coder.svc.cluster.local={v['CLUSTER_IP']}", "--family", "4"]
+
+
+def person_script(v, report):
+    """The dig + curl sequence for exactly the checks one diagnose run made."""
+    lines = ["set -e"]
+    servers = {"cluster": v["CLUSTER_DNS"], "upstream": v["UPSTREAM_DNS"], "public": v["PUBLIC_DNS"]}
+    for d in report["dns"]:
+        server = servers[d["resolver"]]
+        lines.append(f"dig +time=2 +tries=1 @{server} {d['name']} {d['family']} >/dev/null")
+    for h in report["http"]:
+        host_port = h["url"].split("/")[2]
+        host, port = host_port.rsplit(":", 1)
+        lines.append(f"curl -s -o /dev/null --max-time 2 --cacert {v['CA_FILE']} "
+                     f"--resolve {host}:{port}:{h['address']} {h['url']} || true")
+    return "\n".join(lines) + "\n"
+
+
+def hyperfine(commands, runs, workdir):
+    out = os.path.join(workdir, "hyperfine.json")
+    run(["hyperfine", "--shell=bash", "--warmup", "2",
+         "--runs", str(runs), "--export-json", out] + [c for c in commands])
+    return [r["median"] for r in json.load(open(out))["results"]]
+
+
+def bench_person(binary, sandbox, runs, workdir):
+    v = sandbox.vars
+    args = probe_args(v)
+    report = json.loads(subprocess.run([binary, "diagnose", "--output", "json"] + args, text=True,
+                                       capture_output=True).stdout)
+    script = os.path.join(workdir, "person.sh")
+    open(script, "w").write(person_script(v, report))
+    quoted = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + args)
+    tool, person = hyperfine([f"{quoted} >/dev/null", f"bash {script}"], runs, workdir)
+    return {"diagnose_median_s": tool, "dig_curl_median_s": person, "dig_calls": len(report["dns"]),
+            "curl_calls": len(report["http"]), "ratio": person / tool}
+
+
+def scrape_probe(port, module, target):
+    url = f"http://127.0.0.1:{port}/probe?module={module}&target={urllib.parse.quote(target, safe='')}"
+    body = urllib.request.urlopen(url, timeout=5).read().decode()
+    return "probe_success 1" in body
+
+
+def bench_blackbox(binary, sandbox, probes, workdir):
+    v = sandbox.vars
+    # blackbox_exporter: the same DNS questions to the same servers, the same /healthz URLs (by
+    # address, with the TLS server name set: blackbox would otherwise resolve the name itself).
+    config = os.path.join(workdir, "blackbox.yml")
+    modules = {"modules": {}}
+    targets = []
+    for name, server in (("cluster", v["CLUSTER_DNS"]), ("upstream", v["UPSTREAM_DNS"]), ("public", v["PUBLIC_DNS"])):
+        for host in ("coder.example.test", "coder.coder.svc.cluster.local"):
+            if name != "cluster" and host.endswith("cluster.local"):
+                continue  # serve asks the cluster name of cluster-aware resolvers only
+            module = f"dns_{name}_{host.split('.')[1]}"
+            modules["modules"][module] = {"prober": "dns", "timeout": "2s", "dns": {
+                "query_name": host, "query_type": "A", "transport_protocol": "udp",
+                "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False}}
+            targets.append((module, f"{server}:53"))
+    modules["modules"]["https"] = {"prober": "http", "timeout": "2s", "http": {
+        "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False,
+        "tls_config": {"ca_file": v["CA_FILE"], "server_name": "coder.example.test"}}}
+    modules["modules"]["http"] = {"prober": "http", "timeout": "2s", "http": {
+        "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False,
+        "headers": {"Host": "coder.coder.svc.cluster.local:18080"}}}
+    for path in ("/healthz", "/api/v2/buildinfo"):
+        targets.append(("https", f"https://{v['INGRESS_IP']}:18443{path}"))
+        targets.append(("https", f"https://{v['INGRESS_IP']}:18443{path}"))  # dns + pinned paths
+        targets.append(("http", f"http://{v['CLUSTER_IP']}:18080{path}"))
+        targets.append(("http", f"http://{v['CLUSTER_IP']}:18080{path}"))
+    json.dump(modules, open(config, "w"))  # JSON is YAML
+    port = 19115
+    exporter = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
+                                 f"--web.listen-address=127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics")
+        for module, target in targets:  # warm up, and check the setup probes successfully
+            if not scrape_probe(port, module, target):
+                raise RuntimeError(f"blackbox probe {module} {target} fails: the comparison would be unfair")
+        cpu0, done, started = cpu_seconds(exporter.pid), 0, time.time()
+        while done < probes:
+            module, target = targets[done % len(targets)]
+            scrape_probe(port, module, target)
+            done += 1
+        bb = {"probes": done, "cpu_s": cpu_seconds(exporter.pid) - cpu0, "wall_s": time.time() - started,
+              "rss_kb": rss_kb(exporter.pid), "hwm_kb": rss_kb(exporter.pid, "VmHWM")}
+    finally:
+        exporter.send_signal(signal.SIGTERM)
+        exporter.wait()
+
+    # serve: the same checks as one cycle, every 100 ms (loopback answers in well under the 100 ms
+    # timeout an interval that short requires), until it has made as many probes.
+    listen = "127.0.0.1:19816"
+    serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
+                              "--log-level", "warn"] + probe_args(v) + ["--timeout", "100ms"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        try:
+            wait_http(f"http://{listen}/readyz")
+        except RuntimeError:
+            serve.kill()
+            raise RuntimeError("serve did not become ready: " + serve.communicate()[1][-500:])
+        report = json.loads(urllib.request.urlopen(f"http://{listen}/report").read())
+        per_cycle = len(report["dns"]) + len(report["http"])
+        if report["verdict"] != "healthy":
+            raise RuntimeError("serve's cycle is not healthy: the comparison would be unfair")
+        cycles = max(1, probes // per_cycle)
+        cpu0, started, first = cpu_seconds(serve.pid), time.time(), cycles_done(listen)
+        while cycles_done(listen) - first < cycles:
+            time.sleep(0.05)
+        elapsed = time.time() - started
+        done = (cycles_done(listen) - first) * per_cycle
+        sv = {"probes": done, "probes_per_cycle": per_cycle, "cpu_s": cpu_seconds(serve.pid) - cpu0,
+              "wall_s": elapsed, "rss_kb": rss_kb(serve.pid), "hwm_kb": rss_kb(serve.pid, "VmHWM")}
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=5)
+    per10k = lambda m: m["cpu_s"] / m["probes"] * 10000
+    return {"blackbox": bb, "serve": sv, "blackbox_cpu_per_10k_probes_s": per10k(bb),
+            "serve_cpu_per_10k_probes_s": per10k(sv), "cpu_ratio": per10k(bb) / max(per10k(sv), 1e-9),
+            "rss_ratio": bb["rss_kb"] / sv["rss_kb"]}
+
+
+def cycles_done(listen):
+    for line in urllib.request.urlopen(f"http://{listen}/metrics", timeout=5).read().decode().splitlines():
+        if line.startswith("coder_dns_doctor_cycles_total"):
+            return int(float(line.split()[-1]))
+    raise RuntimeError("serve exports no coder_dns_doctor_cycles_total")
+
+
+def start_bench_dns():
+    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+                             "--bind-interfaces", f"--listen-address={BENCH_DNS}", "--port=53",
+                             "--address=/bench.test/127.0.9.9", "--address=/bench.test/::1", "--local-ttl=30",
+                             "--log-facility=/dev/null"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    return proc
+
+
+def engine(build, hosts, family="4", cycles=1):
+    out = run([os.path.join(build, "bench", "cdd_bench_engine"), "--server", BENCH_DNS, "--hosts", str(hosts),
+               "--family", family, "--cycles", str(cycles)]).stdout
+    return json.loads(out)
+
+
+def bench_throughput(build, hosts, workdir):
+    queries = os.path.join(workdir, "queries.txt")
+    with open(queries, "w") as f:
+        for i in range(hosts):
+            f.write(f"h{i}.bench.test A\n")
+    perf = run(["dnsperf", "-s", BENCH_DNS, "-d", queries, "-l", "5", "-c", "1", "-T", "1"]).stdout
+    qps = float([l for l in perf.splitlines() if "Queries per second" in l][0].split()[-1])
+    ours = [engine(build, hosts, cycles=3)["lookups_per_second"] for _ in range(3)]
+    return {"dnsperf_qps": qps, "engine_lookups_per_s": statistics.median(ours), "ratio": statistics.median(ours) / qps}
+
+
+def bench_scaling(build):
+    rows = []
+    for hosts in (10, 100, 1000, 10000):
+        m = engine(build, hosts)
+        rows.append({"hosts": hosts, "lookups": m["lookups"], "statuses": m["statuses"],
+                     "us_per_lookup": m["wall_seconds"] / m["lookups"] * 1e6,
+                     "cpu_us_per_lookup": m["cpu_seconds"] / m["lookups"] * 1e6,
+                     "rss_kb_per_lookup": (m["hwm_kb"] - m["rss_before_kb"]) / m["lookups"]})
+    return rows
+
+
+def bench_footprint(binary, sandbox, workdir):
+    v = sandbox.vars
+    quoted = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + probe_args(v))
+    wall = hyperfine([f"{quoted} >/dev/null"], 20, workdir)[0]
+    listen = "127.0.0.1:19817"
+    serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "30s", "--log-level", "warn"]
+                             + probe_args(v), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://{listen}/readyz")
+        time.sleep(1)
+        idle = rss_kb(serve.pid)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=5)
+    stripped = os.path.join(workdir, "stripped")
+    shutil.copy(binary, stripped)
+    run(["strip", stripped])
+    return {"binary_bytes": os.path.getsize(binary), "binary_stripped_bytes": os.path.getsize(stripped),
+            "diagnose_wall_s": wall, "serve_idle_rss_kb": idle}
+
+
+def markdown(results):
+    p, b, t, f = results["person"], results["blackbox"], results["throughput"], results["footprint"]
+    m = results["machine"]
+    lines = [f"Run {results['date']} on {m['cores']} cores ({m['cpu']}); peers: {', '.join(m['peers'].values())}.", "",
+             "| comparison | coder-dns-doctor | peer | ratio | target |", "|---|---|---|---|---|",
+             f"| diagnose vs dig + curl ({p['dig_calls']} digs, {p['curl_calls']} curls), median wall | "
+             f"{p['diagnose_median_s']*1000:.1f} ms | {p['dig_curl_median_s']*1000:.1f} ms | {p['ratio']:.1f}x faster | >= 20x |",
+             f"| serve vs blackbox_exporter, CPU per 10,000 probes | {b['serve_cpu_per_10k_probes_s']:.3f} s | "
+             f"{b['blackbox_cpu_per_10k_probes_s']:.3f} s | {b['cpu_ratio']:.1f}x less | >= 20x |",
+             f"| serve vs blackbox_exporter, RSS after the same work | {b['serve']['rss_kb']/1024:.1f} MiB | "
+             f"{b['blackbox']['rss_kb']/1024:.1f} MiB | {b['rss_ratio']:.1f}x less | >= 3x |",
+             f"| engine lookups/s vs dnsperf queries/s, one dnsmasq | {t['engine_lookups_per_s']:,.0f} | "
+             f"{t['dnsperf_qps']:,.0f} | {t['ratio']:.2f} | >= 0.7 |", "",
+             "| hosts per cycle | lookups | wall us/lookup | CPU us/lookup | RSS KiB/lookup |", "|---|---|---|---|---|"]
+    for row in results["scaling"]:
+        lines.append(f"| {row['hosts']:,} | {row['lookups']:,} | {row['us_per_lookup']:.1f} | "
+                     f"{row['cpu_us_per_lookup']:.1f} | {row['rss_kb_per_lookup']:.2f} |")
+    lines += ["", f"Binary {f['binary_bytes']/1e6:.1f} MB ({f['binary_stripped_bytes']/1e6:.1f} MB stripped); "
+                  f"diagnose on the healthy sandbox {f['diagnose_wall_s']*1000:.1f} ms wall (median of 20); "
+                  f"serve idle RSS {f['serve_idle_rss_kb']/1024:.1f} MiB."]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    args = ap.parse_args()
+    binary = os.path.join(args.build, "src", "coder-dns-doctor")
+    runs, probes, hosts = (5, 500, 2000) if args.quick else (30, 10000, 10000)
+    workdir = tempfile.mkdtemp(prefix="cdd-bench-")
+    results = {"date": datetime.date.today().isoformat(), "quick": args.quick, "machine": {
+        "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+        "peers": {"blackbox": version_of(["prometheus-blackbox-exporter", "--version"]),
+                  "dnsperf": "dnsperf " + version_of(["dpkg-query", "-W", "-f=${Version}", "dnsperf"]),
+                  "dig": version_of(["dig", "-v"]) or "dig", "curl": version_of(["curl", "--version"]).split(" (")[0],
+                  "dnsmasq": version_of(["dnsmasq", "--version"]).split(" Copyright")[0]}}}
+    with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
+        results["person"] = bench_person(binary, sandbox, runs, workdir)
+        results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir)
+        results["footprint"] = bench_footprint(binary, sandbox, workdir)
+    dns = start_bench_dns()
+    try:
+        results["throughput"] = bench_throughput(args.build, hosts, workdir)
+        results["scaling"] = bench_scaling(args.build)
+    finally:
+        dns.terminate()
+        dns.wait()
+    os.makedirs(args.out, exist_ok=True)
+    json.dump(results, open(os.path.join(args.out, "latest.json"), "w"), indent=2)
+    table = markdown(results)
+    open(os.path.join(args.out, "latest.md"), "w").write(table)
+    print(table)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    import urllib.parse  # noqa: E402 (used by scrape_probe)
+    main()
