@@ -132,6 +132,16 @@ def cmd_lint():
         if process.returncode != 0 or messages:
             fail(f"helm lint --strict ({name}):\n{process.stdout}{process.stderr}")
         print(f"ok lint --strict {name}")
+    # The packaged chart carries files/rbac.yaml (a link to docs/rbac.yaml) dereferenced, and renders
+    # the same objects as the chart directory.
+    with tempfile.TemporaryDirectory() as tmp:
+        helm("package", str(CHART), "--destination", tmp)
+        package = next(pathlib.Path(tmp).glob("coder-dns-doctor-*.tgz"))
+        packaged = helm("template", "cdd", str(package), "--namespace", RELEASE_NAMESPACE).stdout
+        direct = helm("template", "cdd", str(CHART), "--namespace", RELEASE_NAMESPACE).stdout
+    if packaged != direct:
+        fail("the packaged chart renders differently from the chart directory")
+    print(f"ok helm package: {package.name} renders the same objects")
 
 
 # --- render: every object valid, the pod restricted, the config accepted by the binary --------------
