@@ -17,7 +17,8 @@ COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG BUILD_TYPE=Release
-RUN BUILD_DIR=/build BUILD_TYPE=${BUILD_TYPE} JOBS=2 bash scripts/build.sh -DCDD_TESTS=OFF \
+ARG REVISION=unknown
+RUN BUILD_DIR=/build BUILD_TYPE=${BUILD_TYPE} JOBS=2 bash scripts/build.sh -DCDD_TESTS=OFF -DCDD_GIT_REVISION=${REVISION} \
  && strip --strip-unneeded /build/src/coder-dns-doctor \
  && /build/src/coder-dns-doctor --version
 

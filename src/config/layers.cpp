@@ -222,8 +222,16 @@ std::vector<std::string> to_arguments(const Layer& layer, const Schema& schema) 
         arguments.push_back("--" + name);
       continue;
     }
-    for (const std::string& value : setting.values)
-      arguments.push_back(fmt::format("--{}={}", name, value));
+    for (const std::string& value : setting.values) {
+      if (value.empty()) {
+        // CLI11 reads "--name=" as a missing value; an explicit empty argument is a value ('' turns
+        // some list options off, e.g. --workspace-namespace '').
+        arguments.push_back("--" + name);
+        arguments.emplace_back();
+      } else {
+        arguments.push_back(fmt::format("--{}={}", name, value));
+      }
+    }
   }
   return arguments;
 }
