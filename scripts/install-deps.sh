@@ -15,6 +15,7 @@ test_packages=(
   dnsmasq-base unbound nginx-light openssl prometheus
   dnsutils curl python3 python3-yaml procps iproute2
   debootstrap unzip
+  clang-16 libclang-rt-16-dev  # libFuzzer (tests/fuzz): clang >= 16 for libstdc++ 12's std::expected
 )
 bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
 
