@@ -156,8 +156,7 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
     if (agents.empty())
       report.truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
                                                fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
-    for (const auto& agent : agents)
-      report.truth.notes.push_back("workspace audit: " + analysis::describe(agent));
+    report.workspaces = agents;
     if (auto finding = analysis::audit_agents(plan, report.observations, agents)) {
       report.findings.push_back(std::move(*finding));
       std::stable_sort(report.findings.begin(), report.findings.end(),

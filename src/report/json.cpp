@@ -87,6 +87,14 @@ json to_json(const Report& report) {
                     {"version", optional_value(o.version)},
                     {"duration_ms", round_ms(o.duration_ms)}});
   document["http"] = http;
+
+  json workspaces = json::array();
+  for (const auto& agent : report.workspaces)
+    workspaces.push_back({{"pod", agent.pod},
+                          {"agent_host", agent.host.empty() ? json(nullptr) : json(agent.host)},
+                          {"target", analysis::to_string(agent.target)},
+                          {"origin", agent.origin}});
+  document["workspaces"] = workspaces;
   return document;
 }
 

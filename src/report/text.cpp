@@ -76,6 +76,16 @@ std::string to_text(const Report& report, Colour colour) {
     out += table.render("  ");
   }
 
+  if (!report.workspaces.empty()) {
+    out += "\nWORKSPACES\n";
+    util::Table table({"POD", "AGENT HOST", "TARGET", "FROM"});
+    for (const auto& agent : report.workspaces)
+      table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(analysis::to_string(agent.target)),
+                 agent.origin.empty() ? "-" : agent.origin},
+                {"", "", agent.target == analysis::AgentTarget::external ? paint(k_yellow) : "", ""});
+    out += table.render("  ");
+  }
+
   out += "\nFINDINGS\n";
   if (report.findings.empty())
     out += "  none: every answer matches the truth and every path is healthy\n";

@@ -36,7 +36,9 @@ assert_report "'coder-workspace/coder-bob-dev: agent URL host coder.coder.svc.cl
 assert_report "'registry-cache' not in $ev and 'coder-dave-old' not in $ev" "ignores pods without an agent and finished pods"
 assert_report "'3 of 4 workspace agent(s)' in finding('AGENT_URL_EXTERNAL')['summary']" "counts the agents"
 assert_report "'coder-dns-doctor patch' in finding('AGENT_URL_EXTERNAL')['remediation']" "the remediation names patch"
-assert_report "sum(1 for n in r['truth_notes'] if n.startswith('workspace audit: ')) == 4" "one note per agent"
+assert_report "len(r['workspaces']) == 4" "one workspaces entry per agent"
+assert_report "{(w['pod'], w['agent_host'], w['target']) for w in r['workspaces']} == {('coder-workspace/coder-alice-dev', 'coder.example.test', 'external'), ('coder-workspace/coder-carol-dev', 'coder.example.test', 'external'), ('team-b/coder-frank-dev', 'coder.example.test', 'external'), ('coder-workspace/coder-bob-dev', 'coder.coder.svc.cluster.local', 'internal')}" \
+  "each pod with its agent host and whether that is the external or the internal URL"
 # nothing of the env but the host: no token, no script text, no git URL
 for needle in SECRET-never-print BINARY_URL git.example.test ENVBUILDER_GIT_URL waitonexit; do
   if grep -q "$needle" "$WORK/report.json" "$WORK/stderr"; then fail "'$needle' from a pod appears in the output"; fi
@@ -49,6 +51,8 @@ set +e
   >"$WORK/report.txt" 2>&1
 set -e
 grep -q "AGENT_URL_EXTERNAL" "$WORK/report.txt" || fail "the text report lacks AGENT_URL_EXTERNAL"
+grep -Eq "coder-workspace/coder-bob-dev +coder.coder.svc.cluster.local +internal" "$WORK/report.txt" ||
+  fail "the text report lacks the WORKSPACES table"
 if grep -q "SECRET-never-print\|BINARY_URL" "$WORK/report.txt"; then fail "the text report prints pod env"; fi
 assert_no_secrets "$WORK/report.txt"
 
@@ -58,7 +62,7 @@ bash "$SANDBOX" switch healthy
 kdiagnose --internal-url "$INTERNAL_URL" $(standard_resolvers) $(kube_args)
 expect_status 0
 assert_report "'AGENT_URL_EXTERNAL' not in codes()" "no finding while the external URL works in-cluster"
-assert_report "any('coder-alice-dev: agent URL host coder.example.test (external' in n for n in r['truth_notes'])" \
+assert_report "any(w['pod'] == 'coder-workspace/coder-alice-dev' and w['target'] == 'external' for w in r['workspaces'])" \
   "the audit still reports each pod"
 
 # RBAC without list pods in the workspace namespace: a warning, the rest stands

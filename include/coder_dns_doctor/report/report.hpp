@@ -1,6 +1,7 @@
 // The diagnose report: one value built after a cycle, rendered as JSON or as text tables.
 #pragma once
 
+#include <coder_dns_doctor/analysis/agent_audit.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
@@ -19,7 +20,8 @@ struct Report {
   truth::Truth truth;
   probe::Observations observations; // annotated
   std::vector<probe::ResolverPlan> resolvers;
-  std::string generated_at; // RFC 3339 UTC
+  std::vector<analysis::WorkspaceAgent> workspaces; // the Kubernetes workspace-pod audit, when it ran
+  std::string generated_at;                         // RFC 3339 UTC
 };
 
 // Build the report of one cycle: annotate, analyze, decide the verdict.
