@@ -1,14 +1,12 @@
 #include <coder_dns_doctor/dns/channel.hpp>
 
+#include <coder_dns_doctor/dns/answer.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <fmt/core.h>
-#include <netdb.h>
 
 #include <algorithm>
-#include <array>
 
 namespace coder_dns_doctor::dns {
 
@@ -26,11 +24,6 @@ struct QueryContext {
 
 namespace {
 
-// Enough for the largest answers a UDP+TCP lookup realistically returns (a 100-address fault test).
-constexpr int k_max_records = 512;
-
-using probe::LookupStatus;
-
 void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
   auto& sockets = *static_cast<std::map<int, SocketInterest>*>(data);
   if (!readable && !writable)
@@ -39,99 +32,11 @@ void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
     sockets[fd] = SocketInterest{fd, readable != 0, writable != 0};
 }
 
-std::string address_text(int family, const void* raw) {
-  std::array<char, INET6_ADDRSTRLEN> buffer{};
-  inet_ntop(family, raw, buffer.data(), buffer.size());
-  return buffer.data();
-}
-
-// Turn a successful reply into addresses, the minimum TTL and the CNAME chain.
-Answer decode_reply(const unsigned char* reply, int length, probe::Family family) {
-  Answer answer;
-  hostent* host = nullptr;
-  int count = k_max_records;
-  int rc = 0;
-  std::vector<std::uint32_t> ttls;
-  if (family == probe::Family::a) {
-    std::vector<ares_addrttl> records(k_max_records);
-    rc = ares_parse_a_reply(reply, length, &host, records.data(), &count);
-    if (rc == ARES_SUCCESS)
-      for (int i = 0; i < count; ++i) {
-        answer.addresses.push_back(address_text(AF_INET, &records[i].ipaddr));
-        ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
-      }
-  } else {
-    std::vector<ares_addr6ttl> records(k_max_records);
-    rc = ares_parse_aaaa_reply(reply, length, &host, records.data(), &count);
-    if (rc == ARES_SUCCESS)
-      for (int i = 0; i < count; ++i) {
-        answer.addresses.push_back(address_text(AF_INET6, &records[i].ip6addr));
-        ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
-      }
-  }
-  bool cname_loop = false;
-  if (host != nullptr) {
-    for (char** alias = host->h_aliases; alias != nullptr && *alias != nullptr; ++alias)
-      answer.cname_chain.push_back(util::to_lower(*alias));
-    if (!answer.cname_chain.empty() && host->h_name != nullptr) {
-      std::string target = util::to_lower(host->h_name);
-      // A chain whose final target is one of its own aliases never reaches an address.
-      cname_loop = std::find(answer.cname_chain.begin(), answer.cname_chain.end(), target) != answer.cname_chain.end();
-      answer.cname_chain.push_back(target);
-    }
-    ares_free_hostent(host);
-  }
-  if (cname_loop) {
-    answer.status = LookupStatus::error;
-    answer.cname_chain.pop_back();
-    answer.detail = "CNAME loop through " + util::join(answer.cname_chain, ", ");
-    answer.addresses.clear();
-    return answer;
-  }
-  if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && answer.addresses.empty())) {
-    answer.status = LookupStatus::nodata;
-    answer.addresses.clear();
-    return answer;
-  }
-  if (rc != ARES_SUCCESS) {
-    answer.status = LookupStatus::error;
-    answer.detail = fmt::format("unreadable answer: {}", ares_strerror(rc));
-    return answer;
-  }
-  std::sort(answer.addresses.begin(), answer.addresses.end());
-  answer.addresses.erase(std::unique(answer.addresses.begin(), answer.addresses.end()), answer.addresses.end());
-  answer.ttl = *std::min_element(ttls.begin(), ttls.end());
-  answer.status = LookupStatus::ok;
-  return answer;
-}
-
-Answer decode(int status, const unsigned char* reply, int length, probe::Family family) {
-  if (status == ARES_SUCCESS)
-    return decode_reply(reply, length, family);
-  Answer answer;
-  // Timeouts and unreachable servers are the only failures in which no server said anything.
-  answer.responded = status != ARES_ETIMEOUT && status != ARES_ECONNREFUSED && status != ARES_ECANCELLED;
-  answer.detail = ares_strerror(status);
-  switch (status) {
-  case ARES_ENOTFOUND: answer.status = LookupStatus::nxdomain; break;
-  case ARES_ENODATA: answer.status = LookupStatus::nodata; break;
-  case ARES_ESERVFAIL: answer.status = LookupStatus::servfail; break;
-  case ARES_EREFUSED: answer.status = LookupStatus::refused; break;
-  case ARES_ETIMEOUT: answer.status = LookupStatus::timeout; break;
-  case ARES_ECONNREFUSED:
-    answer.status = LookupStatus::error;
-    answer.detail = "no DNS server reachable (connection refused or unreachable)";
-    break;
-  default: answer.status = LookupStatus::error; break;
-  }
-  return answer;
-}
-
 void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* reply, int length) {
   std::unique_ptr<QueryContext> context(static_cast<QueryContext*>(arg));
   if (status == ARES_EDESTRUCTION)
     return; // the channel is being destroyed: its owner no longer waits for this answer
-  Answer answer = decode(status, reply, length, context->family);
+  Answer answer = decode_answer(status, reply, length, context->family);
   answer.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context->started).count();
   context->done(std::move(answer));
