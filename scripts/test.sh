@@ -1,9 +1,32 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh Debian 12 machine: install what it needs, build with warnings
-# as errors, run every unit and integration test through CTest.
+# The whole test suite on a fresh Debian 12 machine (run as root: the sandbox binds port 53):
+#  1. install what it needs (Debian packages; npm tools are installed by the tests that use them);
+#  2. build with warnings as errors and run every CTest suite: unit, integration, fault, patch,
+#     daemon, chart, fuzz, soak;
+#  3. build again with ASan+UBSan and run the unit, integration and fault suites under it: any
+#     sanitizer report fails the test it happens in.
+# Extra arguments go to the first ctest (e.g. -L unit). CDD_SANITIZER_STAGE=0 skips stage 3.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$repo/build}
+stage() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+stage "dependencies"
 bash "$repo/scripts/install-deps.sh"
-BUILD_DIR=${BUILD_DIR:-$repo/build} bash "$repo/scripts/build.sh" -DCDD_WERROR=ON -DCDD_SKIP_MODULES=
-cd "${BUILD_DIR:-$repo/build}"
-ctest --output-on-failure "$@"
+
+stage "build ($build_dir)"
+BUILD_DIR=$build_dir bash "$repo/scripts/build.sh" -DCDD_WERROR=ON -DCDD_SKIP_MODULES= -DCDD_SANITIZE=OFF
+stage "tests"
+(cd "$build_dir" && ctest --output-on-failure -j2 "$@")
+
+if [ "${CDD_SANITIZER_STAGE:-1}" != 0 ] && [ $# -eq 0 ]; then
+  asan_dir=${build_dir}-asan
+  stage "sanitizer build ($asan_dir)"
+  BUILD_DIR=$asan_dir BUILD_TYPE=Debug bash "$repo/scripts/build.sh" -DCDD_WERROR=ON -DCDD_SKIP_MODULES= \
+    -DCDD_SANITIZE=ON
+  stage "unit, integration and fault tests under ASan+UBSan"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  (cd "$asan_dir" && ctest --output-on-failure -j2 -L 'unit|integration|fault')
+fi
+stage "done"

@@ -1,5 +1,6 @@
 #include <coder_dns_doctor/http/ca_store.hpp>
 #include <coder_dns_doctor/http/client.hpp>
+#include <coder_dns_doctor/http/curl_handles.hpp>
 
 #include <curl/curl.h>
 #include <fmt/core.h>
@@ -10,14 +11,6 @@
 namespace coder_dns_doctor::http {
 namespace {
 
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 // One transfer in flight: its handle, the buffers curl writes into, and the caller's callback.
 struct Transfer {

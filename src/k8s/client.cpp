@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/k8s/client.hpp>
+#include <coder_dns_doctor/http/curl_handles.hpp>
 
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -15,14 +16,8 @@ namespace {
 constexpr std::size_t k_max_token_bytes = 64 * 1024;
 constexpr std::size_t k_max_detail = 300;
 
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+using http::EasyHandle;
+using http::Slist;
 
 struct Sink {
   std::string body;

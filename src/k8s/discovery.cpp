@@ -137,16 +137,24 @@ private:
     return *url;
   }
 
-  void read_coder_service(const ObjectRef& ref, const std::string& external_host) {
-    Access access = access_for(Feature::coder_service, ref.namespace_, ref.name);
+  // GET the Service `ref` as `feature` allows; a failure is recorded as a problem and yields nullopt.
+  std::optional<ServiceFacts> fetch_service(Feature feature, const ObjectRef& ref) {
+    Access access = access_for(feature, ref.namespace_, ref.name);
     auto service = get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
     if (!service)
-      return;
+      return std::nullopt;
     auto facts = read_service(*service);
     if (!facts) {
       m_out.problems.push_back(shape_problem(access, facts.error(), KubeScope::truth));
-      return;
+      return std::nullopt;
     }
+    return *facts;
+  }
+
+  void read_coder_service(const ObjectRef& ref, const std::string& external_host) {
+    auto facts = fetch_service(Feature::coder_service, ref);
+    if (!facts)
+      return;
     std::string source = "kubernetes:service/" + ref.to_string();
     if (facts->type == "ExternalName") {
       m_out.notes.push_back(fmt::format("{} is an ExternalName Service: no address truth for {}", source,
@@ -209,15 +217,9 @@ private:
   }
 
   void read_ingress_service(const ObjectRef& ref, const std::string& host) {
-    Access access = access_for(Feature::ingress_service, ref.namespace_, ref.name);
-    auto service = get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
-    if (!service)
+    auto facts = fetch_service(Feature::ingress_service, ref);
+    if (!facts)
       return;
-    auto facts = read_service(*service);
-    if (!facts) {
-      m_out.problems.push_back(shape_problem(access, facts.error(), KubeScope::truth));
-      return;
-    }
     std::string source = "kubernetes:service/" + ref.to_string();
     if (facts->type != "LoadBalancer") {
       m_out.problems.push_back({KubeScope::truth, KubeFailure::missing,

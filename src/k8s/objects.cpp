@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/k8s/objects.hpp>
+#include <coder_dns_doctor/k8s/json_access.hpp>
 
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -12,39 +13,6 @@ namespace coder_dns_doctor::k8s {
 namespace {
 
 using nlohmann::json;
-
-// Return `object[key]` when `object` is an object holding a non-null `key`.
-const json* member(const json& object, std::string_view key) {
-  if (!object.is_object())
-    return nullptr;
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null())
-    return nullptr;
-  return &*it;
-}
-
-std::string text_at(const json& object, std::string_view key) {
-  const json* value = member(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-// Return `object[key]`, or an empty object when it is missing (never throws, whatever the shape).
-const json& child(const json& object, std::string_view key) {
-  static const json empty = json::object();
-  const json* value = member(object, key);
-  return value != nullptr ? *value : empty;
-}
-
-// Walk `keys` from `object`; nullptr when any step is missing.
-const json* path(const json& object, std::initializer_list<std::string_view> keys) {
-  const json* here = &object;
-  for (std::string_view key : keys) {
-    here = member(*here, key);
-    if (here == nullptr)
-      return nullptr;
-  }
-  return here;
-}
 
 std::expected<const json*, std::string> items_of(const json& list) {
   const json* items = member(list, "items");

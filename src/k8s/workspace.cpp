@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/k8s/workspace.hpp>
+#include <coder_dns_doctor/k8s/json_access.hpp>
 
 #include <coder_dns_doctor/util/address.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
@@ -12,27 +13,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view k_agent_url = "CODER_AGENT_URL";
-
-const json* member(const json& object, std::string_view key) {
-  if (!object.is_object())
-    return nullptr;
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null())
-    return nullptr;
-  return &*it;
-}
-
-std::string text_at(const json& object, std::string_view key) {
-  const json* value = member(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-// Return `object[key]`, or an empty object when it is missing (never throws, whatever the shape).
-const json& child(const json& object, std::string_view key) {
-  static const json empty = json::object();
-  const json* value = member(object, key);
-  return value != nullptr ? *value : empty;
-}
 
 // Characters that end a host inside shell text: quoting, expansion, path, port, whitespace.
 bool ends_host(char c) {
