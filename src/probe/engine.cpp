@@ -66,14 +66,14 @@ public:
 
   Observations run(const std::atomic<bool>* cancel) {
     auto started = Clock::now();
+    // A lookup may take `timeout`, then its HTTP check another `timeout`: past that plus slack
+    // after the last lookup was sent (dispatch() moves it), whatever is pending counts as timed out.
+    m_deadline = started + 2 * m_plan.timeout + k_deadline_slack;
     open_channels();
     if (m_plan.checks.dns)
       start_lookups();
     if (m_plan.checks.http)
       start_pinned_and_literal();
-    // A lookup may take `timeout`, then its HTTP check another `timeout`: past that plus slack
-    // after the last lookup was sent, whatever is still pending is reported as timed out.
-    m_deadline = started + 2 * m_plan.timeout + k_deadline_slack;
     loop(cancel);
     m_channels.clear(); // drops any unanswered query (their slots already say "timeout")
     m_observations.cycle_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -129,7 +129,8 @@ private:
   std::size_t in_flight(const Window& window) const {
     std::size_t total = 0;
     for (std::size_t r : window.resolvers)
-      total += m_channels[r]->pending();
+      if (m_channels[r])
+        total += m_channels[r]->pending();
     return total;
   }
 
