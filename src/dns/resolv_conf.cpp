@@ -16,7 +16,7 @@ constexpr std::size_t k_max_nameservers = 3; // glibc MAXNS
 constexpr int k_max_ndots = 15;              // glibc RES_MAXNDOTS
 
 std::string strip_dot(std::string name) {
-  if (!name.empty() && name.back() == '.')
+  while (!name.empty() && name.back() == '.')
     name.pop_back();
   return util::to_lower(name);
 }
@@ -47,8 +47,8 @@ std::expected<ResolvConf, std::string> parse_resolv_conf(std::string_view text, 
     } else if (keyword == "search" || keyword == "domain") {
       conf.search.clear();
       for (std::size_t i = 1; i < words.size(); ++i)
-        if (words[i] != ".")
-          conf.search.push_back(strip_dot(words[i]));
+        if (std::string suffix = strip_dot(words[i]); !suffix.empty())
+          conf.search.push_back(std::move(suffix));
     } else if (keyword == "options") {
       for (std::size_t i = 1; i < words.size(); ++i) {
         std::string_view option = words[i];

@@ -1,9 +1,12 @@
 #include <coder_dns_doctor/util/url.hpp>
 
+#include <coder_dns_doctor/util/address.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace coder_dns_doctor::util {
@@ -76,6 +79,20 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
   url.host = to_lower(host);
   if (!url.host.empty() && url.host.back() == '.')
     url.host.pop_back();
+  if (url.host.empty())
+    return fail("expected a host name");
+  // A host becomes a DNS question and a TLS name: an IPv6 literal (in brackets only) or a name.
+  if (authority.front() == '[') {
+    auto ip = parse_ip(url.host);
+    if (!ip || ip->family != AddressFamily::ipv6)
+      return fail("expected an IPv6 address inside '[...]'");
+  } else if (!std::all_of(url.host.begin(), url.host.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
+             })) {
+    return fail("a host name holds only letters, digits, '-', '_' and '.'");
+  } else if (url.host.front() == '.' || url.host.back() == '.' || url.host.find("..") != std::string::npos) {
+    return fail("empty label in host name");
+  }
   if (path.find_first_of("?#") != std::string_view::npos)
     return fail("query and fragment are not supported");
   std::string clean(path);

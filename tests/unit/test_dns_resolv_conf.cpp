@@ -34,6 +34,13 @@ TEST_SUITE("dns::resolv_conf") {
     CHECK(conf->nameservers[1].to_string() == "[::1]:53");
   }
 
+  TEST_CASE("trailing dots are dropped and a suffix of dots only is ignored (found by fuzzing)") {
+    auto conf = parse_resolv_conf("search one.. . .. two.\n", "x");
+    REQUIRE(conf);
+    CHECK(conf->search == std::vector<std::string>{"one", "two"});
+    CHECK(search_candidates(*conf, "h") == std::vector<std::string>{"h.one.", "h.two.", "h."});
+  }
+
   TEST_CASE("caps ndots at 15 and rejects nonsense with file and line") {
     CHECK(parse_resolv_conf("options ndots:30\n", "x")->ndots == 15);
     auto bad = parse_resolv_conf("\nnameserver dns.example\n", "/etc/resolv.conf");
