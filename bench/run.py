@@ -55,8 +55,8 @@ def rss_kb(pid, field="VmRSS"):
 
 def version_of(cmd):
     try:
-        out = subprocess.run(cmd, text=True, capture_output=True).stdout + ""
-        return (out or "").strip().splitlines()[0]
+        done = subprocess.run(cmd, text=True, capture_output=True)
+        return (done.stdout.strip() or done.stderr.strip()).splitlines()[0]  # dig -v prints on stderr
     except (OSError, IndexError):
         return "unknown"
 
