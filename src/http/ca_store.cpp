@@ -35,11 +35,12 @@ X509_STORE* build_store(const std::string& ca_file) {
 } // namespace
 
 void* shared_ca_store(const std::string& ca_file) {
-  // Stores live for the process; a replaced one is kept referenced by the SSL_CTXs using it.
+  // Stores live for the process (the cache is never destroyed, so exit-time destructors cannot
+  // race a connection still using one); a replaced store stays referenced by the SSL_CTXs using it.
   static std::mutex mutex;
-  static std::map<std::string, CachedStore> cache;
+  static auto* cache = new std::map<std::string, CachedStore>;
   std::lock_guard lock(mutex);
-  CachedStore& cached = cache[ca_file];
+  CachedStore& cached = (*cache)[ca_file];
   auto version = file_version(ca_file);
   if (cached.store == nullptr || cached.version != version) {
     if (cached.store != nullptr)
