@@ -13,27 +13,19 @@ name=${1:?usage: run_fault.sh NAME}
 certs=${CDD_BUILD_DIR:-$WORK}/fault-certs
 
 # Two CAs; server certificates for fault.test (by CA 1 and by CA 2) and for other.test (CA 1).
+source "$faults/../lib/tls.sh"
 make_certs() {
   [ -f "$certs/done" ] && return 0
   mkdir -p "$certs"
-  (
-    cd "$certs"
-    for ca in ca1 ca2; do
-      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
-        -subj "/CN=fault $ca" -keyout $ca.key -out $ca.pem 2>/dev/null
-    done
-    issue() { # issue NAME HOST CA
-      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" \
-        -keyout "$1.key" -out "$1.csr" 2>/dev/null
-      printf 'subjectAltName=DNS:%s\n' "$2" >"$1.ext"
-      openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -CAcreateserial -days 30 \
-        -extfile "$1.ext" -out "$1.pem" 2>/dev/null
-    }
-    issue good fault.test ca1
-    issue unknown fault.test ca2
-    issue wrongname other.test ca1
-    touch done
-  )
+  {
+    tls_ca "$certs/ca1.key" "$certs/ca1.pem" "fault ca1" 30 &&
+      tls_ca "$certs/ca2.key" "$certs/ca2.pem" "fault ca2" 30 &&
+      tls_leaf "$certs/ca1.pem" "$certs/ca1.key" "$certs/good.key" "$certs/good.pem" fault.test DNS:fault.test 30 &&
+      tls_leaf "$certs/ca2.pem" "$certs/ca2.key" "$certs/unknown.key" "$certs/unknown.pem" fault.test DNS:fault.test 30 &&
+      tls_leaf "$certs/ca1.pem" "$certs/ca1.key" "$certs/wrongname.key" "$certs/wrongname.pem" other.test \
+        DNS:other.test 30
+  } >"$certs/openssl.log" 2>&1 || fail "could not make the test certificates: $(tail -n 3 "$certs/openssl.log")"
+  touch "$certs/done"
 }
 
 # Start a fault server; wait until its pid file says it listens.

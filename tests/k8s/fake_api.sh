@@ -23,6 +23,8 @@
 # KUBE_API_ADDR / KUBE_API_PORT (default 127.0.6.1:16443).
 set -euo pipefail
 prog=fake_api.sh
+# shellcheck source=../lib/tls.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tls.sh"
 ADDR=${KUBE_API_ADDR:-127.0.6.1}
 PORT=${KUBE_API_PORT:-16443}
 
@@ -42,34 +44,12 @@ recorded_pid() {
 }
 
 make_tls() {
-  local dir=$1 cnf=$1/tls/openssl.cnf
+  local dir=$1
   mkdir -p "$dir/tls"
-  cat >"$cnf" <<CNF
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = placeholder
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:$ADDR,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-CNF
-  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
   {
-    openssl req -x509 "${ec[@]}" -config "$cnf" -extensions ca -days 2 -subj "/CN=fake kubernetes API CA" \
-      -keyout "$dir/tls/ca.key" -out "$dir/ca.pem" &&
-      openssl req -new "${ec[@]}" -config "$cnf" -subj "/CN=kube-apiserver" \
-        -keyout "$dir/tls/server.key" -out "$dir/tls/server.csr" &&
-      openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/tls/ca.key" \
-        -set_serial "0x$(openssl rand -hex 16)" -days 2 -extfile "$cnf" -extensions leaf -out "$dir/tls/server.pem"
+    tls_ca "$dir/tls/ca.key" "$dir/ca.pem" "fake kubernetes API CA" 2 &&
+      tls_leaf "$dir/ca.pem" "$dir/tls/ca.key" "$dir/tls/server.key" "$dir/tls/server.pem" kube-apiserver \
+        "IP:$ADDR,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" 2
   } >"$dir/tls/openssl.log" 2>&1 || { tail -n 5 "$dir/tls/openssl.log" >&2; die "could not create the TLS files"; }
 }
 

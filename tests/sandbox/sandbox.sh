@@ -16,6 +16,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../lib/tls.sh
+source "$here/../lib/tls.sh"
 DIR=${CDD_SANDBOX_DIR:-$repo/.sandbox}
 prog=sandbox.sh
 
@@ -173,38 +175,14 @@ check_ports() {
 # ---- TLS -------------------------------------------------------------------------------------
 ensure_tls() {
   mkdir -p "$DIR/tls"
-  local cnf=$DIR/tls/openssl.cnf
-  cat >"$cnf" <<EOF
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = placeholder
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:$EXTERNAL_HOST
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
-  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
   if [[ ! -s $DIR/ca.pem || ! -s $DIR/ca.key ]]; then
-    openssl req -x509 "${ec[@]}" -config "$cnf" -extensions ca -days 3650 \
-      -subj "/CN=coder-dns-doctor sandbox CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" 2>"$DIR/tls/openssl.log" ||
+    tls_ca "$DIR/ca.key" "$DIR/ca.pem" "coder-dns-doctor sandbox CA" 3650 2>"$DIR/tls/openssl.log" ||
       { log_tail "$DIR/tls/openssl.log"; die "could not create the CA"; }
     rm -f "$DIR/tls/server.pem"
   fi
   if ! openssl verify -CAfile "$DIR/ca.pem" "$DIR/tls/server.pem" >/dev/null 2>&1; then
-    { openssl req -new "${ec[@]}" -config "$cnf" -subj "/CN=$EXTERNAL_HOST" \
-        -keyout "$DIR/tls/server.key" -out "$DIR/tls/server.csr" &&
-      openssl x509 -req -in "$DIR/tls/server.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" \
-        -set_serial "0x$(openssl rand -hex 16)" -days 825 -extfile "$cnf" -extensions leaf \
-        -out "$DIR/tls/server.pem"; } >"$DIR/tls/openssl.log" 2>&1 ||
+    tls_leaf "$DIR/ca.pem" "$DIR/ca.key" "$DIR/tls/server.key" "$DIR/tls/server.pem" "$EXTERNAL_HOST" \
+      "DNS:$EXTERNAL_HOST" 825 >"$DIR/tls/openssl.log" 2>&1 ||
       { log_tail "$DIR/tls/openssl.log"; die "could not create the server certificate"; }
   fi
 }
