@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/analysis/remedies.hpp>
 
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -14,7 +15,7 @@ namespace {
 std::set<std::string> pod_resolvers(const probe::Plan& plan) {
   std::set<std::string> labels;
   for (const auto& resolver : plan.resolvers)
-    if (resolver.knows_cluster_names)
+    if (resolver.cluster_scoped())
       labels.insert(resolver.label);
   if (labels.empty())
     for (const auto& resolver : plan.resolvers)
@@ -97,12 +98,49 @@ std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observ
     finding.evidence.push_back(std::move(line));
   finding.evidence.push_back(fmt::format("{} /healthz OK via {} at {}", internal_base,
                                          probe::to_string(healthy->via), healthy->address));
-  finding.remediation = fmt::format(
-      "Point the workspace agents at the internal URL: run `coder-dns-doctor patch --repo <your GitOps checkout> "
-      "--coder-url {}` (rewrites CODER_AGENT_URL and the agent init script in the template), apply it, and rebuild "
-      "the workspaces.",
-      internal_base);
+  finding.remediation = remediation(Code::agent_url_external, {.url = internal_base});
   return finding;
+}
+
+void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, const std::vector<WorkspaceAgent>& agents,
+                        std::vector<Finding>& findings) {
+  std::vector<std::string> evidence;
+  std::vector<std::string> places;
+  std::set<std::string> hosts;
+  for (const auto& agent : agents)
+    for (const auto& alias : agent.host_aliases)
+      for (const auto& name : alias.hostnames) {
+        bool coder_host = std::any_of(plan.hosts.begin(), plan.hosts.end(),
+                                      [&](const probe::HostPlan& h) { return h.host == name; });
+        std::vector<std::string> right = truth.addresses_for(name);
+        if (!coder_host || right.empty() || std::find(right.begin(), right.end(), alias.address) != right.end())
+          continue;
+        hosts.insert(name);
+        places.push_back(fmt::format("pod {} spec.hostAliases", agent.pod));
+        evidence.push_back(fmt::format("pod {}: spec.hostAliases pins {} to {} (its /etc/hosts, read before DNS); "
+                                       "expected {}",
+                                       agent.pod, name, alias.address, addresses_text(right)));
+      }
+  if (evidence.empty())
+    return;
+  auto existing = std::find_if(findings.begin(), findings.end(),
+                               [](const Finding& f) { return f.code == Code::hosts_file_override; });
+  std::string host_list = util::join({hosts.begin(), hosts.end()}, ", ");
+  if (existing == findings.end()) {
+    Finding finding{.code = Code::hosts_file_override,
+                    .severity = Severity::error,
+                    .summary = fmt::format("workspace pods' hostAliases pin {} to an address outside the truth (read "
+                                           "before DNS)",
+                                           host_list),
+                    .evidence = std::move(evidence),
+                    .remediation = remediation(Code::hosts_file_override,
+                                               {.host = host_list, .wrong = places,
+                                                .right = truth.addresses_for(*hosts.begin())})};
+    findings.push_back(std::move(finding));
+    return;
+  }
+  existing->summary += fmt::format("; workspace pods' hostAliases pin {} too", host_list);
+  existing->evidence.insert(existing->evidence.end(), evidence.begin(), evidence.end());
 }
 
 } // namespace coder_dns_doctor::analysis
@@ -169,7 +207,7 @@ std::optional<Finding> kubernetes_unavailable(const std::vector<KubeProblem>& pr
   if (has(KubeFailure::missing))
     steps.emplace_back("Create the object, or name the right one (--coder-service, --coder-deployment, "
                        "--ingress-service, --external-url).");
-  finding.remediation = util::join(steps, " ");
+  finding.remediation = remediation(Code::kubernetes_unavailable, {.wrong = steps});
   return finding;
 }
 

@@ -1,5 +1,7 @@
 #include <coder_dns_doctor/analysis/analyze.hpp>
+#include <coder_dns_doctor/analysis/remedies.hpp>
 
+#include <coder_dns_doctor/util/address.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
 #include <fmt/core.h>
@@ -28,7 +30,10 @@ bool is_failure(LookupStatus status) {
 // nxdomain is an answer (the name does not exist); the others mean no answer was had.
 bool has_no_answer(LookupStatus status) { return is_failure(status) && status != LookupStatus::nxdomain; }
 
-bool is_v6(const std::string& address) { return address.find(':') != std::string::npos; }
+bool is_v6(const std::string& address) {
+  auto ip = util::parse_ip(address);
+  return ip && ip->family == util::AddressFamily::ipv6;
+}
 
 std::string addresses_text(const std::vector<std::string>& addresses) {
   return addresses.empty() ? std::string("(none)") : util::join(addresses, ", ");
@@ -61,11 +66,18 @@ std::vector<const DnsObservation*> absolute_answers(const probe::Observations& o
   return out;
 }
 
+// Whether `o` is a cluster-only name's "I cannot know it" from a resolver that cannot: an
+// NXDOMAIN, REFUSED or NODATA from an external resolver. Neither a failure nor an opinion.
+bool excused(const DnsObservation& o) {
+  return o.outside_scope &&
+         (o.status == LookupStatus::nxdomain || o.status == LookupStatus::refused || o.status == LookupStatus::nodata);
+}
+
 void check_mismatches(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
                       std::vector<Finding>& findings) {
   std::map<std::string, std::vector<const DnsObservation*>> wrong_by_host;
   for (const DnsObservation* o : absolute_answers(observations))
-    if (o->match == false && !is_failure(o->status))
+    if (o->match == false && !is_failure(o->status) && !excused(*o))
       wrong_by_host[o->host].push_back(o);
   for (const auto& [host, wrong] : wrong_by_host) {
     HostRole role = plan.role_of(host);
@@ -81,38 +93,35 @@ void check_mismatches(const probe::Plan& plan, const probe::Observations& observ
     finding.evidence.push_back(fmt::format("truth for {}: {} from {}", host, addresses_text(truth.addresses_for(host)),
                                            truth_sources(truth, host)));
     std::string who = util::join({resolvers.begin(), resolvers.end()}, ", ");
+    Subject subject{.host = host, .wrong = {resolvers.begin(), resolvers.end()}};
     switch (role) {
     case HostRole::external:
       finding.code = Code::external_dns_mismatch;
       finding.summary = fmt::format("{} resolves to the wrong address via {}", host, who);
-      finding.remediation = fmt::format(
-          "Fix or remove the stale record for {} on the DNS server behind resolver(s) {} (CoreDNS forwards it "
-          "upstream), or point workspace agents at the internal URL with `coder-dns-doctor patch`.",
-          host, who);
       break;
     case HostRole::internal:
       finding.code = Code::internal_dns_mismatch;
       finding.summary = fmt::format("{} does not resolve to the Coder Service's ClusterIP via {}", host, who);
-      finding.remediation = fmt::format(
-          "Check the Coder Service and CoreDNS: {} must resolve to the Service's ClusterIP; look for a stub "
-          "domain, rewrite rule or hosts entry that overrides it.",
-          host);
       break;
     case HostRole::extra:
       finding.code = Code::host_dns_mismatch;
       finding.summary = fmt::format("{} resolves outside its expected addresses via {}", host, who);
-      finding.remediation = fmt::format("Correct the record for {} on the DNS server behind resolver(s) {}.", host, who);
       break;
     }
+    finding.remediation = remediation(finding.code, subject);
     findings.push_back(std::move(finding));
   }
 }
 
 void check_failures(const probe::Observations& observations, std::vector<Finding>& findings) {
   std::map<std::string, std::vector<const DnsObservation*>> failed_by_host;
-  for (const DnsObservation* o : absolute_answers(observations))
-    if (is_failure(o->status))
+  std::map<std::string, std::vector<const DnsObservation*>> excused_by_host;
+  for (const DnsObservation* o : absolute_answers(observations)) {
+    if (excused(*o))
+      excused_by_host[o->host].push_back(o);
+    else if (is_failure(o->status))
       failed_by_host[o->host].push_back(o);
+  }
   for (const auto& [host, failed] : failed_by_host) {
     Finding finding;
     finding.code = Code::dns_lookup_failed;
@@ -129,14 +138,24 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
     finding.summary = fmt::format("looking up {} failed ({}) via {}", host,
                                   util::join({statuses.begin(), statuses.end()}, ", "),
                                   util::join({resolvers.begin(), resolvers.end()}, ", "));
-    finding.remediation =
-        statuses.count("nxdomain") != 0
-            ? fmt::format("Create the record for {} (or fix the Service/Ingress name) on the authoritative server, "
-                          "then check again after the negative-cache TTL.",
-                          host)
-            : fmt::format("Make the DNS servers of resolver(s) {} reachable and answering (check CoreDNS pods, "
-                          "NetworkPolicies and the upstream in the Corefile's forward plugin).",
-                          util::join({resolvers.begin(), resolvers.end()}, ", "));
+    finding.remediation = remediation(Code::dns_lookup_failed, {.host = host,
+                                                               .wrong = {resolvers.begin(), resolvers.end()},
+                                                               .nxdomain = statuses.count("nxdomain") != 0});
+    findings.push_back(std::move(finding));
+  }
+  for (const auto& [host, answers] : excused_by_host) {
+    std::set<std::string> resolvers;
+    Finding finding{.code = Code::resolver_out_of_scope, .severity = Severity::info};
+    for (const DnsObservation* o : answers) {
+      resolvers.insert(o->resolver);
+      finding.evidence.push_back(fmt::format("resolver {} ({}, scope external) {} {}: {}", o->resolver,
+                                             resolver_servers(*o), host, probe::to_string(o->family), answer_text(*o)));
+    }
+    std::string who = util::join({resolvers.begin(), resolvers.end()}, ", ");
+    finding.summary = fmt::format("{} cannot know cluster names: no answer for {} from it is a failure "
+                                  "(no cluster-scoped resolver was given)",
+                                  who, host);
+    finding.remediation = remediation(Code::resolver_out_of_scope, {.host = host, .wrong = {resolvers.begin(), resolvers.end()}});
     findings.push_back(std::move(finding));
   }
 }
@@ -146,8 +165,8 @@ void check_disagreement(const probe::Observations& observations, const truth::Tr
   // host -> family -> answer text -> resolvers
   std::map<std::string, std::map<Family, std::map<std::string, std::vector<const DnsObservation*>>>> groups;
   for (const DnsObservation* o : absolute_answers(observations)) {
-    if (has_no_answer(o->status))
-      continue; // a silent server is a lookup failure, not an opinion
+    if (has_no_answer(o->status) || excused(*o))
+      continue; // a silent server is a lookup failure, an out-of-scope resolver no opinion
     std::string key = o->status == LookupStatus::ok ? addresses_text(o->addresses) : std::string(probe::to_string(o->status));
     groups[o->host][o->family][key].push_back(o);
   }
@@ -155,45 +174,48 @@ void check_disagreement(const probe::Observations& observations, const truth::Tr
     Finding finding;
     finding.code = Code::resolver_disagreement;
     bool known = truth.knows(host);
-    std::set<std::string> agreeing;
-    std::set<std::string> disagreeing;
+    // A resolver agrees with the truth only when every family it answered matches; one family off
+    // the truth is enough to be wrong.
+    std::map<std::string, bool> on_truth; // resolver -> every answer matched
+    bool differs = false;
     for (const auto& [family, by_answer] : by_family) {
+      for (const auto& [answer, list] : by_answer)
+        for (const DnsObservation* o : list) {
+          auto [entry, added] = on_truth.emplace(o->resolver, o->match == true);
+          if (!added)
+            entry->second = entry->second && o->match == true;
+        }
       if (by_answer.size() < 2)
         continue;
+      differs = true;
       for (const auto& [answer, list] : by_answer) {
         std::vector<std::string> names;
-        for (const DnsObservation* o : list) {
+        for (const DnsObservation* o : list)
           names.push_back(o->resolver);
-          (o->match == true ? agreeing : disagreeing).insert(o->resolver);
-        }
         finding.evidence.push_back(fmt::format("{} {}: {} answer {}", host, probe::to_string(family),
                                                util::join(names, ", "), answer));
       }
     }
-    if (finding.evidence.empty())
+    if (!differs)
       continue;
-    for (const auto& name : agreeing)
-      disagreeing.erase(name);
+    std::vector<std::string> agreeing;
+    std::vector<std::string> disagreeing;
+    for (const auto& [resolver, right] : on_truth)
+      (right ? agreeing : disagreeing).push_back(resolver);
     if (known) {
       finding.severity = Severity::error;
       finding.evidence.push_back(agreeing.empty()
                                      ? fmt::format("no resolver agrees with the truth for {}", host)
-                                     : fmt::format("agrees with the truth: {}", util::join({agreeing.begin(), agreeing.end()}, ", ")));
+                                     : fmt::format("agrees with the truth: {}", util::join(agreeing, ", ")));
       finding.summary = fmt::format("resolvers disagree about {}; {} right", host,
                                     agreeing.empty() ? std::string("none is")
-                                                     : util::join({agreeing.begin(), agreeing.end()}, ", ") +
-                                                           (agreeing.size() == 1 ? " is" : " are"));
-      finding.remediation = fmt::format("Make resolver(s) {} serve what {} serve(s) for {}.",
-                                        util::join({disagreeing.begin(), disagreeing.end()}, ", "),
-                                        agreeing.empty() ? std::string("the truth") : util::join({agreeing.begin(), agreeing.end()}, ", "),
-                                        host);
+                                                     : util::join(agreeing, ", ") + (agreeing.size() == 1 ? " is" : " are"));
+      finding.remediation =
+          remediation(Code::resolver_disagreement, {.host = host, .wrong = disagreeing, .right = agreeing});
     } else {
       finding.severity = Severity::warning;
       finding.summary = fmt::format("resolvers disagree about {} and no truth says which is right", host);
-      finding.remediation = fmt::format(
-          "Tell coder-dns-doctor the right addresses (--expect {}=ADDR or Kubernetes access) so it can name the "
-          "stale resolver.",
-          host);
+      finding.remediation = remediation(Code::resolver_disagreement, {.host = host});
     }
     findings.push_back(std::move(finding));
   }
@@ -221,10 +243,8 @@ void check_shadowing(const probe::Observations& observations, std::vector<Findin
       finding.evidence.push_back(fmt::format("resolver {} {}: relative name -> {} answered {}; absolute {} answered {}",
                                              search.resolver, probe::to_string(search.family), search.name,
                                              answer_text(search), absolute.name, answer_text(absolute)));
-      finding.remediation = fmt::format(
-          "Remove the record (or wildcard) that answers {} under the search domain {}, or make clients use the "
-          "absolute name {} (trailing dot) or lower ndots.",
-          search.name, suffix, search.host + ".");
+      finding.remediation =
+          remediation(Code::search_shadowing, {.host = search.host, .name = search.name, .suffix = suffix});
     }
   }
   for (auto& [host, finding] : by_host)
@@ -237,6 +257,35 @@ std::string path_text(const HttpObservation& o) {
     route += " from " + util::join(o.resolvers, ",");
   std::string result = o.ok ? fmt::format("HTTP {}", o.status_code.value_or(0)) : o.error.value_or("failed");
   return fmt::format("{} via {} at {}: {}", o.url, route, o.address, result);
+}
+
+// Whether every resolver that sent a request to this address read it from a hosts file: the path
+// is the hosts file's doing (HOSTS_FILE_OVERRIDE), not DNS's.
+bool only_from_hosts_file(const HttpObservation& o) {
+  return !o.resolvers.empty() && std::all_of(o.resolvers.begin(), o.resolvers.end(), [](const std::string& label) {
+    return label.ends_with("/hosts");
+  });
+}
+
+bool internal_healthy(const probe::Plan& plan, const probe::Observations& observations) {
+  const probe::UrlPlan* internal = plan.url_for(HostRole::internal);
+  if (internal == nullptr)
+    return false;
+  std::string base = internal->url.to_string();
+  return std::any_of(observations.http.begin(), observations.http.end(), [&](const HttpObservation& o) {
+    return o.base_url == base && o.endpoint == probe::Endpoint::healthz && o.ok;
+  });
+}
+
+// Hairpin: the external URL got no HTTP answer at any address, pinned truth addresses included,
+// while the internal URL works. A path that answered (503, 404) means the ingress is reachable.
+bool is_hairpin(const probe::Plan& plan, const probe::Observations& observations, const probe::UrlPlan& url,
+                const std::vector<const HttpObservation*>& paths) {
+  if (url.role != HostRole::external)
+    return false;
+  bool pinned = std::any_of(paths.begin(), paths.end(), [](const HttpObservation* o) { return o->via == Via::pinned; });
+  bool answered = std::any_of(paths.begin(), paths.end(), [](const HttpObservation* o) { return o->status_code.has_value(); });
+  return pinned && !answered && internal_healthy(plan, observations);
 }
 
 void check_health(const probe::Plan& plan, const probe::Observations& observations, std::vector<Finding>& findings) {
@@ -253,18 +302,31 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
     for (const HttpObservation* o : paths) {
       if (o->ok)
         working.push_back(o);
-      else if (o->via != Via::pinned)
+      else if (o->via != Via::pinned && !only_from_hosts_file(*o))
         failing_dns.push_back(o);
     }
-    if (working.empty()) {
+    const probe::UrlPlan* internal = plan.url_for(HostRole::internal);
+    std::string internal_base = internal != nullptr ? internal->url.to_string() : std::string();
+    if (working.empty() && is_hairpin(plan, observations, url, paths)) {
+      Finding finding{.code = Code::ingress_unreachable_in_cluster,
+                      .severity = Severity::error,
+                      .summary = fmt::format("{} is unreachable from here at every address, its truth included, "
+                                             "while {} works: the ingress cannot be reached from inside the cluster",
+                                             base, internal_base),
+                      .evidence = {},
+                      .remediation = remediation(Code::ingress_unreachable_in_cluster,
+                                                 {.host = url.url.host, .url = internal_base})};
+      for (const HttpObservation* o : paths)
+        finding.evidence.push_back(path_text(*o));
+      findings.push_back(std::move(finding));
+    } else if (working.empty()) {
+      bool internal_works = url.role == HostRole::external && internal_healthy(plan, observations);
       Finding finding{.code = Code::healthz_down,
                       .severity = Severity::error,
                       .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.size()),
                       .evidence = {},
-                      .remediation = fmt::format(
-                          "Check the Coder pods and the ingress behind {}: no address answers /healthz with OK "
-                          "(kubectl -n <coder namespace> get pods,endpoints; ingress controller logs).",
-                          url.url.host)};
+                      .remediation = remediation(Code::healthz_down,
+                                                 {.host = url.url.host, .internal_works = internal_works})};
       for (const HttpObservation* o : paths)
         finding.evidence.push_back(path_text(*o));
       findings.push_back(std::move(finding));
@@ -274,10 +336,9 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
                       .summary = fmt::format("{}/healthz fails at the address DNS gives but works at {}", base,
                                              working.front()->address),
                       .evidence = {},
-                      .remediation = fmt::format(
-                          "DNS is the cause: the server is up at {} but clients are sent to {}. Fix the record for {} "
-                          "or point agents at the internal URL (`coder-dns-doctor patch`).",
-                          working.front()->address, failing_dns.front()->address, url.url.host)};
+                      .remediation = remediation(Code::healthz_fails_via_dns, {.host = url.url.host,
+                                                                               .wrong = {failing_dns.front()->address},
+                                                                               .right = {working.front()->address}})};
       for (const HttpObservation* o : failing_dns)
         finding.evidence.push_back(path_text(*o));
       for (const HttpObservation* o : working)
@@ -285,6 +346,41 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
       findings.push_back(std::move(finding));
     }
   }
+}
+
+// HOSTS_FILE_OVERRIDE from the prober's own hosts file: an entry for a host that the truth
+// places elsewhere. The agent next to this prober reads the same file before DNS.
+void check_hosts_file(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
+                      std::vector<Finding>& findings) {
+  std::map<std::string, std::vector<const DnsObservation*>> wrong_by_host;
+  for (const auto& o : observations.dns)
+    if (o.mode == QueryMode::hosts && o.match == false)
+      wrong_by_host[o.host].push_back(&o);
+  std::vector<std::string> entries;
+  std::vector<std::string> hosts;
+  Finding finding{.code = Code::hosts_file_override, .severity = Severity::error};
+  for (const auto& [host, wrong] : wrong_by_host) {
+    hosts.push_back(host);
+    std::set<std::string> places;
+    for (const DnsObservation* o : wrong) {
+      const probe::ResolverPlan* resolver = plan.resolver(o->resolver);
+      std::string order = resolver != nullptr && resolver->hosts ? resolver->hosts->order : std::string("files first");
+      if (places.insert(o->detail).second)
+        entries.push_back(o->detail);
+      finding.evidence.push_back(fmt::format("resolver {} reads {} before DNS ({}): {} {} -> {}; expected {}",
+                                             o->resolver, o->detail, order, host, probe::to_string(o->family),
+                                             addresses_text(o->addresses), addresses_text(o->expected)));
+    }
+    finding.evidence.push_back(fmt::format("truth for {}: {} from {}", host, addresses_text(truth.addresses_for(host)),
+                                           truth_sources(truth, host)));
+  }
+  if (hosts.empty())
+    return;
+  finding.summary = fmt::format("the hosts file pins {} to an address outside the truth (read before DNS)",
+                                util::join(hosts, ", "));
+  finding.remediation = remediation(Code::hosts_file_override,
+                                    {.host = util::join(hosts, ", "), .wrong = entries, .right = truth.addresses_for(hosts.front())});
+  findings.push_back(std::move(finding));
 }
 
 void check_deployments(const probe::Observations& observations, std::vector<Finding>& findings) {
@@ -304,9 +400,7 @@ void check_deployments(const probe::Observations& observations, std::vector<Find
       finding.evidence.push_back(fmt::format("deployment_id {}: {}", id, path_text(*o)));
   }
   finding.summary = fmt::format("paths reach different Coder deployments ({})", util::join(ids, ", "));
-  finding.remediation =
-      "Make the external and the internal URL reach the same coderd: check which Service the ingress backend "
-      "names and whether an old deployment still answers at one of the addresses.";
+  finding.remediation = remediation(Code::deployment_mismatch, {});
   findings.push_back(std::move(finding));
 }
 
@@ -321,14 +415,16 @@ probe::Observations annotate(probe::Observations observations, const truth::Trut
     for (const auto& address : truth.addresses_for(o.host))
       if (is_v6(address) == (o.family == Family::aaaa))
         o.expected.push_back(address);
-    if (has_no_answer(o.status))
-      continue;
+    if (has_no_answer(o.status) || excused(o))
+      continue; // no answer, or not this resolver's to give: neither right nor wrong
     if (o.status == LookupStatus::ok)
       o.match = std::all_of(o.addresses.begin(), o.addresses.end(), [&](const std::string& address) {
         return std::binary_search(o.expected.begin(), o.expected.end(), address);
       });
+    else if (o.status == LookupStatus::nodata)
+      o.match = o.expected.empty(); // no address of this family: right when the truth has none
     else
-      o.match = o.expected.empty(); // nxdomain / nodata: right only when nothing is expected
+      o.match = truth.addresses_for(o.host).empty(); // nxdomain says the name has no address of any family
   }
   return observations;
 }
@@ -340,6 +436,7 @@ std::vector<Finding> analyze(const probe::Plan& plan, const probe::Observations&
   check_failures(observations, findings);
   check_disagreement(observations, truth, findings);
   check_shadowing(observations, findings);
+  check_hosts_file(plan, observations, truth, findings);
   check_health(plan, observations, findings);
   check_deployments(observations, findings);
   std::stable_sort(findings.begin(), findings.end(),

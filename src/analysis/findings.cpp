@@ -24,6 +24,12 @@ const std::vector<CodeInfo>& code_table() {
       {Code::agent_url_external, "AGENT_URL_EXTERNAL",
        "workspace agents start against the external URL while it is mismatched and the internal URL is healthy"},
       {Code::kubernetes_unavailable, "KUBERNETES_UNAVAILABLE", "truth could not be read from the Kubernetes API"},
+      {Code::hosts_file_override, "HOSTS_FILE_OVERRIDE",
+       "the hosts file read before DNS, or a workspace pod's hostAliases, pins a Coder host outside its truth"},
+      {Code::ingress_unreachable_in_cluster, "INGRESS_UNREACHABLE_IN_CLUSTER",
+       "the external URL fails at every address, its truth included, from inside while the internal URL works"},
+      {Code::resolver_out_of_scope, "RESOLVER_OUT_OF_SCOPE",
+       "info: a resolver that cannot know cluster names said so for a cluster-only name (no failure)"},
   };
   return table;
 }

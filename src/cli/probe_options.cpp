@@ -2,6 +2,7 @@
 #include <coder_dns_doctor/cli/usage_error.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/objects.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -42,6 +43,69 @@ util::Url parse_url_option(const std::string& option, const std::string& value) 
   return *url;
 }
 
+// The pod's resolv.conf for scope inference and the cluster domain, when no `system` resolver has
+// read it already. A missing file is no error here (a laptop has one, a scratch image may not);
+// anything else wrong with it is, since the user named it or the system's is broken.
+std::optional<dns::ResolvConf> pod_resolv_conf(const probe::Plan& plan, const std::string& path) {
+  for (const auto& resolver : plan.resolvers)
+    if (resolver.system)
+      return resolver.system;
+  bool needed = std::any_of(plan.resolvers.begin(), plan.resolvers.end(),
+                            [](const probe::ResolverPlan& r) { return !r.scope_declared && !r.cluster_scoped(); });
+  if (!needed)
+    return std::nullopt;
+  auto text = util::read_bounded(path, util::k_small_file_limit);
+  if (!text) {
+    if (text.error().problem == util::FileProblem::missing)
+      return std::nullopt;
+    throw UsageError(fmt::format("--resolv-conf: {}", text.error().message));
+  }
+  auto conf = dns::parse_resolv_conf(*text, path);
+  if (!conf)
+    throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
+  return *conf;
+}
+
+// What the agent's own lookup reads before DNS: the hosts file, when nsswitch puts files first.
+std::optional<probe::HostsLookup> hosts_lookup(const ProbeOptions& options) {
+  std::vector<dns::HostsSource> order{dns::HostsSource::files, dns::HostsSource::dns};
+  std::string order_text = "files dns (no nsswitch.conf)";
+  if (!options.nsswitch_conf.empty()) {
+    auto text = util::read_bounded(options.nsswitch_conf, util::k_small_file_limit);
+    if (text) {
+      order = dns::parse_nsswitch_hosts(*text);
+      order_text = fmt::format("the hosts: line of {}", options.nsswitch_conf);
+    } else if (text.error().problem != util::FileProblem::missing) {
+      throw UsageError(fmt::format("--nsswitch-conf: {}", text.error().message));
+    }
+  }
+  if (!dns::files_before_dns(order) || options.hosts_file.empty())
+    return std::nullopt;
+  auto file = dns::read_hosts_file(options.hosts_file);
+  if (!file) {
+    if (file.error().problem == util::FileProblem::missing)
+      return std::nullopt;
+    throw UsageError(fmt::format("--hosts-file: {}", file.error().message));
+  }
+  return probe::HostsLookup{.file = std::move(*file), .order = std::move(order_text)};
+}
+
+// Give the plan the pod's view: hosts file for `system` resolvers, scopes, cluster domain.
+void apply_pod_view(probe::Plan& plan, const ProbeOptions& options) {
+  bool has_system = std::any_of(plan.resolvers.begin(), plan.resolvers.end(),
+                                [](const probe::ResolverPlan& r) { return r.system.has_value(); });
+  if (has_system) {
+    auto hosts = hosts_lookup(options);
+    for (auto& resolver : plan.resolvers)
+      if (resolver.system)
+        resolver.hosts = hosts;
+  }
+  if (auto conf = pod_resolv_conf(plan, options.resolv_conf)) {
+    infer_scopes(plan, *conf, options.resolv_conf);
+    plan.cluster_domain = cluster_domain_of(*conf);
+  }
+}
+
 } // namespace
 
 void add_probe_options(CLI::App& command, ProbeOptions& options) {
@@ -50,11 +114,21 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--internal-url", options.internal_url, "The in-cluster Service URL")
       ->capture_default_str();
   command.add_option("--resolver", options.resolvers,
-                     "LABEL=SPEC, repeatable: SPEC is 'system' (resolv.conf with search list and ndots), "
-                     "IP[:PORT][,IP[:PORT]...], or 'kube-dns-pods' (every ready CoreDNS pod, asked directly; "
-                     "resolvers LABEL/<pod>) (default: cluster=system)")
+                     "LABEL=SPEC, repeatable: SPEC is 'system' (hosts file, then resolv.conf with search list and "
+                     "ndots), IP[:PORT][,IP[:PORT]...], or 'kube-dns-pods' (every ready CoreDNS pod, asked directly; "
+                     "resolvers LABEL/<pod>). Scope: 'system' and 'kube-dns-pods' can answer cluster names; a server "
+                     "list can when one of its servers is a nameserver of --resolv-conf or the ClusterIP of "
+                     "--kube-dns-service, or when declared 'cluster:IP...' ('external:IP...' declares it cannot) "
+                     "(default: cluster=system)")
       ->take_all();
-  command.add_option("--resolv-conf", options.resolv_conf, "The resolv.conf used by 'system' resolvers")
+  command.add_option("--resolv-conf", options.resolv_conf,
+                     "The resolv.conf used by 'system' resolvers (its nameservers also make a server list cluster-scoped)")
+      ->capture_default_str();
+  command.add_option("--hosts-file", options.hosts_file,
+                     "The hosts file 'system' resolvers read before DNS, as libc and the agent do")
+      ->capture_default_str();
+  command.add_option("--nsswitch-conf", options.nsswitch_conf,
+                     "nsswitch.conf whose 'hosts:' line orders files and dns (absent: files, then dns)")
       ->capture_default_str();
   command.add_option("--expect", options.expect, "HOST=ADDR[,ADDR...], repeatable: static truth for a host")
       ->take_all();
@@ -82,6 +156,9 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--kube-dns-namespace", options.kube_dns_namespace, "Namespace of the CoreDNS pods")
       ->capture_default_str();
   command.add_option("--kube-dns-selector", options.kube_dns_selector, "Label selector of the CoreDNS pods")
+      ->capture_default_str();
+  command.add_option("--kube-dns-service", options.kube_dns_service,
+                     "NS/NAME of the cluster DNS Service: a --resolver given its ClusterIP is cluster-scoped")
       ->capture_default_str();
   command.add_option("--ca-file", options.ca_file, "Extra CA bundle for HTTPS health checks (default: system store)");
   command.add_option("--timeout", options.timeout, "Per lookup and per request: 500ms, 2s, 1m")->capture_default_str();
@@ -128,7 +205,8 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
     throw UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
                                  text, resolver.label));
   if (resolver.spec == probe::k_kube_dns_pods_spec) {
-    resolver.knows_cluster_names = true; // servers come from the API server at checkup time
+    resolver.scope = probe::ResolverScope::cluster; // servers come from the API server at checkup time
+    resolver.scope_reason = "CoreDNS pods";
     return resolver;
   }
   if (resolver.spec == "system") {
@@ -137,16 +215,53 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
       throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
     resolver.servers = conf->nameservers;
     resolver.system = *conf;
-    resolver.knows_cluster_names = true;
+    resolver.scope = probe::ResolverScope::cluster;
+    resolver.scope_reason = "the pod's resolv.conf";
     return resolver;
   }
-  for (const std::string& piece : util::split(resolver.spec, ',')) {
+  std::string_view servers = resolver.spec;
+  for (auto [prefix, scope] : {std::pair{std::string_view("cluster:"), probe::ResolverScope::cluster},
+                               std::pair{std::string_view("external:"), probe::ResolverScope::external}})
+    if (servers.starts_with(prefix)) {
+      servers.remove_prefix(prefix.size());
+      resolver.scope = scope;
+      resolver.scope_declared = true;
+      resolver.scope_reason = "declared";
+    }
+  if (!resolver.scope_declared)
+    resolver.scope_reason = "a server list that is not the pod's nameserver";
+  if (util::trim(servers).empty())
+    throw UsageError(fmt::format("--resolver '{}': expected IP[:PORT][,IP[:PORT]...] after the scope", text));
+  for (const std::string& piece : util::split(servers, ',')) {
     auto endpoint = util::parse_endpoint(util::trim(piece), 53);
     if (!endpoint)
       throw UsageError(fmt::format("--resolver '{}': {}", text, endpoint.error()));
     resolver.servers.push_back(*endpoint);
   }
   return resolver;
+}
+
+std::string cluster_domain_of(const dns::ResolvConf& conf) {
+  for (const std::string& suffix : conf.search)
+    if (suffix.starts_with("svc.") && suffix.size() > 4)
+      return suffix.substr(4);
+  return "cluster.local";
+}
+
+void infer_scopes(probe::Plan& plan, const dns::ResolvConf& pod_resolv_conf, std::string_view origin) {
+  for (auto& resolver : plan.resolvers) {
+    if (resolver.scope_declared || resolver.cluster_scoped())
+      continue;
+    for (const auto& server : resolver.servers) {
+      bool is_nameserver = std::any_of(pod_resolv_conf.nameservers.begin(), pod_resolv_conf.nameservers.end(),
+                                       [&](const util::Endpoint& ns) { return ns.to_string() == server.to_string(); });
+      if (is_nameserver) {
+        resolver.scope = probe::ResolverScope::cluster;
+        resolver.scope_reason = fmt::format("{} is a nameserver of {}", server.to_string(), origin);
+        break;
+      }
+    }
+  }
 }
 
 probe::Plan make_plan(const ProbeOptions& options) {
@@ -191,6 +306,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
       throw UsageError(fmt::format("--resolver '{}': label '{}' is used twice", text, resolver.label));
     plan.resolvers.push_back(std::move(resolver));
   }
+  apply_pod_view(plan, options);
 
   auto add_host = [&](const std::string& host, probe::HostRole role) {
     auto same = std::find_if(plan.hosts.begin(), plan.hosts.end(), [&](const auto& h) { return h.host == host; });
@@ -231,13 +347,12 @@ std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const 
   return *ref;
 }
 
-void check_readable(const std::string& option, const std::string& path) {
+// Refuse, before anything runs, a file option that names no readable regular file of sane size.
+void check_readable(const std::string& option, const std::string& path, std::size_t limit) {
   if (path.empty())
     return;
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr)
-    throw UsageError(fmt::format("{} '{}': cannot read the file", option, path));
-  std::fclose(file);
+  if (auto text = util::read_bounded(path, limit); !text)
+    throw UsageError(fmt::format("{}: {}", option, text.error().message));
 }
 
 bool is_namespace(std::string_view text) {
@@ -254,8 +369,9 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
   });
   if (uses_dns_pods && (options.kube == "off" || !plan.checks.kube))
     throw UsageError("--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
-  check_readable("--kube-token-file", options.kube_token_file);
-  check_readable("--kube-ca-file", options.kube_ca_file);
+  check_readable("--kube-token-file", options.kube_token_file, util::k_small_file_limit);
+  check_readable("--kube-ca-file", options.kube_ca_file, util::k_config_file_limit);
+  check_readable("--ca-file", options.ca_file, util::k_config_file_limit);
   doctor::KubeSettings kube{.mode = options.kube,
                             .token_file = options.kube_token_file,
                             .ca_file = options.kube_ca_file,
@@ -283,6 +399,7 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
                                  options.kube_dns_selector));
   kube.targets.dns_namespace = options.kube_dns_namespace;
   kube.targets.dns_selector = options.kube_dns_selector;
+  kube.targets.dns_service = *parse_ref_option("--kube-dns-service", options.kube_dns_service.empty() ? "-" : options.kube_dns_service);
   if (options.kube_insecure && options.kube != "off")
     fmt::print(stderr, "coder-dns-doctor: warning: --kube-insecure: the API server's TLS certificate is not "
                        "verified; anyone on the path can impersonate it\n");

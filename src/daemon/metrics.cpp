@@ -71,7 +71,12 @@ const std::vector<FamilySpec>& family_table() {
 }
 
 std::string resolver_label(const probe::DnsObservation& observation) {
-  return observation.mode == probe::QueryMode::search ? observation.resolver + "/search" : observation.resolver;
+  switch (observation.mode) {
+  case probe::QueryMode::search: return observation.resolver + "/search";
+  case probe::QueryMode::hosts: return observation.resolver + "/hosts";
+  case probe::QueryMode::absolute: break;
+  }
+  return observation.resolver;
 }
 
 namespace {
@@ -199,7 +204,12 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
     std::string resolver = resolver_label(o);
     std::vector<std::string> labels{o.host, resolver, std::string(probe::to_string(o.family))};
     bool answered = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata;
-    s.dns_lookup_success.at(labels).Set(answered ? 1 : 0);
+    // A resolver that cannot know a cluster-only name did not fail by saying so: no series, so
+    // CoderDNSLookupFailing cannot fire on it. Any other outcome of that lookup is exported.
+    bool excused = o.outside_scope && (o.status == probe::LookupStatus::nxdomain ||
+                                       o.status == probe::LookupStatus::refused || o.status == probe::LookupStatus::nodata);
+    if (!excused)
+      s.dns_lookup_success.at(labels).Set(answered ? 1 : 0);
     if (o.match)
       s.dns_answer_match.at(labels).Set(*o.match ? 1 : 0);
     if (o.ttl && o.status == probe::LookupStatus::ok)

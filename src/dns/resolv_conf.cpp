@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/dns/resolv_conf.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -69,12 +70,10 @@ std::expected<ResolvConf, std::string> parse_resolv_conf(std::string_view text, 
 }
 
 std::expected<ResolvConf, std::string> read_resolv_conf(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return std::unexpected(fmt::format("cannot read resolv.conf '{}'", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto conf = parse_resolv_conf(buffer.str(), path);
+  auto text = util::read_bounded(path, util::k_small_file_limit);
+  if (!text)
+    return std::unexpected(text.error().message);
+  auto conf = parse_resolv_conf(*text, path);
   if (conf && conf->nameservers.empty())
     return std::unexpected(fmt::format("'{}' names no nameserver (expected at least one 'nameserver IP' line)", path));
   return conf;

@@ -60,6 +60,10 @@ KubeResult read_kubernetes(const Settings& settings, const std::atomic<bool>* ca
   wants.dns_pods = needs_dns_pods ? k8s::Wants::Need::yes : k8s::Wants::Need::no;
   wants.workspace_audit =
       settings.kube.targets.workspace_namespaces.empty() ? k8s::Wants::Need::no : k8s::Wants::Need::yes;
+  bool unscoped = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), [](const probe::ResolverPlan& r) {
+    return !r.scope_declared && !r.cluster_scoped() && !r.servers.empty();
+  });
+  wants.dns_service = unscoped ? k8s::Wants::Need::yes : k8s::Wants::Need::no;
   k8s::Client client(*choice.connection, cancel);
   result.discovery = k8s::discover(client, settings.kube.targets, wants);
   result.discovery.notes.insert(result.discovery.notes.begin(), fmt::format("Kubernetes: {}", choice.reason));
@@ -76,6 +80,21 @@ void add_external_url(probe::Plan& plan, const util::Url& url) {
     same->role = probe::HostRole::external;
   else
     plan.hosts.insert(plan.hosts.begin(), {url.host, probe::HostRole::external});
+}
+
+// A resolver given the cluster DNS Service's ClusterIP asks what pods ask: make it cluster-scoped.
+void scope_by_dns_service(probe::Plan& plan, const k8s::Targets& targets, const std::vector<std::string>& ips) {
+  for (auto& resolver : plan.resolvers) {
+    if (resolver.scope_declared || resolver.cluster_scoped())
+      continue;
+    for (const auto& server : resolver.servers)
+      if (server.port == 53 && std::find(ips.begin(), ips.end(), server.address.text) != ips.end()) {
+        resolver.scope = probe::ResolverScope::cluster;
+        resolver.scope_reason = fmt::format("{} is the ClusterIP of Service {}", server.address.text,
+                                            targets.dns_service.to_string());
+        break;
+      }
+  }
 }
 
 // Replace every kube-dns-pods resolver by one resolver per ready CoreDNS pod.
@@ -98,7 +117,8 @@ void expand_dns_pods(probe::Plan& plan, const k8s::Targets& targets, KubeResult&
       one.label = resolver.label + "/" + pod.name;
       one.spec = std::string(probe::k_kube_dns_pods_spec);
       one.servers = {pod.endpoint};
-      one.knows_cluster_names = true;
+      one.scope = probe::ResolverScope::cluster;
+      one.scope_reason = fmt::format("CoreDNS pod {}", pod.name);
       expanded.push_back(std::move(one));
     }
   }
@@ -115,7 +135,8 @@ std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, c
   for (const auto& pod : pods)
     agents.push_back({pod.pod, pod.host, pod.origin,
                       k8s::classify_agent_host(pod.host, external_host, internal_host,
-                                               truth.addresses_for(internal_host))});
+                                               truth.addresses_for(internal_host)),
+                      pod.host_aliases});
   return agents;
 }
 
@@ -135,6 +156,7 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
   }
   // 2. The plan's resolvers as the cluster runs them; load-balancer hostnames through them.
   expand_dns_pods(plan, settings.kube.targets, kube);
+  scope_by_dns_service(plan, settings.kube.targets, kube.discovery.dns_service_ips);
   k8s::ResolvedClaims claims =
       k8s::resolve_hostnames(kube.discovery.hostnames, plan.resolvers, plan.families, plan.timeout, cancel);
   truth::Truth discovered{.entries = std::move(kube.discovery.entries), .notes = std::move(kube.discovery.notes)};
@@ -157,12 +179,12 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
       report.truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
                                                fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
     report.workspaces = agents;
-    if (auto finding = analysis::audit_agents(plan, report.observations, agents)) {
+    if (auto finding = analysis::audit_agents(plan, report.observations, agents))
       report.findings.push_back(std::move(*finding));
-      std::stable_sort(report.findings.begin(), report.findings.end(),
-                       [](const analysis::Finding& a, const analysis::Finding& b) { return a.severity > b.severity; });
-      report.verdict = analysis::verdict_of(report.findings);
-    }
+    analysis::audit_host_aliases(plan, report.truth, agents, report.findings);
+    std::stable_sort(report.findings.begin(), report.findings.end(),
+                     [](const analysis::Finding& a, const analysis::Finding& b) { return a.severity > b.severity; });
+    report.verdict = analysis::verdict_of(report.findings);
   }
   return report;
 }

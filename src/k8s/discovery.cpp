@@ -31,6 +31,8 @@ const std::vector<Permission> k_permissions{
      "with --ingress-service: the external host's truth from that LoadBalancer Service"},
     {Feature::dns_pods, "kube-dns-pods", "list", "", "pods", "--kube-dns-namespace", "kube-system",
      "with --resolver LABEL=kube-dns-pods"},
+    {Feature::cluster_dns_service, "cluster-dns-service", "get", "", "services", "--kube-dns-service", "kube-system",
+     "when a --resolver is given by address: its ClusterIP makes that resolver cluster-scoped"},
     {Feature::workspace_pods, "workspace-audit", "list", "", "pods", "--workspace-namespace", "coder-workspace",
      "unless --workspace-namespace '': the workspace-pod audit (AGENT_URL_EXTERNAL)"},
 };
@@ -61,6 +63,8 @@ public:
     }
     if (m_wants.dns_pods == Wants::Need::yes)
       read_dns_pods();
+    if (m_wants.dns_service == Wants::Need::yes)
+      read_dns_service();
     if (m_wants.workspace_audit == Wants::Need::yes)
       read_workspace_pods();
   }
@@ -243,6 +247,26 @@ private:
       return;
     }
     m_out.dns_pods = std::move(*pods);
+  }
+
+  // Only scope inference depends on this read, so a failure is a note, never a problem: resolvers
+  // given by address then stay external unless declared.
+  void read_dns_service() {
+    const ObjectRef& ref = m_targets.dns_service;
+    Access access = access_for(Feature::cluster_dns_service, ref.namespace_, ref.name);
+    auto fallback = fmt::format("resolvers given by address count as external unless declared (LABEL=cluster:IP)");
+    auto service = m_client.get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access);
+    if (!service) {
+      m_out.notes.push_back(fmt::format("resolver scope: {}; {}", service.error().describe(), fallback));
+      return;
+    }
+    auto facts = read_service(*service);
+    if (!facts || facts->cluster_ips.empty()) {
+      m_out.notes.push_back(
+          fmt::format("resolver scope: Service {} has no ClusterIP; {}", ref.to_string(), fallback));
+      return;
+    }
+    m_out.dns_service_ips = facts->cluster_ips;
   }
 
   void read_workspace_pods() {

@@ -110,6 +110,31 @@ std::optional<std::string> agent_host_in_script(std::string_view script) {
   return std::nullopt;
 }
 
+std::vector<analysis::HostAlias> host_aliases_of(const json& pod) {
+  std::vector<analysis::HostAlias> aliases;
+  const json* entries = member(child(pod, "spec"), "hostAliases");
+  if (entries == nullptr || !entries->is_array())
+    return aliases;
+  for (const json& entry : *entries) {
+    auto address = util::parse_ip(text_at(entry, "ip"));
+    const json* names = member(entry, "hostnames");
+    if (!address || names == nullptr || !names->is_array())
+      continue;
+    analysis::HostAlias alias{.address = address->text, .hostnames = {}};
+    for (const json& name : *names)
+      if (name.is_string()) {
+        std::string host = util::to_lower(util::trim(name.get_ref<const std::string&>()));
+        while (!host.empty() && host.back() == '.')
+          host.pop_back();
+        if (!host.empty())
+          alias.hostnames.push_back(std::move(host));
+      }
+    if (!alias.hostnames.empty())
+      aliases.push_back(std::move(alias));
+  }
+  return aliases;
+}
+
 std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& list) {
   const json* items = member(list, "items");
   if (items == nullptr || !items->is_array())
@@ -135,10 +160,10 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
             has_token = true;
           } else if (variable_name == "ENVBUILDER_INIT_SCRIPT" && !from_script) {
             if (auto host = agent_host_in_script(text_at(variable, "value")))
-              from_script = AgentPodHost{name, *host, "ENVBUILDER_INIT_SCRIPT"};
+              from_script = AgentPodHost{name, *host, "ENVBUILDER_INIT_SCRIPT", {}};
           } else if (variable_name == k_agent_url && !from_env) {
             if (auto host = host_of_url_at(util::trim(text_at(variable, "value"))))
-              from_env = AgentPodHost{name, *host, std::string(k_agent_url)};
+              from_env = AgentPodHost{name, *host, std::string(k_agent_url), {}};
           }
         }
       for (std::string_view field : {"command", "args"}) {
@@ -148,7 +173,7 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
         for (const json& word : *words)
           if (word.is_string())
             if (auto host = agent_host_in_script(word.get_ref<const std::string&>())) {
-              from_script = AgentPodHost{name, *host, std::string(field)};
+              from_script = AgentPodHost{name, *host, std::string(field), {}};
               break;
             }
       }
@@ -160,7 +185,8 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
     else if (from_env)
       pods.push_back(*from_env);
     else
-      pods.push_back({name, {}, {}});
+      pods.push_back({name, {}, {}, {}});
+    pods.back().host_aliases = host_aliases_of(pod);
   }
   std::sort(pods.begin(), pods.end(), [](const AgentPodHost& a, const AgentPodHost& b) { return a.pod < b.pod; });
   return pods;

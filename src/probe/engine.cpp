@@ -164,6 +164,7 @@ private:
     observation.servers = server_texts(resolver);
     observation.family = family;
     observation.mode = mode;
+    observation.outside_scope = m_plan.outside_scope(resolver.label, host.host);
     observation.status = LookupStatus::timeout;
     observation.detail = "no answer within the cycle deadline";
     observation.duration_ms = static_cast<double>(m_plan.timeout.count());
@@ -183,12 +184,38 @@ private:
     observation.responded = answer.responded;
   }
 
-  // Whether `resolver` is asked about `host` (see ResolverPlan::knows_cluster_names).
+  // Whether `resolver` is asked about `host`: a cluster-only name goes to cluster-scoped resolvers
+  // only, unless there is none (then to all; analysis excuses the ones that cannot know it).
   bool asks(const ResolverPlan& resolver, const HostPlan& host) const {
-    if (host.role != HostRole::internal || resolver.knows_cluster_names)
-      return true;
-    return std::none_of(m_plan.resolvers.begin(), m_plan.resolvers.end(),
-                        [](const ResolverPlan& r) { return r.knows_cluster_names; });
+    return resolver.cluster_scoped() || !m_plan.is_cluster_only(host.host) || !m_plan.has_cluster_resolver();
+  }
+
+  // The hosts file's answer for `host`, as libc gives it before asking DNS: every address of the
+  // entries naming it, per family; a family without one is nodata (Go and glibc's getaddrinfo do
+  // not fall through to DNS once the file named the host). No entry: no observation, DNS decides.
+  void look_up_hosts_file(const HostPlan& host, const ResolverPlan& resolver) {
+    auto entries = resolver.hosts->file.entries_for(host.host);
+    if (entries.empty())
+      return;
+    std::vector<std::string> lines;
+    for (const dns::HostsEntry* entry : entries)
+      lines.push_back(fmt::format("{}:{}", resolver.hosts->file.path, entry->line));
+    for (Family family : m_plan.families) {
+      std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::hosts, host.host);
+      DnsObservation& observation = m_observations.dns[slot];
+      for (const dns::HostsEntry* entry : entries)
+        if (address_matches_family(entry->address.text, family))
+          observation.addresses.push_back(entry->address.text);
+      std::sort(observation.addresses.begin(), observation.addresses.end());
+      observation.addresses.erase(std::unique(observation.addresses.begin(), observation.addresses.end()),
+                                  observation.addresses.end());
+      observation.status = observation.addresses.empty() ? LookupStatus::nodata : LookupStatus::ok;
+      observation.detail = util::join(lines, ", ");
+      observation.servers.clear(); // no DNS server was asked
+      observation.duration_ms = 0;
+      observation.responded = true;
+      on_addresses(host, resolver.label + "/hosts", observation.addresses);
+    }
   }
 
   void start_lookups() {
@@ -199,6 +226,8 @@ private:
         const ResolverPlan& resolver = m_plan.resolvers[r];
         if (!asks(resolver, host))
           continue;
+        if (resolver.hosts)
+          look_up_hosts_file(host, resolver);
         for (Family family : m_plan.families) {
           std::string absolute = host.host + ".";
           std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::absolute, absolute);

@@ -17,7 +17,14 @@ std::string_view to_string(LookupStatus status) {
   return "error";
 }
 
-std::string_view to_string(QueryMode mode) { return mode == QueryMode::absolute ? "absolute" : "search"; }
+std::string_view to_string(QueryMode mode) {
+  switch (mode) {
+  case QueryMode::absolute: return "absolute";
+  case QueryMode::search: return "search";
+  case QueryMode::hosts: return "hosts";
+  }
+  return "absolute";
+}
 
 std::string_view to_string(Via via) {
   switch (via) {

@@ -1,6 +1,10 @@
 #include <coder_dns_doctor/probe/plan.hpp>
 
+#include <algorithm>
+
 namespace coder_dns_doctor::probe {
+
+std::string_view to_string(ResolverScope scope) { return scope == ResolverScope::cluster ? "cluster" : "external"; }
 
 const UrlPlan* Plan::url_for(HostRole role) const {
   for (const auto& url : urls)
@@ -14,6 +18,32 @@ HostRole Plan::role_of(std::string_view host) const {
     if (entry.host == host)
       return entry.role;
   return HostRole::extra;
+}
+
+const ResolverPlan* Plan::resolver(std::string_view label) const {
+  for (const auto& entry : resolvers)
+    if (entry.label == label)
+      return &entry;
+  return nullptr;
+}
+
+bool Plan::is_cluster_only(std::string_view host) const {
+  if (role_of(host) == HostRole::internal)
+    return true;
+  if (cluster_domain.empty())
+    return false;
+  return host == cluster_domain ||
+         (host.size() > cluster_domain.size() && host.ends_with(cluster_domain) &&
+          host[host.size() - cluster_domain.size() - 1] == '.');
+}
+
+bool Plan::has_cluster_resolver() const {
+  return std::any_of(resolvers.begin(), resolvers.end(), [](const ResolverPlan& r) { return r.cluster_scoped(); });
+}
+
+bool Plan::outside_scope(std::string_view label, std::string_view host) const {
+  const ResolverPlan* asked = resolver(label);
+  return asked != nullptr && !asked->cluster_scoped() && is_cluster_only(host);
 }
 
 } // namespace coder_dns_doctor::probe

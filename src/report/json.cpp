@@ -42,10 +42,18 @@ json to_json(const Report& report) {
     json servers = json::array();
     for (const auto& server : resolver.servers)
       servers.push_back(server.to_string());
-    json entry{{"label", resolver.label}, {"spec", resolver.spec}, {"servers", servers}};
+    json entry{{"label", resolver.label},
+               {"spec", resolver.spec},
+               {"servers", servers},
+               {"scope", probe::to_string(resolver.scope)},
+               {"scope_reason", resolver.scope_reason}};
     if (resolver.system) {
       entry["search"] = resolver.system->search;
       entry["ndots"] = resolver.system->ndots;
+    }
+    if (resolver.hosts) {
+      entry["hosts_file"] = resolver.hosts->file.path;
+      entry["hosts_order"] = resolver.hosts->order;
     }
     resolvers.push_back(entry);
   }
@@ -66,6 +74,7 @@ json to_json(const Report& report) {
                    {"ttl", optional_value(o.ttl)},
                    {"cname_chain", o.cname_chain},
                    {"responded", o.responded},
+                   {"outside_scope", o.outside_scope},
                    {"duration_ms", round_ms(o.duration_ms)},
                    {"expected", o.expected},
                    {"match", optional_value(o.match)}});
@@ -89,11 +98,16 @@ json to_json(const Report& report) {
   document["http"] = http;
 
   json workspaces = json::array();
-  for (const auto& agent : report.workspaces)
+  for (const auto& agent : report.workspaces) {
+    json aliases = json::array();
+    for (const auto& alias : agent.host_aliases)
+      aliases.push_back({{"ip", alias.address}, {"hostnames", alias.hostnames}});
     workspaces.push_back({{"pod", agent.pod},
                           {"agent_host", agent.host.empty() ? json(nullptr) : json(agent.host)},
                           {"target", analysis::to_string(agent.target)},
-                          {"origin", agent.origin}});
+                          {"origin", agent.origin},
+                          {"host_aliases", aliases}});
+  }
   document["workspaces"] = workspaces;
   return document;
 }

@@ -44,6 +44,22 @@ std::string to_text(const Report& report, Colour colour) {
       out += "  note: " + note + "\n";
   }
 
+  if (!report.resolvers.empty()) {
+    out += "\nRESOLVERS\n";
+    util::Table table({"LABEL", "SERVERS", "SCOPE", "WHY"});
+    for (const auto& resolver : report.resolvers) {
+      std::vector<std::string> servers;
+      for (const auto& server : resolver.servers)
+        servers.push_back(server.to_string());
+      std::string why = resolver.scope_reason;
+      if (resolver.hosts)
+        why += "; reads " + resolver.hosts->file.path + " first";
+      table.add({resolver.label, list_or_dash(servers), std::string(probe::to_string(resolver.scope)),
+                 why.empty() ? "-" : why});
+    }
+    out += table.render("  ");
+  }
+
   if (!report.observations.dns.empty()) {
     out += "\nDNS\n";
     util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
@@ -55,7 +71,9 @@ std::string to_text(const Report& report, Colour colour) {
       std::string status_style = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata
                                      ? std::string()
                                      : paint(k_red);
-      std::string query = o.mode == probe::QueryMode::absolute ? "absolute" : "search:" + o.name;
+      std::string query = o.mode == probe::QueryMode::absolute ? "absolute"
+                          : o.mode == probe::QueryMode::hosts  ? "hosts:" + o.detail
+                                                               : "search:" + o.name;
       table.add({o.host, o.resolver, query, std::string(probe::to_string(o.family)),
                  std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(o.expected), match,
                  o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},

@@ -33,7 +33,7 @@ probe::Plan plan_with(std::vector<probe::ResolverPlan> resolvers) {
 probe::ResolverPlan resolver(std::string label, bool cluster) {
   probe::ResolverPlan r;
   r.label = std::move(label);
-  r.knows_cluster_names = cluster;
+  r.scope = cluster ? probe::ResolverScope::cluster : probe::ResolverScope::external;
   return r;
 }
 

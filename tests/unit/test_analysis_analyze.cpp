@@ -20,8 +20,8 @@ constexpr const char* k_internal = "coder.coder.svc.cluster.local";
 
 probe::Plan field_plan() {
   probe::Plan plan;
-  plan.resolvers = {{.label = "cluster", .spec = "system", .servers = {}, .system = std::nullopt},
-                    {.label = "public", .spec = "127.0.52.53", .servers = {}, .system = std::nullopt}};
+  plan.resolvers = {{.label = "cluster", .spec = "system", .scope = probe::ResolverScope::cluster},
+                    {.label = "public", .spec = "127.0.52.53", .scope = probe::ResolverScope::external}};
   plan.hosts = {{k_external, probe::HostRole::external}, {k_internal, probe::HostRole::internal}};
   plan.urls = {{*util::parse_url("https://coder.example.test:18443"), probe::HostRole::external},
                {*util::parse_url("http://coder.coder.svc.cluster.local:18080"), probe::HostRole::internal}};
@@ -175,12 +175,12 @@ TEST_SUITE("analysis::analyze") {
                                 LookupStatus::timeout, LookupStatus::error}) {
       CAPTURE(probe::to_string(status));
       auto o = healthy();
-      o.dns[5] = answer(k_internal, "public", Family::a, status, {});
+      o.dns[2] = answer(k_internal, "cluster", Family::a, status, {});
       auto findings = run(o);
       const auto* failed = find(findings, Code::dns_lookup_failed);
       REQUIRE(failed);
       CHECK(mentions(*failed, std::string(probe::to_string(status))));
-      CHECK(mentions(*failed, "public"));
+      CHECK(mentions(*failed, "cluster"));
       CHECK_FALSE(find(findings, Code::internal_dns_mismatch)); // a failure is not a wrong answer
     }
   }
@@ -253,5 +253,121 @@ TEST_SUITE("analysis::analyze") {
     for (const auto& finding : run(o))
       if (finding.severity == Severity::error)
         CHECK_FALSE(finding.remediation.empty());
+  }
+
+  TEST_CASE("a cluster-only name that an external resolver cannot know is info, not a failure or an opinion") {
+    for (LookupStatus status : {LookupStatus::nxdomain, LookupStatus::refused, LookupStatus::nodata}) {
+      CAPTURE(probe::to_string(status));
+      auto o = healthy();
+      o.dns[5] = answer(k_internal, "public", Family::a, status, {});
+      o.dns.push_back(answer(k_internal, "public", Family::aaaa, status, {}));
+      o.dns[5].outside_scope = o.dns.back().outside_scope = true; // as the engine marks them
+      auto findings = run(o);
+      CHECK_FALSE(find(findings, Code::internal_dns_mismatch));
+      CHECK_FALSE(find(findings, Code::dns_lookup_failed));
+      CHECK_FALSE(find(findings, Code::resolver_disagreement));
+      const auto* scope = find(findings, Code::resolver_out_of_scope);
+      REQUIRE(scope);
+      CHECK(scope->severity == Severity::info);
+      CHECK(mentions(*scope, "public"));
+      CHECK(analysis::verdict_of(findings) == analysis::Verdict::healthy);
+    }
+  }
+
+  TEST_CASE("an external resolver's timeout for a cluster-only name stays a failure") {
+    auto o = healthy();
+    o.dns[5] = answer(k_internal, "public", Family::a, LookupStatus::timeout, {});
+    o.dns[5].outside_scope = true;
+    CHECK(find(run(o), Code::dns_lookup_failed));
+  }
+
+  TEST_CASE("a name under the cluster domain is cluster-only even as an extra host") {
+    auto plan = field_plan();
+    CHECK(plan.is_cluster_only(k_internal));
+    CHECK(plan.is_cluster_only("kube-dns.kube-system.svc.cluster.local"));
+    CHECK_FALSE(plan.is_cluster_only("coder.example.test"));
+    CHECK_FALSE(plan.is_cluster_only("notcluster.local"));
+    plan.cluster_domain = "k8s.internal";
+    CHECK(plan.is_cluster_only("x.svc.k8s.internal"));
+    CHECK_FALSE(plan.is_cluster_only("x.svc.cluster.local"));
+    CHECK(plan.outside_scope("public", "x.svc.k8s.internal"));
+    CHECK_FALSE(plan.outside_scope("cluster", "x.svc.k8s.internal"));
+  }
+
+  TEST_CASE("a resolver agrees with the truth only when every family it answered matches") {
+    auto o = healthy();
+    o.dns[0].addresses = {"127.0.50.100"}; // cluster A is stale
+    // public: A right, but AAAA nxdomain for a name whose truth has an A address: wrong
+    o.dns[4] = answer(k_external, "public", Family::aaaa, LookupStatus::nxdomain, {});
+    auto findings = run(o);
+    const auto* disagreement = find(findings, Code::resolver_disagreement);
+    REQUIRE(disagreement);
+    CHECK(disagreement->summary.find("none is right") != std::string::npos);
+    CHECK(disagreement->remediation.find("cluster, public") != std::string::npos);
+    CHECK(disagreement->remediation.find("the truth says") != std::string::npos);
+  }
+
+  TEST_CASE("nxdomain matches only a host without any truth") {
+    auto o = healthy();
+    o.dns[1] = answer(k_external, "cluster", Family::aaaa, LookupStatus::nxdomain, {});
+    auto annotated = analysis::annotate(o, field_truth());
+    CHECK(annotated.dns[1].match == false);
+    auto unknown = analysis::annotate(o, truth::merge({}, {{"other.example.test", {"127.0.0.9"}, "static"}}));
+    CHECK_FALSE(unknown.dns[1].match.has_value());
+  }
+
+  TEST_CASE("HOSTS_FILE_OVERRIDE names the file and line of a stale entry") {
+    auto o = healthy();
+    auto pinned = answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts,
+                         k_external);
+    pinned.detail = "/etc/hosts:3";
+    o.dns.push_back(pinned);
+    auto stale = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
+    stale.resolvers = {"cluster/hosts"};
+    o.http.push_back(stale);
+    auto findings = run(o);
+    const auto* hosts = find(findings, Code::hosts_file_override);
+    REQUIRE(hosts);
+    CHECK(hosts->severity == Severity::error);
+    CHECK(mentions(*hosts, "/etc/hosts:3"));
+    CHECK(hosts->remediation.find("/etc/hosts:3") != std::string::npos);
+    CHECK_FALSE(find(findings, Code::external_dns_mismatch)); // DNS itself is right
+    CHECK_FALSE(find(findings, Code::healthz_fails_via_dns)); // the hosts file sent it there, not DNS
+  }
+
+  TEST_CASE("a hosts-file entry that matches the truth is silent") {
+    auto o = healthy();
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}, QueryMode::hosts,
+                           k_external));
+    CHECK(run(o).empty());
+  }
+
+  TEST_CASE("INGRESS_UNREACHABLE_IN_CLUSTER: no answer at any address of the external URL, internal works") {
+    auto o = healthy();
+    o.http[0] = health("https://coder.example.test:18443", Via::dns, "127.0.50.101", false);
+    o.http[1] = health("https://coder.example.test:18443", Via::pinned, "127.0.50.101", false);
+    auto findings = run(o);
+    const auto* hairpin = find(findings, Code::ingress_unreachable_in_cluster);
+    REQUIRE(hairpin);
+    CHECK(hairpin->remediation.find("http://coder.coder.svc.cluster.local:18080") != std::string::npos);
+    CHECK_FALSE(find(findings, Code::healthz_down));
+    SUBCASE("an HTTP answer from the ingress means it is reachable: HEALTHZ_DOWN") {
+      o.http[1].status_code = 503;
+      auto answered = run(o);
+      CHECK_FALSE(find(answered, Code::ingress_unreachable_in_cluster));
+      const auto* down = find(answered, Code::healthz_down);
+      REQUIRE(down);
+      CHECK(down->remediation.find("internal URL") != std::string::npos);
+    }
+    SUBCASE("without a pinned truth address it cannot be told from stale DNS") {
+      o.http.erase(o.http.begin() + 1);
+      CHECK_FALSE(find(run(o), Code::ingress_unreachable_in_cluster));
+    }
+    SUBCASE("the internal URL down too: HEALTHZ_DOWN for both") {
+      o.http[2] = health("http://coder.coder.svc.cluster.local:18080", Via::internal, "127.0.209.202", false);
+      auto down = run(o);
+      CHECK_FALSE(find(down, Code::ingress_unreachable_in_cluster));
+      CHECK(std::count_if(down.begin(), down.end(), [](const auto& f) { return f.code == Code::healthz_down; }) == 2);
+    }
   }
 }

@@ -146,11 +146,20 @@ only decides which features are in use and in which namespace, as the binary doe
 {{- end }}
 {{- end }}
 {{- $kubeDnsPods := false }}
+{{- $byAddress := false }}
 {{- range (get $config "resolver" | default (list "cluster=system")) }}
-{{- if hasSuffix "=kube-dns-pods" . }}{{ $kubeDnsPods = true }}{{ end }}
+{{- if hasSuffix "=kube-dns-pods" . }}{{ $kubeDnsPods = true }}
+{{- else if not (or (hasSuffix "=system" .) (contains "=cluster:" .) (contains "=external:" .)) }}{{ $byAddress = true }}
+{{- end }}
 {{- end }}
 {{- if $kubeDnsPods }}
 {{- $wanted = append $wanted (list "kube-dns-pods" (default (get $table "kube-dns-pods").namespace.default (get $config "kube-dns-namespace"))) }}
+{{- end }}
+{{- if $byAddress }}
+{{- $dnsService := get $config "kube-dns-service" | default "" }}
+{{- $dnsServiceNs := (get $table "cluster-dns-service").namespace.default }}
+{{- if $dnsService }}{{ $dnsServiceNs = include "cdd.refNamespace" $dnsService }}{{ end }}
+{{- $wanted = append $wanted (list "cluster-dns-service" $dnsServiceNs) }}
 {{- end }}
 {{- $workspaceNamespaces := list (get $table "workspace-audit").namespace.default }}
 {{- if hasKey $config "workspace-namespace" }}{{ $workspaceNamespaces = get $config "workspace-namespace" }}{{ end }}

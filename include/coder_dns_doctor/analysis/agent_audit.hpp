@@ -6,6 +6,7 @@
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
+#include <coder_dns_doctor/truth/truth.hpp>
 
 #include <optional>
 #include <string>
@@ -21,11 +22,20 @@ enum class AgentTarget { external, internal, other, unknown };
 
 // One workspace pod's agent, as the audit read it. Only the host is kept: the env values it came
 // from sit next to the agent token and are never stored.
+// One `spec.hostAliases` entry of a pod: Kubernetes writes it into the pod's /etc/hosts, which the
+// agent reads before DNS.
+struct HostAlias {
+  std::string address;
+  std::vector<std::string> hostnames; // lower case
+  friend bool operator==(const HostAlias&, const HostAlias&) = default;
+};
+
 struct WorkspaceAgent {
   std::string pod;    // namespace/name
   std::string host;   // empty when no agent URL was found
   std::string origin; // where the host was read: "ENVBUILDER_INIT_SCRIPT", "command", "CODER_AGENT_URL", ...
   AgentTarget target = AgentTarget::unknown;
+  std::vector<HostAlias> host_aliases;
 };
 
 // Return one line per agent: "coder-workspace/ws-1: agent URL host coder.example.test (external, from command)".
@@ -36,6 +46,11 @@ struct WorkspaceAgent {
 // on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
 [[nodiscard]] std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
                                                   const std::vector<WorkspaceAgent>& agents);
+
+// Add to `findings` the workspace pods whose `hostAliases` pin a host of `plan` outside its
+// `truth` (HOSTS_FILE_OVERRIDE: into the finding the hosts-file check made, or a new one).
+void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, const std::vector<WorkspaceAgent>& agents,
+                        std::vector<Finding>& findings);
 
 } // namespace coder_dns_doctor::analysis
 

@@ -23,6 +23,9 @@ enum class Code {
   deployment_mismatch,
   agent_url_external,
   kubernetes_unavailable,
+  hosts_file_override,
+  ingress_unreachable_in_cluster,
+  resolver_out_of_scope,
 };
 
 struct CodeInfo {

@@ -20,6 +20,8 @@ struct ProbeOptions {
   std::string internal_url = "http://coder.coder.svc.cluster.local:80";
   std::vector<std::string> resolvers;
   std::string resolv_conf = "/etc/resolv.conf";
+  std::string hosts_file = "/etc/hosts";
+  std::string nsswitch_conf = "/etc/nsswitch.conf";
   std::vector<std::string> expect;
   std::string kube = "auto";
   std::string kube_token_file;
@@ -31,6 +33,7 @@ struct ProbeOptions {
   std::vector<std::string> workspace_namespaces{"coder-workspace"}; // '' turns the audit off
   std::string kube_dns_namespace = "kube-system";
   std::string kube_dns_selector = "k8s-app=kube-dns";
+  std::string kube_dns_service = "kube-system/kube-dns"; // its ClusterIP makes a resolver cluster-scoped
   std::string ca_file;
   std::string timeout = "2s";
   std::string family = "both";
@@ -52,7 +55,16 @@ void add_probe_options(CLI::App& command, ProbeOptions& options);
 [[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);
 
 // Parse one `--resolver LABEL=SPEC`, reading `resolv_conf` for `system`; `kube-dns-pods` gives a
-// resolver without servers that the checkup expands from the API server. Throw UsageError.
+// resolver without servers that the checkup expands from the API server. A server list may be
+// declared `cluster:IP...` or `external:IP...`; undeclared lists stay external until
+// infer_scopes() looks at them. Throw UsageError.
 [[nodiscard]] probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf);
+
+// Make every undeclared server-list resolver of `plan` cluster-scoped when one of its servers is a
+// nameserver of `pod_resolv_conf` (read from `origin`): the pod's own DNS given by address.
+void infer_scopes(probe::Plan& plan, const dns::ResolvConf& pod_resolv_conf, std::string_view origin);
+
+// Return the cluster domain named by a resolv.conf search list (`svc.<domain>`), else cluster.local.
+[[nodiscard]] std::string cluster_domain_of(const dns::ResolvConf& conf);
 
 } // namespace coder_dns_doctor::cli

@@ -25,6 +25,7 @@ enum class Feature {
   ingresses,             // the external host's truth from Ingresses
   ingress_service,       // ... or from --ingress-service
   dns_pods,              // --resolver LABEL=kube-dns-pods
+  cluster_dns_service,   // the cluster DNS Service's ClusterIP: scope of resolvers given by address
   workspace_pods,        // the workspace-pod audit
 };
 
@@ -51,6 +52,7 @@ struct Targets {
   std::vector<std::string> workspace_namespaces{"coder-workspace"};
   std::string dns_namespace = "kube-system";
   std::string dns_selector = "k8s-app=kube-dns";
+  ObjectRef dns_service{"kube-system", "kube-dns"}; // --kube-dns-service
   std::size_t max_pod_pages = 10; // x 500 pods per workspace namespace
 };
 
@@ -62,6 +64,7 @@ struct Wants {
   Need external_url = Need::no;
   Need dns_pods = Need::no;
   Need workspace_audit = Need::no;
+  Need dns_service = Need::no; // some resolver given by address has no scope yet
 };
 
 // A load-balancer hostname whose addresses are truth for a host once resolved.
@@ -77,6 +80,7 @@ struct Discovery {
   std::vector<HostnameClaim> hostnames;
   std::optional<util::Url> external_url; // from the Deployment, when asked
   std::optional<std::vector<DnsPod>> dns_pods;
+  std::vector<std::string> dns_service_ips; // ClusterIPs of the cluster DNS Service, when read
   std::optional<std::vector<AgentPodHost>> agents;
   std::vector<analysis::KubeProblem> problems;
 };

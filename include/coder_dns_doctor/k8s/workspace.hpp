@@ -28,7 +28,11 @@ struct AgentPodHost {
   std::string pod; // namespace/name
   std::string host;
   std::string origin;
+  std::vector<analysis::HostAlias> host_aliases; // spec.hostAliases, valid IP entries only
 };
+
+// Return the `spec.hostAliases` of `pod` whose address is an IP literal, names lower case.
+[[nodiscard]] std::vector<analysis::HostAlias> host_aliases_of(const nlohmann::json& pod);
 
 // Return the pods of a PodList that carry CODER_AGENT_TOKEN (not finished ones), with the host
 // their agent dials: the init script (ENVBUILDER_INIT_SCRIPT, command/args) wins over the

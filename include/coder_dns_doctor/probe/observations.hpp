@@ -12,8 +12,9 @@ namespace coder_dns_doctor::probe {
 enum class Family { a, aaaa };
 enum class LookupStatus { ok, nxdomain, nodata, servfail, refused, timeout, error };
 // `absolute` asks the exact name (trailing dot); `search` is what a libc stub resolver returns
-// for the relative name after applying the resolv.conf search list and ndots.
-enum class QueryMode { absolute, search };
+// for the relative name after applying the resolv.conf search list and ndots; `hosts` is the
+// hosts file's answer, which libc and Go's resolver use before DNS (nsswitch `hosts: files dns`).
+enum class QueryMode { absolute, search, hosts };
 enum class Via { dns, pinned, internal };
 enum class Endpoint { healthz, buildinfo };
 
@@ -31,12 +32,16 @@ struct DnsObservation {
   Family family = Family::a;
   QueryMode mode = QueryMode::absolute;
   LookupStatus status = LookupStatus::error;
-  std::string detail;                 // library message when status is not ok
+  std::string detail;                 // library message when status is not ok; `path:line` for hosts
   std::vector<std::string> addresses; // canonical text, sorted, unique
   std::optional<std::uint32_t> ttl;   // minimum TTL of the address records
   std::vector<std::string> cname_chain;
   double duration_ms = 0;
   bool responded = false; // a server sent something (even garbage); false: silence or unreachable
+  // The resolver cannot know this name (a cluster-only name asked of an external-scope resolver,
+  // which happens only when no resolver is cluster-scoped): its NXDOMAIN/REFUSED/NODATA is neither
+  // a failure nor an opinion (analysis reports it as info; metrics leave it out).
+  bool outside_scope = false;
   // Filled by analysis::annotate: the truth addresses of this family, and whether the answer
   // stays inside them (nullopt when no truth is known or the lookup itself failed).
   std::vector<std::string> expected;

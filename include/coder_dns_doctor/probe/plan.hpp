@@ -1,6 +1,7 @@
 // What one probe cycle checks: hosts, resolution paths, URLs. Built once from configuration.
 #pragma once
 
+#include <coder_dns_doctor/dns/hosts_file.hpp>
 #include <coder_dns_doctor/dns/resolv_conf.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/util/address.hpp>
@@ -21,15 +22,30 @@ inline constexpr std::string_view k_kube_dns_pods_spec = "kube-dns-pods";
 // Why a host is checked: analysis names its findings after the role.
 enum class HostRole { external, internal, extra };
 
+// Whether a resolver can answer cluster names (`*.svc.<cluster domain>`, the internal host).
+// `cluster`: the pod's resolv.conf, CoreDNS pods, an address that is a resolv.conf nameserver or
+// the cluster DNS Service's ClusterIP, or declared with `LABEL=cluster:SERVERS`. `external`: a LAN
+// or public resolver, which cannot know them (its NXDOMAIN for them is no failure).
+enum class ResolverScope { cluster, external };
+[[nodiscard]] std::string_view to_string(ResolverScope scope);
+
+// What a `system` resolver reads before DNS, as libc and the agent's Go resolver do.
+struct HostsLookup {
+  dns::HostsFile file;
+  std::string order; // the nsswitch `hosts:` order that puts files first, for evidence
+};
+
 struct ResolverPlan {
   std::string label;
-  std::string spec;                     // as configured: "system" or the server list
+  std::string spec;                     // as configured: "system", "kube-dns-pods" or the server list
   std::vector<util::Endpoint> servers;  // who is asked
   std::optional<dns::ResolvConf> system; // set for `system`: also run the search-list lookup
-  // Whether this path can answer cluster names (the pod's resolv.conf, CoreDNS pods). A LAN or
-  // public resolver cannot, so the internal host is asked only of cluster-aware resolvers when
-  // there is at least one.
-  bool knows_cluster_names = false;
+  std::optional<HostsLookup> hosts;      // set for `system` when nsswitch reads files before DNS
+  ResolverScope scope = ResolverScope::external;
+  std::string scope_reason;  // why: "system resolver", "declared", "nameserver of /etc/resolv.conf", ...
+  bool scope_declared = false; // given by the user: inference leaves it alone
+
+  [[nodiscard]] bool cluster_scoped() const { return scope == ResolverScope::cluster; }
 };
 
 struct HostPlan {
@@ -53,12 +69,22 @@ struct Plan {
   std::vector<HostPlan> hosts;
   std::vector<UrlPlan> urls;
   std::vector<Family> families{Family::a, Family::aaaa};
+  // The cluster's DNS domain: from the resolv.conf search list (`svc.<domain>`), else cluster.local.
+  std::string cluster_domain = "cluster.local";
   std::chrono::milliseconds timeout{2000};
   std::string ca_file;
   CheckSet checks;
 
   [[nodiscard]] const UrlPlan* url_for(HostRole role) const;
   [[nodiscard]] HostRole role_of(std::string_view host) const;
+  [[nodiscard]] const ResolverPlan* resolver(std::string_view label) const;
+  // Return whether only cluster-scoped resolvers can know `host`: the internal URL's host and any
+  // name under the cluster domain.
+  [[nodiscard]] bool is_cluster_only(std::string_view host) const;
+  [[nodiscard]] bool has_cluster_resolver() const;
+  // Return whether resolver `label` (an observation's resolver) was asked `host` although it cannot
+  // know it: a cluster-only name on an external resolver (asked only when no resolver is cluster-scoped).
+  [[nodiscard]] bool outside_scope(std::string_view label, std::string_view host) const;
 };
 
 } // namespace coder_dns_doctor::probe
