@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/config/layers.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 #include <coder_dns_doctor/util/table.hpp>
 
@@ -8,8 +9,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace coder_dns_doctor::config {
 namespace {
@@ -175,14 +174,10 @@ std::expected<Layer, std::string> parse_file_text(std::string_view text, const s
 }
 
 std::expected<Layer, std::string> read_file(const std::string& path, const Schema& schema) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::unexpected(fmt::format("{}: cannot read the config file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return std::unexpected(fmt::format("{}: cannot read the config file", path));
-  return parse_file_text(text.str(), path, schema);
+  auto text = util::read_bounded(path, util::k_config_file_limit);
+  if (!text)
+    return std::unexpected(fmt::format("cannot read the config file: {}", text.error().message));
+  return parse_file_text(*text, path, schema);
 }
 
 Layer command_line_layer(const CLI::App& command, const std::set<std::string>& excluded) {

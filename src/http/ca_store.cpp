@@ -1,8 +1,13 @@
 #include <coder_dns_doctor/http/ca_store.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <sys/stat.h>
 
+#include <climits>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -23,12 +28,40 @@ std::tuple<long, long, long> file_version(const std::string& path) {
           static_cast<long>(info.st_mtim.tv_nsec)};
 }
 
+// Add every certificate and CRL of the PEM bundle `pem` to `store` (what X509_STORE_load_file
+// does with a file, without letting OpenSSL open it: see read_bounded).
+void add_pem_bundle(X509_STORE* store, const std::string& pem) {
+  if (pem.empty() || pem.size() > static_cast<std::size_t>(INT_MAX))
+    return;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr)
+    return;
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (infos == nullptr)
+    return;
+  for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+    X509_INFO* info = sk_X509_INFO_value(infos, i);
+    if (info->x509 != nullptr)
+      X509_STORE_add_cert(store, info->x509); // takes its own reference; a duplicate is ignored
+    if (info->crl != nullptr)
+      X509_STORE_add_crl(store, info->crl);
+  }
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+}
+
 X509_STORE* build_store(const std::string& ca_file) {
   X509_STORE* store = X509_STORE_new();
-  if (ca_file.empty())
+  if (store == nullptr)
+    return nullptr;
+  if (ca_file.empty()) {
     X509_STORE_set_default_paths(store); // hashed directory: certificates are read only when needed
-  else
-    X509_STORE_load_file(store, ca_file.c_str());
+    return store;
+  }
+  // A file that is not a regular file, is too large or cannot be read leaves the store empty, so
+  // verification fails; the option naming the file is checked when the command line is read.
+  if (auto pem = util::read_bounded(ca_file, util::k_config_file_limit))
+    add_pem_bundle(store, *pem);
   return store;
 }
 

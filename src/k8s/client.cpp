@@ -1,14 +1,14 @@
 #include <coder_dns_doctor/k8s/client.hpp>
 #include <coder_dns_doctor/http/curl_handles.hpp>
 
+#include <coder_dns_doctor/util/bounded_read.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
 #include <curl/curl.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 namespace coder_dns_doctor::k8s {
 namespace {
@@ -52,24 +52,42 @@ std::string clip(std::string_view text) {
   return out;
 }
 
-// Read the bearer token; the caller never prints it.
+// Wipe a copy of a credential before its memory is released.
+void wipe(std::string& secret) {
+  std::fill(secret.begin(), secret.end(), '\0');
+  secret.clear();
+}
+
+// Read the bearer token; the caller never prints it, and no message holds any of its bytes.
 std::expected<std::string, std::string> read_token(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::unexpected(fmt::format("cannot read the token file {}", path));
-  std::string token;
-  token.resize(k_max_token_bytes + 1);
-  in.read(token.data(), static_cast<std::streamsize>(token.size()));
-  token.resize(static_cast<std::size_t>(in.gcount()));
-  if (token.size() > k_max_token_bytes)
-    return std::unexpected(fmt::format("the token file {} is larger than {} bytes", path, k_max_token_bytes));
+  auto read = util::read_bounded(path, k_max_token_bytes);
+  if (!read) {
+    if (read.error().problem == util::FileProblem::too_large)
+      return std::unexpected(fmt::format("the token file {} is larger than {} bytes", path, k_max_token_bytes));
+    return std::unexpected(fmt::format("cannot read the token file: {}", read.error().message));
+  }
+  std::string token = std::move(*read);
   std::string_view trimmed = util::trim(token);
+  std::string problem;
   if (trimmed.empty())
-    return std::unexpected(fmt::format("the token file {} is empty", path));
-  for (char c : trimmed)
-    if (std::iscntrl(static_cast<unsigned char>(c)) != 0)
-      return std::unexpected(fmt::format("the token file {} holds control characters", path));
-  return std::string(trimmed);
+    problem = fmt::format("the token file {} is empty", path);
+  else if (std::any_of(trimmed.begin(), trimmed.end(),
+                       [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
+    problem = fmt::format("the token file {} holds control characters", path);
+  std::string result = problem.empty() ? std::string(trimmed) : std::string();
+  wipe(token);
+  if (!problem.empty())
+    return std::unexpected(problem);
+  return result;
+}
+
+// Read the API server's CA bundle for this request (like the token, so a replaced file is used at
+// once); the bytes are handed to curl in memory, so curl never opens the file itself.
+std::expected<std::string, std::string> read_ca_file(const std::string& path) {
+  auto read = util::read_bounded(path, util::k_config_file_limit);
+  if (!read)
+    return std::unexpected(fmt::format("cannot read the CA file: {}", read.error().message));
+  return std::move(*read);
 }
 
 // The message of a Kubernetes Status object, when the body is one.
@@ -174,6 +192,20 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
     return std::unexpected(error);
   }
 
+  // The CA bundle matters only when curl verifies an https server; it is read as the token is.
+  std::string ca_bundle;
+  bool use_ca_bundle = !m_connection.ca_file.empty() && m_connection.verify == Connection::Verify::yes &&
+                       m_connection.base_url.starts_with("https://");
+  if (use_ca_bundle) {
+    auto bundle = read_ca_file(m_connection.ca_file);
+    if (!bundle) {
+      error.kind = ErrorKind::credentials;
+      error.detail = bundle.error();
+      return std::unexpected(error);
+    }
+    ca_bundle = std::move(*bundle);
+  }
+
   Slist headers(curl_slist_append(nullptr, "Accept: application/json"));
   if (!m_connection.token_file.empty()) {
     auto token = read_token(m_connection.token_file);
@@ -185,8 +217,8 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
     std::string header = "Authorization: Bearer " + *token;
     curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
     // wipe our copies of the credential as soon as curl holds its own
-    std::fill(header.begin(), header.end(), '\0');
-    std::fill(token->begin(), token->end(), '\0');
+    wipe(header);
+    wipe(*token);
     if (appended == nullptr) {
       error.detail = "out of memory";
       return std::unexpected(error);
@@ -219,8 +251,11 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
   curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &sink);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(m_connection.max_body));
-  if (!m_connection.ca_file.empty())
-    curl_easy_setopt(easy, CURLOPT_CAINFO, m_connection.ca_file.c_str());
+  // curl copies the bundle (CURL_BLOB_COPY) and parses it instead of opening ca_file itself, so a
+  // FIFO or a device given as the CA file cannot block it; CURLOPT_CAPATH keeps its default, as it
+  // did with CURLOPT_CAINFO.
+  curl_blob ca_blob{.data = ca_bundle.data(), .len = ca_bundle.size(), .flags = CURL_BLOB_COPY};
+  curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, use_ca_bundle ? &ca_blob : nullptr);
   long verify = m_connection.verify == Connection::Verify::yes ? 1L : 0L;
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, verify);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);

@@ -1,7 +1,9 @@
 // Directory scanning for patch (see locate.hpp).
 #include <coder_dns_doctor/patch/locate.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace coder_dns_doctor::patch {
 
@@ -19,7 +21,12 @@ std::vector<std::filesystem::path> find_files(const std::filesystem::path& repo,
         it.disable_recursion_pending();
       continue;
     }
+    // A FIFO, a device or a socket named x.yaml is not a manifest (reading it could block or never
+    // end), nor is a file larger than any manifest or template: the scan skips both. A file given
+    // with --configmap/--template is read as it is, and refused with one line.
     if (!it->is_regular_file(error))
+      continue;
+    if (std::uintmax_t size = it->file_size(error); error || size > util::k_source_file_limit)
       continue;
     for (std::string_view extension : extensions)
       if (path.extension() == extension) {

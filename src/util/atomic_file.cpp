@@ -1,5 +1,6 @@
 // Whole-file reads and atomic replacement with POSIX calls (see atomic_file.hpp).
 #include <coder_dns_doctor/util/atomic_file.hpp>
+#include <coder_dns_doctor/util/bounded_read.hpp>
 
 #include <fmt/core.h>
 
@@ -7,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,14 +43,10 @@ std::string system_error(std::string_view what, const std::filesystem::path& pat
 } // namespace
 
 std::expected<std::string, std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::unexpected(system_error("cannot open", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return std::unexpected(system_error("cannot read", path));
-  return text.str();
+  auto bytes = read_bounded(path.string(), k_source_file_limit);
+  if (!bytes)
+    return std::unexpected(std::move(bytes.error().message));
+  return std::move(*bytes);
 }
 
 std::string check_replaceable(const std::filesystem::path& path) {

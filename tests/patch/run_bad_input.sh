@@ -36,7 +36,8 @@ for case_dir in "$here"/bad/*/; do
   before_inside="$(snapshot "$repo")"
   before_outside="$(snapshot "$OUTSIDE")"
 
-  "$bin" patch --repo "$repo" "${args[@]}" >"$work/$name/stdout" 2>"$work/$name/stderr"
+  # timeout: an input that blocks (a FIFO, a device) must fail the case, not hang the suite
+  timeout 10 "$bin" patch --repo "$repo" "${args[@]}" >"$work/$name/stdout" 2>"$work/$name/stderr"
   status=$?
   sed -e "s|$repo|REPO|g" -e "s|$OUTSIDE|OUTSIDE|g" -i "$work/$name/stderr"
   [ "$status" = 2 ] || fail "$name" "exited $status, expected 2"

@@ -3,6 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace coder_dns_doctor::config;
 
 namespace {
@@ -81,6 +89,36 @@ TEST_SUITE("config::layers") {
       REQUIRE_FALSE(layer.has_value());
       CHECK(layer.error() == "c.yaml:1: 'resolver' needs at least one value");
     }
+  }
+
+  TEST_CASE("read_file reads a regular file and refuses a FIFO, a device, a directory or a huge file at once") {
+    namespace fs = std::filesystem;
+    std::string pattern = (fs::temp_directory_path() / "cdd-config-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    fs::path dir = pattern;
+    std::string good = (dir / "serve.yaml").string();
+    std::ofstream(good) << "interval: 5s\n";
+    std::string fifo = (dir / "fifo.yaml").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::string huge = (dir / "huge.yaml").string();
+    std::ofstream(huge) << std::string((4U << 20) + 1, '#');
+
+    auto layer = read_file(good, sample_schema());
+    REQUIRE(layer.has_value());
+    CHECK(layer->at("interval").origin == good + ":1");
+    ::alarm(10); // a blocking read would hang the test binary: end it instead
+    auto start = std::chrono::steady_clock::now();
+    std::string absent = (dir / "absent.yaml").string();
+    for (const std::string& path : {fifo, std::string("/dev/zero"), dir.string(), huge, absent}) {
+      CAPTURE(path);
+      auto refused = read_file(path, sample_schema());
+      REQUIRE_FALSE(refused.has_value());
+      CHECK(refused.error().starts_with("cannot read the config file: '" + path + "'"));
+      CHECK(refused.error().find('\n') == std::string::npos);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    ::alarm(0);
+    fs::remove_all(dir);
   }
 
   TEST_CASE("an empty file sets nothing") {

@@ -5,7 +5,14 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace coder_dns_doctor;
 
@@ -22,6 +29,50 @@ k8s::ConnectionSettings settings(std::string mode, std::string token_file = {}, 
                                  k8s::TlsVerify verify = k8s::TlsVerify::yes) {
   return {.mode = std::move(mode), .token_file = std::move(token_file), .ca_file = std::move(ca_file),
           .verify = verify, .timeout = std::chrono::milliseconds(2000)};
+}
+
+// A fresh directory under $TMPDIR for token and CA files, removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cdd-k8s-files-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] std::string file(const std::string& name, const std::string& bytes) const {
+    std::ofstream((path / name).string(), std::ios::binary) << bytes;
+    return (path / name).string();
+  }
+  [[nodiscard]] std::string fifo(const std::string& name) const {
+    std::string where = (path / name).string();
+    REQUIRE(::mkfifo(where.c_str(), 0600) == 0);
+    return where;
+  }
+};
+
+// GET through a client whose credentials cannot be used: the request must fail as `credentials`
+// before anything is dialled (the URL is a closed loopback port), within moments, and say why.
+k8s::ApiError credentials_failure(const std::string& token_file, const std::string& ca_file) {
+  k8s::Connection connection{.base_url = "https://127.0.0.1:1", .token_file = token_file, .ca_file = ca_file,
+                             .verify = k8s::Connection::Verify::yes, .timeout = std::chrono::milliseconds(500),
+                             .origin = "test"};
+  k8s::Client client(connection);
+  ::alarm(10); // a blocking read would hang the test binary: end it instead
+  auto start = std::chrono::steady_clock::now();
+  auto answer = client.get("/api/v1/namespaces/coder/services/coder", {"get", "", "services", "coder", "coder"});
+  auto took = std::chrono::steady_clock::now() - start;
+  ::alarm(0);
+  CHECK(took < std::chrono::seconds(2));
+  REQUIRE_FALSE(answer.has_value());
+  CHECK(answer.error().kind == k8s::ErrorKind::credentials);
+  CHECK(answer.error().detail.find('\n') == std::string::npos);
+  return answer.error();
 }
 
 } // namespace
@@ -125,5 +176,48 @@ TEST_SUITE("k8s::connection") {
   TEST_CASE("url_encode escapes selectors") {
     CHECK(k8s::url_encode("k8s-app=kube-dns") == "k8s-app%3Dkube-dns");
     CHECK(k8s::url_encode("kubernetes.io/service-name=coder") == "kubernetes.io%2Fservice-name%3Dcoder");
+  }
+
+  TEST_CASE("a token file that is a FIFO, a device, a directory or too large fails the request at once") {
+    TempDir dir;
+    std::string fifo = dir.fifo("token-fifo");
+    for (const std::string& path : {fifo, std::string("/dev/zero"), dir.path.string()}) {
+      CAPTURE(path);
+      k8s::ApiError error = credentials_failure(path, {});
+      CHECK(error.detail.find("token file") != std::string::npos);
+      CHECK(error.detail.find(path) != std::string::npos);
+      CHECK(error.detail.find("not a regular file") != std::string::npos);
+    }
+    std::string large = dir.file("token-large", std::string(64 * 1024 + 1, 's'));
+    k8s::ApiError too_large = credentials_failure(large, {});
+    CHECK(too_large.detail.find(large) != std::string::npos);
+    CHECK(too_large.detail.find("larger than 65536 bytes") != std::string::npos);
+    CHECK(too_large.detail.find("sss") == std::string::npos);
+    k8s::ApiError missing = credentials_failure((dir.path / "absent").string(), {});
+    CHECK(missing.detail.find("absent") != std::string::npos);
+  }
+
+  TEST_CASE("no message holds a byte of the token") {
+    TempDir dir;
+    std::string control = dir.file("token-control", "sekrit-token\x01value\n");
+    k8s::ApiError error = credentials_failure(control, {});
+    CHECK(error.detail.find("control characters") != std::string::npos);
+    CHECK(error.detail.find("sekrit") == std::string::npos);
+    CHECK(error.describe().find("sekrit") == std::string::npos);
+    std::string blank = dir.file("token-blank", " \n\t\n");
+    CHECK(credentials_failure(blank, {}).detail.find("is empty") != std::string::npos);
+  }
+
+  TEST_CASE("a CA file that is a FIFO, a device, a directory or too large fails the request at once") {
+    TempDir dir;
+    std::string token = dir.file("token", "a-token\n");
+    std::string fifo = dir.fifo("ca-fifo");
+    std::string large = dir.file("ca-large", std::string((4U << 20) + 1, '-'));
+    for (const std::string& path : {fifo, std::string("/dev/zero"), dir.path.string(), large}) {
+      CAPTURE(path);
+      k8s::ApiError error = credentials_failure(token, path);
+      CHECK(error.detail.find("CA file") != std::string::npos);
+      CHECK(error.detail.find(path) != std::string::npos);
+    }
   }
 }

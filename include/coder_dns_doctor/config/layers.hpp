@@ -50,7 +50,9 @@ using Schema = std::vector<OptionShape>;
 // (a sequence value joined with `,`), so `expect: {host: [a, b]}` means `--expect host=a,b`.
 [[nodiscard]] std::expected<Layer, std::string> parse_file_text(std::string_view text, const std::string& origin,
                                                                 const Schema& schema);
-// Read and parse the config file at `path` (see parse_file_text).
+// Read the config file at `path` (util::read_bounded, at most util::k_config_file_limit bytes: a
+// FIFO, a device, a directory or a larger file is refused with one line naming it) and parse it
+// (see parse_file_text).
 [[nodiscard]] std::expected<Layer, std::string> read_file(const std::string& path, const Schema& schema);
 
 // Return the options of `command` given on its command line or through their environment

@@ -9,7 +9,8 @@
 namespace coder_dns_doctor::patch {
 
 // Return the regular files (symlinks included, as their link path) under `repo` whose names end
-// in one of `extensions`, sorted, skipping hidden directories, node_modules and .terraform.
+// in one of `extensions`, sorted, skipping hidden directories, node_modules and .terraform, and
+// files larger than util::k_source_file_limit. FIFOs, devices and sockets are never returned.
 std::vector<std::filesystem::path> find_files(const std::filesystem::path& repo,
                                               std::initializer_list<std::string_view> extensions);
 

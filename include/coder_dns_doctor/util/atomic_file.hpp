@@ -8,7 +8,8 @@
 
 namespace coder_dns_doctor::util {
 
-// Return the bytes of `path`, or a message naming the file and the system error.
+// Return the bytes of `path` (read_bounded with k_source_file_limit: a regular file of at most
+// 16 MiB), or its one-line message naming the file and what is wrong with it.
 std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
 
 // Return an empty string when `path` may be replaced (a regular file whose owner-write bit is set
