@@ -99,8 +99,7 @@ fi
 # The documented outcomes (docs/kubernetes.md): refused up front (exit 2, one line naming the
 # file), or, when the startup check lets the file through, every request fails at once as
 # KUBERNETES_UNAVAILABLE (exit 1) with evidence naming the file. Never the token's bytes.
-# A FIFO is left out here: the startup check (cli/probe_options.cpp) still opens it blocking;
-# the serve cases below cover a FIFO at request time.
+# (A FIFO is refused by the startup check itself: see the end of this script.)
 kube_refused() { # kube_refused OPTION FILE WHY: WHY is what the evidence says of the file
   local option=$1 file=$2 why=$3
   run diagnose --kube https://127.0.0.1:1 --checks kube --timeout 500ms --output json \
@@ -163,6 +162,28 @@ reload_refused() { grep "config reload failed" "$SERVE_LOG" | grep -qF "'$config
 wait_until 10 "a FIFO config file on SIGHUP is not refused" reload_refused
 [ "$(http_status /healthz)" != 000 ] || fail_case "serve stopped answering after a FIFO config reload"
 expect_clean_stop
+
+# --- the probe options' own files, read (and checked) before anything runs: exit 2 -----------
+truncate -s $(((1 << 20) + 1)) "$WORK/big-small-file"
+printf 'nameserver 127.0.0.1\n' >"$WORK/resolv.conf"
+probe=(diagnose --kube off --checks dns --timeout 500ms --output json --external-url http://coder.invalid:1)
+for file in "${bad_files[@]}" "$WORK/big-small-file"; do
+  refused "$file" "${probe[@]}" --resolver cluster=system --resolv-conf "$file"
+  refused "$file" "${probe[@]}" --resolver cluster=system --resolv-conf "$WORK/resolv.conf" --hosts-file "$file"
+  refused "$file" "${probe[@]}" --resolver cluster=system --resolv-conf "$WORK/resolv.conf" --nsswitch-conf "$file"
+  # a server list whose scope is inferred from the resolv.conf reads it too
+  refused "$file" "${probe[@]}" --resolver lan=127.0.0.1:1 --resolv-conf "$file"
+done
+for file in "${bad_files[@]}" "$WORK/big-ca.pem"; do
+  refused "$file" "${probe[@]}" --resolver lan=127.0.0.1:1 --resolv-conf "$WORK/resolv.conf" --ca-file "$file"
+done
+# the startup check of the Kubernetes files refuses a FIFO at once (no blocking open)
+refused "$WORK/fifo" diagnose --kube https://127.0.0.1:1 --resolver none=127.0.0.1:1 --kube-token-file "$WORK/fifo"
+refused "$WORK/fifo" diagnose --kube https://127.0.0.1:1 --resolver none=127.0.0.1:1 --kube-ca-file "$WORK/fifo"
+# a missing hosts file or nsswitch.conf is no error (a scratch image has neither): DNS decides
+run "${probe[@]}" --resolver cluster=system --resolv-conf "$WORK/resolv.conf" --hosts-file "$WORK/none" \
+  --nsswitch-conf "$WORK/none"
+[ "$status" != 2 ] || fail_case "a missing --hosts-file is refused: $(head -c 300 "$WORK/err")"
 
 [ "$failures" = 0 ] || exit 1
 echo "PASS test_cli_bad_files"
