@@ -146,7 +146,29 @@ put(W, "/api/v1/namespaces/kube-system/pods", pod_list(
     dns_pod("coredns-5d78c9869d-notready", "127.0.6.54", ready=False),
     dns_pod("coredns-5d78c9869d-leaving", "127.0.6.55", terminating=True)))
 
+# the cluster DNS Service: a --resolver given its ClusterIP asks what pods ask (cluster scope)
+put(W, "/api/v1/namespaces/kube-system/services/kube-dns", service("kube-system", "kube-dns", "127.0.0.10", ports=[
+    {"name": "dns", "protocol": "UDP", "port": 53, "targetPort": 53},
+    {"name": "dns-tcp", "protocol": "TCP", "port": 53, "targetPort": 53}]))
+
 # ---- overlays (copied over field-report) ------------------------------------------------------
+# one ready CoreDNS pod, the sandbox's cluster DNS (the world x resolver matrix)
+put("one-coredns", "/api/v1/namespaces/kube-system/pods", pod_list(dns_pod("coredns-5d78c9869d-a1b2c", "127.0.0.10")))
+
+# workspace pods with spec.hostAliases: a stale pin of the external host (flagged), a pin to the
+# truth and a pin of another name (both silent)
+def with_aliases(pod, aliases):
+    pod["spec"]["hostAliases"] = aliases
+    return pod
+put("host-aliases", "/api/v1/namespaces/coder-workspace/pods", pod_list(
+    with_aliases(workspace_pod("coder-erin-dev", [{"name": "CODER_AGENT_TOKEN", "value": AGENT_TOKEN_1},
+                                                 {"name": "CODER_AGENT_URL", "value": EXT.rstrip('/')}]),
+                 [{"ip": "127.0.50.100", "hostnames": ["Coder.Example.Test", "registry.example.test"]}]),
+    with_aliases(workspace_pod("coder-frank-dev", [{"name": "CODER_AGENT_TOKEN", "value": AGENT_TOKEN_2},
+                                                  {"name": "CODER_AGENT_URL", "value": EXT.rstrip('/')}]),
+                 [{"ip": "127.0.50.101", "hostnames": ["coder.example.test"]},
+                  {"ip": "127.0.50.100", "hostnames": ["git.example.test"]}])))
+
 put("headless", "/api/v1/namespaces/coder/services/coder", service("coder", "coder", "None"))
 put("headless", "/apis/discovery.k8s.io/v1/namespaces/coder/endpointslices", {
     "kind": "EndpointSliceList", "apiVersion": "discovery.k8s.io/v1", "metadata": {"resourceVersion": "4242"},
