@@ -348,38 +348,64 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
   }
 }
 
-// HOSTS_FILE_OVERRIDE from the prober's own hosts file: an entry for a host that the truth
-// places elsewhere. The agent next to this prober reads the same file before DNS.
+// Without truth, a hosts-file answer is still wrong when the agent cannot reach coderd through it:
+// /healthz fails at the pinned address while another path of the same URL works. Return that
+// evidence ("... /healthz fails there, works at ADDR"), or "" when it does not hold.
+std::string dead_pin(const DnsObservation& pin, const probe::Observations& observations) {
+  const HttpObservation* failing = nullptr;
+  const HttpObservation* working = nullptr;
+  std::string label = pin.resolver + "/hosts";
+  for (const auto& o : observations.http) {
+    if (o.endpoint != probe::Endpoint::healthz)
+      continue;
+    bool pinned_here = std::find(pin.addresses.begin(), pin.addresses.end(), o.address) != pin.addresses.end() &&
+                       std::find(o.resolvers.begin(), o.resolvers.end(), label) != o.resolvers.end();
+    if (pinned_here && !o.ok)
+      failing = &o;
+  }
+  if (failing == nullptr)
+    return {};
+  for (const auto& o : observations.http)
+    if (o.endpoint == probe::Endpoint::healthz && o.base_url == failing->base_url && o.ok)
+      working = &o;
+  if (working == nullptr)
+    return {};
+  return fmt::format("{} fails at {} ({}) but works at {}", failing->url, failing->address,
+                     failing->error.value_or("not OK"), working->address);
+}
+
+// HOSTS_FILE_OVERRIDE from the prober's own hosts file: an entry for a host that the truth places
+// elsewhere, or (no truth) whose address does not answer while another does. The agent next to
+// this prober reads the same file before DNS.
 void check_hosts_file(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
                       std::vector<Finding>& findings) {
-  std::map<std::string, std::vector<const DnsObservation*>> wrong_by_host;
-  for (const auto& o : observations.dns)
-    if (o.mode == QueryMode::hosts && o.match == false)
-      wrong_by_host[o.host].push_back(&o);
   std::vector<std::string> entries;
-  std::vector<std::string> hosts;
+  std::set<std::string> hosts;
   Finding finding{.code = Code::hosts_file_override, .severity = Severity::error};
-  for (const auto& [host, wrong] : wrong_by_host) {
-    hosts.push_back(host);
-    std::set<std::string> places;
-    for (const DnsObservation* o : wrong) {
-      const probe::ResolverPlan* resolver = plan.resolver(o->resolver);
-      std::string order = resolver != nullptr && resolver->hosts ? resolver->hosts->order : std::string("files first");
-      if (places.insert(o->detail).second)
-        entries.push_back(o->detail);
-      finding.evidence.push_back(fmt::format("resolver {} reads {} before DNS ({}): {} {} -> {}; expected {}",
-                                             o->resolver, o->detail, order, host, probe::to_string(o->family),
-                                             addresses_text(o->addresses), addresses_text(o->expected)));
-    }
-    finding.evidence.push_back(fmt::format("truth for {}: {} from {}", host, addresses_text(truth.addresses_for(host)),
-                                           truth_sources(truth, host)));
+  for (const auto& o : observations.dns) {
+    if (o.mode != QueryMode::hosts || o.match == true || o.addresses.empty())
+      continue;
+    std::string why = o.match == false ? fmt::format("expected {}", addresses_text(o.expected)) : dead_pin(o, observations);
+    if (why.empty())
+      continue;
+    const probe::ResolverPlan* resolver = plan.resolver(o.resolver);
+    std::string order = resolver != nullptr && resolver->hosts ? resolver->hosts->order : std::string("files first");
+    if (std::find(entries.begin(), entries.end(), o.detail) == entries.end())
+      entries.push_back(o.detail);
+    if (hosts.insert(o.host).second && truth.knows(o.host))
+      finding.evidence.push_back(fmt::format("truth for {}: {} from {}", o.host,
+                                             addresses_text(truth.addresses_for(o.host)), truth_sources(truth, o.host)));
+    finding.evidence.push_back(fmt::format("resolver {} reads {} before DNS ({}): {} {} -> {}; {}", o.resolver,
+                                           o.detail, order, o.host, probe::to_string(o.family),
+                                           addresses_text(o.addresses), why));
   }
   if (hosts.empty())
     return;
-  finding.summary = fmt::format("the hosts file pins {} to an address outside the truth (read before DNS)",
-                                util::join(hosts, ", "));
+  std::string host_list = util::join({hosts.begin(), hosts.end()}, ", ");
+  finding.summary = fmt::format("the hosts file pins {} to an address {} (read before DNS)", host_list,
+                                truth.knows(*hosts.begin()) ? "outside the truth" : "that does not answer");
   finding.remediation = remediation(Code::hosts_file_override,
-                                    {.host = util::join(hosts, ", "), .wrong = entries, .right = truth.addresses_for(hosts.front())});
+                                    {.host = host_list, .wrong = entries, .right = truth.addresses_for(*hosts.begin())});
   findings.push_back(std::move(finding));
 }
 

@@ -55,10 +55,11 @@ world_defaults() {
   W_CLUSTERIP_DEPLOYMENT_ID=dep-sandbox-1
   W_INGRESS_REACHABLE=1              # 0: nothing listens at the ingress address (hairpin: refused from inside)
   W_HOSTS_EXTERNAL=                  # an /etc/hosts entry for coder.example.test in $DIR/hosts (empty = none)
+  W_CLUSTER_EXTERNAL=                # the cluster DNS's own record for coder.example.test (empty = forwarded)
 }
 WORLD_VARS=(CLUSTER_RECORD CLUSTER_SHADOW CLUSTER_TTL UPSTREAM_A UPSTREAM_AAAA UPSTREAM_TTL
   PUBLIC_A PUBLIC_TTL INGRESS_STATUS INGRESS_DEPLOYMENT_ID CLUSTERIP_STATUS CLUSTERIP_DEPLOYMENT_ID
-  INGRESS_REACHABLE HOSTS_EXTERNAL)
+  INGRESS_REACHABLE HOSTS_EXTERNAL CLUSTER_EXTERNAL)
 
 die() { echo "$prog: $*" >&2; exit 1; }
 
@@ -210,6 +211,7 @@ render_dns() {
       echo "--address=/example.test.coder.svc.cluster.local/$W_CLUSTER_SHADOW"
       echo --local=/example.test.coder.svc.cluster.local/
     fi
+    [[ -z $W_CLUSTER_EXTERNAL ]] || echo "--host-record=$EXTERNAL_HOST,$W_CLUSTER_EXTERNAL"  # a CoreDNS hosts/rewrite block
     echo "--server=$UPSTREAM_DNS"                        # everything else: the node's resolver
   } >"$DIR/conf/dns-cluster.args.new"
   {

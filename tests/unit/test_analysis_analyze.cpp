@@ -335,6 +335,26 @@ TEST_SUITE("analysis::analyze") {
     CHECK_FALSE(find(findings, Code::healthz_fails_via_dns)); // the hosts file sent it there, not DNS
   }
 
+  TEST_CASE("HOSTS_FILE_OVERRIDE without truth: the pinned address does not answer while DNS's does") {
+    auto o = healthy();
+    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts,
+                           k_external));
+    o.dns.back().detail = "/etc/hosts:3";
+    auto stale = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
+    stale.resolvers = {"cluster/hosts"};
+    o.http.push_back(stale);
+    o.http.erase(o.http.begin() + 1); // no pinned path without truth
+    auto findings = run(o, {});
+    const auto* hosts = find(findings, Code::hosts_file_override);
+    REQUIRE(hosts);
+    CHECK(mentions(*hosts, "but works at 127.0.50.101"));
+    SUBCASE("a pinned address that answers is a deliberate pin: silent") {
+      o.http.back() = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", true);
+      o.http.back().resolvers = {"cluster/hosts"};
+      CHECK_FALSE(find(run(o, {}), Code::hosts_file_override));
+    }
+  }
+
   TEST_CASE("a hosts-file entry that matches the truth is silent") {
     auto o = healthy();
     o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}, QueryMode::hosts,
