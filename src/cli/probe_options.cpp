@@ -249,19 +249,7 @@ std::string cluster_domain_of(const dns::ResolvConf& conf) {
 }
 
 void infer_scopes(probe::Plan& plan, const dns::ResolvConf& pod_resolv_conf, std::string_view origin) {
-  for (auto& resolver : plan.resolvers) {
-    if (resolver.scope_declared || resolver.cluster_scoped())
-      continue;
-    for (const auto& server : resolver.servers) {
-      bool is_nameserver = std::any_of(pod_resolv_conf.nameservers.begin(), pod_resolv_conf.nameservers.end(),
-                                       [&](const util::Endpoint& ns) { return ns.to_string() == server.to_string(); });
-      if (is_nameserver) {
-        resolver.scope = probe::ResolverScope::cluster;
-        resolver.scope_reason = fmt::format("{} is a nameserver of {}", server.to_string(), origin);
-        break;
-      }
-    }
-  }
+  probe::scope_by_servers(plan, pod_resolv_conf.nameservers, fmt::format("a nameserver of {}", origin));
 }
 
 probe::Plan make_plan(const ProbeOptions& options) {

@@ -84,17 +84,11 @@ void add_external_url(probe::Plan& plan, const util::Url& url) {
 
 // A resolver given the cluster DNS Service's ClusterIP asks what pods ask: make it cluster-scoped.
 void scope_by_dns_service(probe::Plan& plan, const k8s::Targets& targets, const std::vector<std::string>& ips) {
-  for (auto& resolver : plan.resolvers) {
-    if (resolver.scope_declared || resolver.cluster_scoped())
-      continue;
-    for (const auto& server : resolver.servers)
-      if (server.port == 53 && std::find(ips.begin(), ips.end(), server.address.text) != ips.end()) {
-        resolver.scope = probe::ResolverScope::cluster;
-        resolver.scope_reason = fmt::format("{} is the ClusterIP of Service {}", server.address.text,
-                                            targets.dns_service.to_string());
-        break;
-      }
-  }
+  std::vector<util::Endpoint> endpoints;
+  for (const auto& ip : ips)
+    if (auto address = util::parse_ip(ip))
+      endpoints.push_back({*address, 53});
+  probe::scope_by_servers(plan, endpoints, fmt::format("the ClusterIP of Service {}", targets.dns_service.to_string()));
 }
 
 // Replace every kube-dns-pods resolver by one resolver per ready CoreDNS pod.

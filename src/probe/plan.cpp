@@ -1,5 +1,7 @@
 #include <coder_dns_doctor/probe/plan.hpp>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 namespace coder_dns_doctor::probe {
@@ -44,6 +46,23 @@ bool Plan::has_cluster_resolver() const {
 bool Plan::outside_scope(std::string_view label, std::string_view host) const {
   const ResolverPlan* asked = resolver(label);
   return asked != nullptr && !asked->cluster_scoped() && is_cluster_only(host);
+}
+
+void scope_by_servers(Plan& plan, const std::vector<util::Endpoint>& known, std::string_view what) {
+  for (auto& resolver : plan.resolvers) {
+    if (resolver.scope_declared || resolver.cluster_scoped())
+      continue;
+    for (const auto& server : resolver.servers) {
+      bool listed = std::any_of(known.begin(), known.end(), [&](const util::Endpoint& k) {
+        return k.address == server.address && k.port == server.port;
+      });
+      if (listed) {
+        resolver.scope = ResolverScope::cluster;
+        resolver.scope_reason = fmt::format("{} is {}", server.to_string(), what);
+        break;
+      }
+    }
+  }
 }
 
 } // namespace coder_dns_doctor::probe

@@ -59,6 +59,22 @@ TEST_SUITE("daemon::Metrics") {
       CHECK_MESSAGE(text.str().find("`" + std::string(family.name) + "`") != std::string::npos, family.name);
   }
 
+  TEST_CASE("an out-of-scope resolver's NXDOMAIN exports no lookup_success; hosts answers are <label>/hosts") {
+    daemon::Metrics metrics("1.2.3", "abc");
+    report::Report report;
+    auto excused = lookup("coder.coder.svc.cluster.local", "public", probe::LookupStatus::nxdomain, std::nullopt);
+    excused.outside_scope = true;
+    auto timed_out = lookup("x.svc.cluster.local", "public", probe::LookupStatus::timeout, std::nullopt);
+    timed_out.outside_scope = true; // no answer at all is still a failure of the resolver
+    report.observations.dns = {excused, timed_out,
+                               lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::hosts)};
+    metrics.record_cycle(report, std::chrono::system_clock::now());
+    std::string text = metrics.render();
+    CHECK(text.find(R"(dns_lookup_success{family="A",host="coder.coder.svc.cluster.local")") == std::string::npos);
+    CHECK(has(text, R"(coder_dns_doctor_dns_lookup_success{family="A",host="x.svc.cluster.local",resolver="public"} 0)"));
+    CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster/hosts"} 0)"));
+  }
+
   TEST_CASE("a cycle becomes series; addresses never become labels") {
     daemon::Metrics metrics("1.2.3", "abc");
     report::Report report;

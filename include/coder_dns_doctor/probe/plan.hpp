@@ -87,4 +87,9 @@ struct Plan {
   [[nodiscard]] bool outside_scope(std::string_view label, std::string_view host) const;
 };
 
+// Make every server-list resolver of `plan` that has no declared scope cluster-scoped when one of
+// its servers (address and port) is in `known`: it then asks what pods ask. `what` names the list
+// for the reason ("a nameserver of /etc/resolv.conf", "the ClusterIP of Service kube-system/kube-dns").
+void scope_by_servers(Plan& plan, const std::vector<util::Endpoint>& known, std::string_view what);
+
 } // namespace coder_dns_doctor::probe

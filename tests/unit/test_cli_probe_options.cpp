@@ -1,0 +1,106 @@
+// The probe options' scope rules: declarations, inference from the pod's resolv.conf, the cluster
+// domain, and the hosts-file lookup a system resolver gets.
+#include <coder_dns_doctor/cli/probe_options.hpp>
+#include <coder_dns_doctor/cli/usage_error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+using namespace coder_dns_doctor;
+using probe::ResolverScope;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("cdd-probe-options-" + std::to_string(::getpid()));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+} // namespace
+
+TEST_SUITE("cli::probe_options") {
+  TEST_CASE("system and kube-dns-pods are cluster-scoped; a server list is external until shown otherwise") {
+    TempDir dir;
+    std::string conf = dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch svc.cluster.local\n");
+    CHECK(cli::parse_resolver("c=system", conf).scope == ResolverScope::cluster);
+    CHECK(cli::parse_resolver("k=kube-dns-pods", conf).scope == ResolverScope::cluster);
+    auto lan = cli::parse_resolver("lan=127.0.50.53", conf);
+    CHECK(lan.scope == ResolverScope::external);
+    CHECK_FALSE(lan.scope_declared);
+  }
+
+  TEST_CASE("cluster: and external: declare the scope") {
+    auto declared = cli::parse_resolver("coredns=cluster:10.96.0.10,[fd00::a]:53", "/nonexistent");
+    CHECK(declared.scope == ResolverScope::cluster);
+    CHECK(declared.scope_declared);
+    REQUIRE(declared.servers.size() == 2);
+    CHECK(declared.servers[1].address.text == "fd00::a");
+    auto external = cli::parse_resolver("pub=external:127.0.52.53", "/nonexistent");
+    CHECK(external.scope == ResolverScope::external);
+    CHECK(external.scope_declared);
+    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:", "/nonexistent"), cli::UsageError);
+    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:nope", "/nonexistent"), cli::UsageError);
+  }
+
+  TEST_CASE("a server list naming a resolv.conf nameserver is cluster-scoped; declarations win") {
+    TempDir dir;
+    cli::ProbeOptions options;
+    options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch ns.svc.k8s.internal svc.k8s.internal\n");
+    options.hosts_file = dir.write("hosts", "");
+    options.resolvers = {"coredns=127.0.0.10", "lan=127.0.50.53", "forced=external:127.0.0.10"};
+    probe::Plan plan = cli::make_plan(options);
+    CHECK(plan.resolvers[0].scope == ResolverScope::cluster);
+    CHECK(plan.resolvers[0].scope_reason.find("nameserver of " + options.resolv_conf) != std::string::npos);
+    CHECK(plan.resolvers[1].scope == ResolverScope::external);
+    CHECK(plan.resolvers[2].scope == ResolverScope::external);
+    CHECK(plan.cluster_domain == "k8s.internal");
+  }
+
+  TEST_CASE("no resolv.conf: nothing inferred, default cluster domain, no error") {
+    cli::ProbeOptions options;
+    options.resolv_conf = "/nonexistent/resolv.conf";
+    options.resolvers = {"coredns=127.0.0.10"};
+    probe::Plan plan = cli::make_plan(options);
+    CHECK(plan.resolvers[0].scope == ResolverScope::external);
+    CHECK(plan.cluster_domain == "cluster.local");
+  }
+
+  TEST_CASE("cluster_domain_of reads the svc.<domain> search entry") {
+    CHECK(cli::cluster_domain_of({.nameservers = {}, .search = {"a.svc.cluster.local", "svc.cluster.local"}, .ndots = 5}) ==
+          "cluster.local");
+    CHECK(cli::cluster_domain_of({.nameservers = {}, .search = {"corp.example"}, .ndots = 1}) == "cluster.local");
+  }
+
+  TEST_CASE("a system resolver reads the hosts file when nsswitch puts files first") {
+    TempDir dir;
+    cli::ProbeOptions options;
+    options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\n");
+    options.hosts_file = dir.write("hosts", "127.0.50.100 coder.example.test\n");
+    SUBCASE("files dns") {
+      options.nsswitch_conf = dir.write("nsswitch.conf", "passwd: files\nhosts: files mdns4_minimal [NOTFOUND=return] dns\n");
+      probe::Plan plan = cli::make_plan(options);
+      REQUIRE(plan.resolvers[0].hosts);
+      CHECK(plan.resolvers[0].hosts->file.entries.size() == 1);
+    }
+    SUBCASE("dns files") {
+      options.nsswitch_conf = dir.write("nsswitch.conf", "hosts: dns files\n");
+      CHECK_FALSE(cli::make_plan(options).resolvers[0].hosts);
+    }
+    SUBCASE("no nsswitch.conf: files first") {
+      options.nsswitch_conf = (dir.path / "absent").string();
+      CHECK(cli::make_plan(options).resolvers[0].hosts);
+    }
+    SUBCASE("a hosts file that is not a regular file is a usage error") {
+      options.hosts_file = dir.path.string();
+      CHECK_THROWS_AS((void)cli::make_plan(options), cli::UsageError);
+    }
+  }
+}
