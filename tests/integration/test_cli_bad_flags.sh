@@ -26,6 +26,9 @@ check --resolver "${base[@]}" --resolver nolabel
 check --resolver "${base[@]}" --resolver 'BAD=127.0.0.1'
 check --resolver "${base[@]}" --resolver x=dns.example:53
 check --resolver "${base[@]}" --resolver local=127.0.0.2
+check --resolver "${base[@]}" --resolver x=cluster:
+check --resolver "${base[@]}" --resolver x=external:dns.example
+check --kube-dns-service "${base[@]}" --kube https://127.0.0.1:1 --kube-dns-service not-a-ref
 check --expect "${base[@]}" --expect coder.example.test
 check --expect "${base[@]}" --expect coder.example.test=not-an-ip
 check --external-url diagnose --external-url ftp://coder.example.test

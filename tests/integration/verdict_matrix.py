@@ -147,6 +147,15 @@ for world, expected in WORLDS.items():
             warnings = {f["code"] for f in report["findings"] if f["severity"] == "warning"}
             if warnings:
                 problems.append(f"warnings {sorted(warnings)} in the healthy world")
+        # cluster-only names: asked only of cluster-scoped resolvers when there is one; without one,
+        # what external resolvers say of them is out of scope (never an error, never a match)
+        internal_rows = [d for d in report["dns"] if d["host"] == "coder.coder.svc.cluster.local"]
+        asked_external = {d["resolver"] for d in internal_rows if d["resolver"] in ("upstream", "public")}
+        if config.startswith("external-only"):
+            if not asked_external or not all(d["outside_scope"] and d["match"] is None for d in internal_rows):
+                problems.append("without a cluster resolver the internal host is asked of all, each answer out of scope")
+        elif asked_external:
+            problems.append(f"the internal host was asked of {sorted(asked_external)}")
         if "+truth" in config or config.startswith("kube"):
             # the scope each resolver was given, and why
             scopes = {r["label"].split("/")[0]: r["scope"] for r in report["resolvers"]}
