@@ -20,7 +20,7 @@ bash "$sandbox" start field-report
 source "$CDD_SANDBOX_DIR/env"
 
 probe=(--external-url "$EXTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE"
-  --resolv-conf "$RESOLV_CONF" --resolver cluster=system
+  --resolv-conf "$RESOLV_CONF" --hosts-file "$HOSTS_FILE" --nsswitch-conf "$NSSWITCH_CONF" --resolver cluster=system
   --resolver "upstream=$UPSTREAM_DNS" --resolver "public=$PUBLIC_DNS"
   --expect "coder.example.test=$INGRESS_IP" --expect "coder.coder.svc.cluster.local=$CLUSTER_IP")
 
