@@ -5,30 +5,15 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include "temp_dir.hpp"
 
 using namespace coder_dns_doctor;
 using probe::ResolverScope;
-
-namespace {
-
-struct TempDir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() / ("cdd-probe-options-" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
-
-} // namespace
+using coder_dns_doctor::testing::TempDir;
 
 TEST_SUITE("cli::probe_options") {
   TEST_CASE("system and kube-dns-pods are cluster-scoped; a server list is external until shown otherwise") {
-    TempDir dir;
+    TempDir dir("cdd-probe-options");
     std::string conf = dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch svc.cluster.local\n");
     CHECK(cli::parse_resolver("c=system", conf).scope == ResolverScope::cluster);
     CHECK(cli::parse_resolver("k=kube-dns-pods", conf).scope == ResolverScope::cluster);
@@ -51,7 +36,7 @@ TEST_SUITE("cli::probe_options") {
   }
 
   TEST_CASE("a server list naming a resolv.conf nameserver is cluster-scoped; declarations win") {
-    TempDir dir;
+    TempDir dir("cdd-probe-options");
     cli::ProbeOptions options;
     options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch ns.svc.k8s.internal svc.k8s.internal\n");
     options.hosts_file = dir.write("hosts", "");
@@ -80,7 +65,7 @@ TEST_SUITE("cli::probe_options") {
   }
 
   TEST_CASE("a system resolver reads the hosts file when nsswitch puts files first") {
-    TempDir dir;
+    TempDir dir("cdd-probe-options");
     cli::ProbeOptions options;
     options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\n");
     options.hosts_file = dir.write("hosts", "127.0.50.100 coder.example.test\n");

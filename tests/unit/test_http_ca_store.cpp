@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -23,6 +25,8 @@ using namespace coder_dns_doctor;
 namespace fs = std::filesystem;
 
 namespace {
+
+using coder_dns_doctor::testing::TempDir;
 
 // A self-signed certificate for CN=`name`, as PEM (an EC key: quick to make).
 std::string self_signed_pem(const std::string& name) {
@@ -60,21 +64,6 @@ int certificates_in(void* store) {
   return count;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cdd-ca-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
 void write(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
@@ -84,7 +73,7 @@ void write(const fs::path& path, const std::string& bytes) {
 
 TEST_SUITE("http::ca_store") {
   TEST_CASE("every certificate of a PEM bundle is loaded; a changed file is loaded again") {
-    TempDir dir;
+    TempDir dir("cdd-ca-store");
     fs::path bundle = dir.path / "bundle.pem";
     // as in distribution bundles: text between the certificates
     write(bundle, "# first\n" + self_signed_pem("one.test") + "\n# second\n" + self_signed_pem("two.test"));
@@ -98,7 +87,7 @@ TEST_SUITE("http::ca_store") {
   }
 
   TEST_CASE("a FIFO, a device, a directory, a missing or a too large file give an empty store at once") {
-    TempDir dir;
+    TempDir dir("cdd-ca-store");
     fs::path fifo = dir.path / "fifo.pem";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     fs::path large = dir.path / "large.pem";

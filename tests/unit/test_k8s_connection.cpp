@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -31,30 +33,7 @@ k8s::ConnectionSettings settings(std::string mode, std::string token_file = {}, 
           .verify = verify, .timeout = std::chrono::milliseconds(2000)};
 }
 
-// A fresh directory under $TMPDIR for token and CA files, removed with everything in it.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "cdd-k8s-files-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name, const std::string& bytes) const {
-    std::ofstream((path / name).string(), std::ios::binary) << bytes;
-    return (path / name).string();
-  }
-  [[nodiscard]] std::string fifo(const std::string& name) const {
-    std::string where = (path / name).string();
-    REQUIRE(::mkfifo(where.c_str(), 0600) == 0);
-    return where;
-  }
-};
+using coder_dns_doctor::testing::TempDir;
 
 // GET through a client whose credentials cannot be used: the request must fail as `credentials`
 // before anything is dialled (the URL is a closed loopback port), within moments, and say why.
@@ -179,7 +158,7 @@ TEST_SUITE("k8s::connection") {
   }
 
   TEST_CASE("a token file that is a FIFO, a device, a directory or too large fails the request at once") {
-    TempDir dir;
+    TempDir dir("cdd-k8s-files");
     std::string fifo = dir.fifo("token-fifo");
     for (const std::string& path : {fifo, std::string("/dev/zero"), dir.path.string()}) {
       CAPTURE(path);
@@ -188,7 +167,7 @@ TEST_SUITE("k8s::connection") {
       CHECK(error.detail.find(path) != std::string::npos);
       CHECK(error.detail.find("not a regular file") != std::string::npos);
     }
-    std::string large = dir.file("token-large", std::string(64 * 1024 + 1, 's'));
+    std::string large = dir.write("token-large", std::string(64 * 1024 + 1, 's'));
     k8s::ApiError too_large = credentials_failure(large, {});
     CHECK(too_large.detail.find(large) != std::string::npos);
     CHECK(too_large.detail.find("larger than 65536 bytes") != std::string::npos);
@@ -198,21 +177,21 @@ TEST_SUITE("k8s::connection") {
   }
 
   TEST_CASE("no message holds a byte of the token") {
-    TempDir dir;
-    std::string control = dir.file("token-control", "sekrit-token\x01value\n");
+    TempDir dir("cdd-k8s-files");
+    std::string control = dir.write("token-control", "sekrit-token\x01value\n");
     k8s::ApiError error = credentials_failure(control, {});
     CHECK(error.detail.find("control characters") != std::string::npos);
     CHECK(error.detail.find("sekrit") == std::string::npos);
     CHECK(error.describe().find("sekrit") == std::string::npos);
-    std::string blank = dir.file("token-blank", " \n\t\n");
+    std::string blank = dir.write("token-blank", " \n\t\n");
     CHECK(credentials_failure(blank, {}).detail.find("is empty") != std::string::npos);
   }
 
   TEST_CASE("a CA file that is a FIFO, a device, a directory or too large fails the request at once") {
-    TempDir dir;
-    std::string token = dir.file("token", "a-token\n");
+    TempDir dir("cdd-k8s-files");
+    std::string token = dir.write("token", "a-token\n");
     std::string fifo = dir.fifo("ca-fifo");
-    std::string large = dir.file("ca-large", std::string((4U << 20) + 1, '-'));
+    std::string large = dir.write("ca-large", std::string((4U << 20) + 1, '-'));
     for (const std::string& path : {fifo, std::string("/dev/zero"), dir.path.string(), large}) {
       CAPTURE(path);
       k8s::ApiError error = credentials_failure(token, path);

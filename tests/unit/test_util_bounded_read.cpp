@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -18,30 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cdd-bounded-read-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using coder_dns_doctor::testing::TempDir;
 
-  [[nodiscard]] std::string write(const std::string& name, const std::string& bytes) const {
-    fs::path file = path / name;
-    std::ofstream out(file, std::ios::binary);
-    out << bytes;
-    out.close();
-    REQUIRE(out.good());
-    return file.string();
-  }
-};
 
 // A read that blocks would hang the whole unit-test binary: SIGALRM ends it instead, and a read
 // that merely takes long fails the time check.
@@ -63,7 +43,7 @@ void check_one_line_naming(const util::FileError& error, const std::string& path
 
 TEST_SUITE("util::read_bounded") {
   TEST_CASE("a regular file is read whole, bytes unchanged") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     using namespace std::string_literals;
     std::string bytes = "nameserver 127.0.0.53\r\n\0tail"s; // NUL and CR kept
     auto read = util::read_bounded(dir.write("resolv.conf", bytes), util::k_small_file_limit);
@@ -72,14 +52,14 @@ TEST_SUITE("util::read_bounded") {
   }
 
   TEST_CASE("an empty file is an empty string, not an error") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     auto read = util::read_bounded(dir.write("empty", ""), util::k_small_file_limit);
     REQUIRE(read.has_value());
     CHECK(read->empty());
   }
 
   TEST_CASE("exactly the limit is read; one byte more is too large") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     constexpr std::size_t limit = 4096;
     auto at_limit = util::read_bounded(dir.write("at", std::string(limit, 'a')), limit);
     REQUIRE(at_limit.has_value());
@@ -95,7 +75,7 @@ TEST_SUITE("util::read_bounded") {
   }
 
   TEST_CASE("a missing path, or an empty one, is missing") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     std::string missing = (dir.path / "no-such-file").string();
     auto read = util::read_bounded(missing, util::k_small_file_limit);
     REQUIRE_FALSE(read.has_value());
@@ -113,7 +93,7 @@ TEST_SUITE("util::read_bounded") {
   }
 
   TEST_CASE("a directory is not a regular file") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     auto read = util::read_bounded(dir.path.string(), util::k_small_file_limit);
     REQUIRE_FALSE(read.has_value());
     CHECK(read.error().problem == util::FileProblem::not_regular);
@@ -131,7 +111,7 @@ TEST_SUITE("util::read_bounded") {
   }
 
   TEST_CASE("a FIFO without a writer is refused at once") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     std::string fifo = (dir.path / "fifo").string();
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     Deadline deadline;
@@ -143,7 +123,7 @@ TEST_SUITE("util::read_bounded") {
   }
 
   TEST_CASE("a symlink to a regular file is read; a symlink to a FIFO is refused") {
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     std::string target = dir.write("target", "token-bytes\n");
     fs::path link = dir.path / "link";
     fs::create_symlink(target, link);
@@ -165,7 +145,7 @@ TEST_SUITE("util::read_bounded") {
   TEST_CASE("a file without read permission is unreadable") {
     if (::geteuid() == 0)
       return; // root reads it anyway
-    TempDir dir;
+    TempDir dir("cdd-bounded-read");
     std::string secret = dir.write("secret", "x");
     REQUIRE(::chmod(secret.c_str(), 0) == 0);
     auto read = util::read_bounded(secret, util::k_small_file_limit);
