@@ -33,6 +33,7 @@ enum class Id : std::size_t {
   interval_seconds,
   config_reloads_total,
   config_last_reload_success,
+  http_failures_total,
   count_
 };
 
@@ -66,6 +67,9 @@ const std::vector<FamilySpec>& family_table() {
       {"coder_dns_doctor_interval_seconds", gauge, {}, "Configured time between cycle starts (before jitter)", {}},
       {"coder_dns_doctor_config_reloads_total", counter, {"result"}, "Config reloads (SIGHUP) by result", {}},
       {"coder_dns_doctor_config_last_reload_success", gauge, {}, "1 when the last config reload succeeded (or none happened)", {}},
+      {"coder_dns_doctor_http_failures_total", counter, {"url", "via", "reason"},
+       "Failed HTTP requests to the URL by this path, by reason (the JSON http[].status: http_error, body_mismatch, "
+       "timeout, refused, unreachable, tls, too_large, not_sent, error)", {}},
   };
   return table;
 }
@@ -174,10 +178,11 @@ struct Metrics::State {
   Handle<prometheus::Gauge> interval = gauge(Id::interval_seconds);
   Handle<prometheus::Counter> reloads_total = counter(Id::config_reloads_total);
   Handle<prometheus::Gauge> last_reload_success = gauge(Id::config_last_reload_success);
+  Handle<prometheus::Counter> http_failures_total = counter(Id::http_failures_total);
 };
 
 Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(std::make_unique<State>()) {
-  static_assert(static_cast<std::size_t>(Id::count_) == 16, "keep Id in step with family_table()");
+  static_assert(static_cast<std::size_t>(Id::count_) == 17, "keep Id in step with family_table()");
   if (family_table().size() != static_cast<std::size_t>(Id::count_))
     throw std::logic_error("family_table() and Id disagree");
   m_state->build_info.at({std::string(version), std::string(revision)}).Set(1);
@@ -230,6 +235,12 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
     auto [entry, inserted] = up.emplace(std::vector<std::string>{o.url, std::string(probe::to_string(o.via))}, o.ok);
     if (!inserted)
       entry->second = entry->second && o.ok;
+    // One per failed request (each address of a path is a request); `reason` has ten values at most.
+    if (!o.ok) {
+      http::Status reason = o.status == http::Status::ok ? http::Status::error : o.status;
+      s.http_failures_total.at({o.url, std::string(probe::to_string(o.via)), std::string(http::to_string(reason))})
+          .Increment();
+    }
     s.http_duration.at({std::string(probe::to_string(o.via))}, prometheus::Histogram::BucketBoundaries(k_http_buckets))
         .Observe(o.duration_ms / 1000.0);
   }

@@ -88,6 +88,7 @@ void Client::get(const Request& request, Callback done) {
   if (easy == nullptr || !pinned) {
     Response response;
     response.error = fmt::format("cannot prepare a request for '{}'", request.url);
+    response.curl_code = CURLE_FAILED_INIT;
     transfer->done(std::move(response));
     return;
   }
@@ -154,6 +155,11 @@ void Client::perform() {
     curl_off_t total_us = 0;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
     response.duration_ms = static_cast<double>(total_us) / 1000.0;
+    response.curl_code = result;
+    long os_errno = 0;
+    curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+    response.os_errno = os_errno;
+    response.too_large = transfer->body_too_large;
     if (transfer->body_too_large)
       response.error = fmt::format("response body larger than {} bytes", transfer->max_body);
     else if (result != CURLE_OK)

@@ -35,29 +35,32 @@ bool address_matches_family(const std::string& address, Family family) {
 void judge(Endpoint endpoint, const http::Response& response, HttpObservation& observation) {
   observation.status_code = response.status_code;
   observation.duration_ms = response.duration_ms;
+  http::Outcome outcome{.curl_code = response.curl_code,
+                        .os_errno = response.os_errno,
+                        .http_code = response.status_code,
+                        .too_large = response.too_large};
   if (response.error) {
     observation.error = response.error;
-    return;
-  }
-  if (response.status_code != 200) {
+  } else if (response.status_code != 200) {
     observation.error = fmt::format("HTTP {}", response.status_code.value_or(0));
-    return;
-  }
-  if (endpoint == Endpoint::healthz) {
-    observation.ok = util::trim(response.body) == "OK";
-    if (!observation.ok)
+  } else if (endpoint == Endpoint::healthz) {
+    outcome.body_matches = util::trim(response.body) == "OK";
+    if (!outcome.body_matches)
       observation.error = "body is not OK";
-    return;
-  }
-  auto document = nlohmann::json::parse(response.body, nullptr, false);
-  if (document.is_object() && document.contains("deployment_id") && document["deployment_id"].is_string()) {
-    observation.deployment_id = document["deployment_id"].get<std::string>();
-    if (document.contains("version") && document["version"].is_string())
-      observation.version = document["version"].get<std::string>();
-    observation.ok = true;
   } else {
-    observation.error = "buildinfo is not a JSON object with a deployment_id";
+    auto document = nlohmann::json::parse(response.body, nullptr, false);
+    outcome.body_matches =
+        document.is_object() && document.contains("deployment_id") && document["deployment_id"].is_string();
+    if (outcome.body_matches) {
+      observation.deployment_id = document["deployment_id"].get<std::string>();
+      if (document.contains("version") && document["version"].is_string())
+        observation.version = document["version"].get<std::string>();
+    } else {
+      observation.error = "buildinfo is not a JSON object with a deployment_id";
+    }
   }
+  observation.status = http::classify(outcome);
+  observation.ok = observation.status == http::Status::ok;
 }
 
 class Cycle {
@@ -334,6 +337,7 @@ private:
       observation.address = address;
       if (!resolver_label.empty())
         observation.resolvers.push_back(resolver_label);
+      observation.status = http::Status::timeout;
       observation.error = "no response within the cycle deadline";
       m_observations.http.push_back(std::move(observation));
       indices.push_back(m_observations.http.size() - 1);
@@ -343,6 +347,7 @@ private:
       const HttpObservation& healthz = m_observations.http[first];
       if (!healthz.status_code) {
         // No HTTP answer on this path at all: a second request would only wait for the same fault.
+        m_observations.http[next].status = http::Status::not_sent;
         m_observations.http[next].error = "not sent: " + healthz.error.value_or("/healthz failed on this path");
         return;
       }

@@ -90,6 +90,7 @@ json to_json(const Report& report) {
                     {"address", o.address},
                     {"resolvers", o.resolvers},
                     {"status_code", optional_value(o.status_code)},
+                    {"status", http::to_string(o.status)},
                     {"ok", o.ok},
                     {"error", optional_value(o.error)},
                     {"deployment_id", optional_value(o.deployment_id)},

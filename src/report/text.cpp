@@ -86,7 +86,12 @@ std::string to_text(const Report& report, Colour colour) {
     out += "\nHTTP\n";
     util::Table table({"URL", "VIA", "ADDRESS", "FROM", "RESULT", "DEPLOYMENT", "MS"});
     for (const auto& o : report.observations.http) {
-      std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0)) : o.error.value_or("failed");
+      // A failure reads "<status>: <error>", e.g. "refused: Failed to connect ...", "not_sent: Failed ...".
+      std::string detail = o.error.value_or("failed");
+      if (o.status == http::Status::not_sent && detail.starts_with("not sent: "))
+        detail.erase(0, std::string_view("not sent: ").size());
+      std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0))
+                                : fmt::format("{}: {}", http::to_string(o.status), detail);
       table.add({o.url, std::string(probe::to_string(o.via)), o.address, list_or_dash(o.resolvers), result,
                  o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
                 {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});

@@ -66,7 +66,11 @@ no_crash() {
   fi
 }
 lookup() { echo "dns('fault.test', 'fault')"; }
-health() { echo "http('$EXTERNAL_URL', 'pinned')[0]"; }
+health() { # health [N]: the pinned /healthz (N=1: the /api/v2/buildinfo) request's JSON entry
+  local endpoint=/healthz
+  [ "${1:-0}" = 1 ] && endpoint=/api/v2/buildinfo
+  echo "http('$EXTERNAL_URL', 'pinned', '$endpoint')[0]"
+}
 
 case $name in
 dns-silent)
@@ -139,61 +143,66 @@ dns-cname-loop)
 http-refused)
   diagnose --checks http --timeout 1s --expect fault.test=127.0.8.9
   expect_status 1
-  assert_report "'HEALTHZ_DOWN' in codes() and 'connect' in $(health)['error'].lower()" "refused connection"
+  assert_report "'HEALTHZ_DOWN' in codes() and $(health)['status'] == 'refused' and $(health)['error']" "refused connection"
+  assert_report "$(health 1)['status'] == 'not_sent'" "buildinfo not sent after a refused /healthz"
   within 1.5
   ;;
 http-hang)
   http_case hang good
   expect_status 1
-  assert_report "'HEALTHZ_DOWN' in codes() and 'timed out' in $(health)['error'].lower()" "timed out"
+  assert_report "'HEALTHZ_DOWN' in codes() and $(health)['status'] == 'timeout' and $(health)['error']" "timed out"
   within 2.5
   ;;
 http-500)
   http_case status-500 good
   expect_status 1
   assert_report "$(health)['status_code'] == 500 and not $(health)['ok'] and 'HEALTHZ_DOWN' in codes()" "500"
+  assert_report "$(health)['status'] == 'http_error' and $(health 1)['status'] == 'http_error'" "500 is an http_error"
   within 1.5
   ;;
 http-503)
   http_case status-503 good
   expect_status 1
   assert_report "$(health)['status_code'] == 503 and 'HTTP 503' in evidence('HEALTHZ_DOWN')" "503"
+  assert_report "$(health)['status'] == 'http_error'" "503 is an http_error"
   within 1.5
   ;;
 http-tls-unknown-ca)
   http_case ok unknown
   expect_status 1
-  assert_report "'certificate' in $(health)['error'].lower() and $(health)['status_code'] is None" "unknown CA rejected"
+  assert_report "$(health)['status'] == 'tls' and $(health)['status_code'] is None" "unknown CA rejected"
   within 1.5
   ;;
 http-tls-wrong-name)
   http_case ok wrongname
   expect_status 1
-  assert_report "'fault.test' in $(health)['error'] or 'name' in $(health)['error'].lower()" "wrong name rejected"
+  assert_report "$(health)['status'] == 'tls' and $(health)['status_code'] is None" "wrong name rejected"
   within 1.5
   ;;
 http-redirect-loop)
   http_case redirect good
   expect_status 1
   assert_report "$(health)['status_code'] == 302 and $(health)['error'] == 'HTTP 302'" "redirect reported, not followed"
+  assert_report "$(health)['status'] == 'http_error'" "a redirect is an http_error"
   within 1.5
   ;;
 http-huge-body)
   http_case huge good
   expect_status 1
-  assert_report "'larger than' in $(health)['error']" "body cap enforced"
+  assert_report "$(health)['status'] == 'too_large' and $(health)['status_code'] == 200" "body cap enforced"
   within 2.5
   ;;
 http-slow-body)
   http_case slow good
   expect_status 1
-  assert_report "'timeout' in $(health)['error'].lower() or 'timed out' in $(health)['error'].lower()" "slow body times out"
+  assert_report "$(health)['status'] == 'timeout'" "slow body times out"
   within 2.5
   ;;
 http-ok-control)
   http_case ok good
   expect_status 0
   assert_report "all(h['ok'] for h in r['http']) and r['verdict'] == 'healthy'" "the healthy control passes"
+  assert_report "all(h['status'] == 'ok' for h in r['http'])" "every request is ok"
   within 1.5
   ;;
 *)

@@ -17,6 +17,8 @@ assert_report "'$STALE_IP' in evidence('EXTERNAL_DNS_MISMATCH') and 'public' not
   "mismatch names the stale answer and not the good resolver"
 assert_report "all(h['ok'] for h in http('$EXTERNAL_URL', 'pinned'))" "pinned to the ingress works"
 assert_report "not any(h['ok'] for h in http('$EXTERNAL_URL', 'dns') if h['address'] == '$STALE_IP')" "stale address fails"
+assert_report "[h['status'] for h in http('$EXTERNAL_URL', 'dns') if h['address'] == '$STALE_IP'] == ['refused']" \
+  "the stale address refuses the connection"
 assert_report "any(h['address'] == '$STALE_IP' and 'cluster' in h['resolvers'] for h in http('$EXTERNAL_URL', 'dns'))" \
   "the failing path says which resolver sent it there"
 assert_report "all(f['remediation'] for f in r['findings'] if f['severity'] == 'error')" "every error has a remediation"
@@ -31,5 +33,6 @@ set -e
 grep -q "EXTERNAL_DNS_MISMATCH" "$WORK/report.txt" || fail "text report lacks the finding"
 grep -Eq "coder.example.test +cluster +absolute +A +ok +$STALE_IP +$INGRESS_IP +NO" "$WORK/report.txt" ||
   fail "text report lacks the host x resolver row"
+grep -Eq "/healthz +dns +$STALE_IP +.* refused: " "$WORK/report.txt" || fail "text report lacks the refused HTTP row"
 if grep -q $'\033\[' "$WORK/report.txt"; then fail "colour codes written to a non-terminal"; fi
 pass

@@ -55,6 +55,10 @@ assert_metrics "$M" "value('coder_dns_doctor_dns_answer_match', host='$I', resol
 assert_metrics "$M" "0 < value('coder_dns_doctor_dns_answer_ttl_seconds', host='$X', resolver='public', family='A') <= 300" "TTL exported"
 assert_metrics "$M" "value('coder_dns_doctor_http_up', url='$EXTERNAL_URL/healthz', via='pinned') == 1" "healthz pinned to the ingress is up"
 assert_metrics "$M" "value('coder_dns_doctor_http_up', url='$EXTERNAL_URL/healthz', via='dns') == 0" "healthz through DNS is down"
+assert_metrics "$M" "value('coder_dns_doctor_http_failures_total', url='$EXTERNAL_URL/healthz', via='dns', reason='refused') >= 1 and value('coder_dns_doctor_http_failures_total', url='$EXTERNAL_URL/api/v2/buildinfo', via='dns', reason='not_sent') >= 1" \
+  "failures through DNS are counted by reason: the stale address refuses, buildinfo is not sent"
+assert_metrics "$M" "types.get('coder_dns_doctor_http_failures_total') == 'counter' and all(set(l) == {'url', 'via', 'reason'} and l['via'] != 'pinned' for l, _ in series('coder_dns_doctor_http_failures_total'))" \
+  "http_failures_total: url, via, reason; nothing failed pinned to the ingress"
 assert_metrics "$M" "value('coder_dns_doctor_finding', code='EXTERNAL_DNS_MISMATCH', severity='error') == 1" "mismatch finding active"
 assert_metrics "$M" "value('coder_dns_doctor_finding', code='HEALTHZ_FAILS_VIA_DNS', severity='error') == 1" "healthz-via-DNS finding active"
 assert_metrics "$M" "value('coder_dns_doctor_mismatch_total', host='$X', resolver='cluster') is None" "sanity: no misspelt family"

@@ -25,11 +25,13 @@ probe::DnsObservation lookup(std::string host, std::string resolver, probe::Look
   return o;
 }
 
-probe::HttpObservation request(std::string url, probe::Via via, bool ok) {
+probe::HttpObservation request(std::string url, probe::Via via, bool ok,
+                               http::Status status = http::Status::http_error) {
   probe::HttpObservation o;
   o.url = std::move(url);
   o.via = via;
   o.ok = ok;
+  o.status = ok ? http::Status::ok : status;
   o.address = "192.0.2.9";
   o.duration_ms = 3;
   return o;
@@ -73,6 +75,41 @@ TEST_SUITE("daemon::Metrics") {
     CHECK(text.find(R"(dns_lookup_success{family="A",host="coder.coder.svc.cluster.local")") == std::string::npos);
     CHECK(has(text, R"(coder_dns_doctor_dns_lookup_success{family="A",host="x.svc.cluster.local",resolver="public"} 0)"));
     CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster/hosts"} 0)"));
+  }
+
+  TEST_CASE("http_failures_total counts each failed request by url, via and reason; ok requests add nothing") {
+    daemon::Metrics metrics("1.2.3", "abc");
+    report::Report report;
+    auto refused = request("https://coder.test/healthz", probe::Via::dns, false, http::Status::refused);
+    auto refused_too = refused;
+    refused_too.address = "192.0.2.10"; // a second address of the same path: a second request
+    report.observations.http = {refused, refused_too,
+                                request("https://coder.test/api/v2/buildinfo", probe::Via::dns, false, http::Status::not_sent),
+                                request("https://coder.test/healthz", probe::Via::pinned, false, http::Status::tls),
+                                request("https://coder.test/healthz", probe::Via::internal, true)};
+    metrics.record_cycle(report, std::chrono::system_clock::now());
+    std::string text = metrics.render();
+    CHECK(has(text, "# TYPE coder_dns_doctor_http_failures_total counter"));
+    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
+    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="not_sent",url="https://coder.test/api/v2/buildinfo",via="dns"} 1)"));
+    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
+    CHECK(text.find(R"(http_failures_total{reason="ok")") == std::string::npos);
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+      if (line.starts_with("coder_dns_doctor_http_failures_total{"))
+        CHECK_MESSAGE(line.find(R"(via="internal")") == std::string::npos, line); // the ok request counted nothing
+    CHECK(has(text, R"(coder_dns_doctor_http_up{url="https://coder.test/healthz",via="dns"} 0)")); // http_up as before
+
+    SUBCASE("counters accumulate across cycles and keep a reason that stopped") {
+      report.observations.http = {request("https://coder.test/healthz", probe::Via::dns, false, http::Status::timeout),
+                                  request("https://coder.test/healthz", probe::Via::pinned, true)};
+      metrics.record_cycle(report, std::chrono::system_clock::now());
+      text = metrics.render();
+      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
+      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="timeout",url="https://coder.test/healthz",via="dns"} 1)"));
+      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
+      CHECK(text.find("192.0.2.") == std::string::npos);
+    }
   }
 
   TEST_CASE("a cycle becomes series; addresses never become labels") {

@@ -30,6 +30,10 @@ struct Response {
   std::string body;
   std::optional<std::string> error; // transport/TLS/timeout/size error
   double duration_ms = 0;
+  // What http::classify() needs: libcurl's code, the socket error behind it, the body cap.
+  int curl_code = 0;      // CURLcode of the transfer (0: CURLE_OK)
+  long os_errno = 0;      // CURLINFO_OS_ERRNO (ECONNREFUSED, EHOSTUNREACH, ...); 0 when none
+  bool too_large = false; // the body exceeded Request::max_body
 };
 
 // Socket readiness the caller's poll reported for a descriptor it was asked to watch.

@@ -1,6 +1,8 @@
 // What one probe cycle saw: DNS answers and HTTP results, as plain values (no handles, no I/O).
 #pragma once
 
+#include <coder_dns_doctor/http/status.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,7 +58,8 @@ struct HttpObservation {
   std::string address;                // the IP the connection was pinned to
   std::vector<std::string> resolvers; // via dns: the resolvers whose answer held `address`
   std::optional<long> status_code;
-  bool ok = false;
+  bool ok = false;                                  // status == http::Status::ok
+  http::Status status = http::Status::error;        // the typed outcome; `error` says it in words
   std::optional<std::string> error;
   std::optional<std::string> deployment_id; // buildinfo only
   std::optional<std::string> version;       // buildinfo only
