@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 using namespace coder_dns_doctor::util;
 
 TEST_SUITE("util::address") {
@@ -11,6 +13,10 @@ TEST_SUITE("util::address") {
     CHECK(parse_ip("::1")->family == AddressFamily::ipv6);
     CHECK_FALSE(parse_ip("coder.example.test"));
     CHECK_FALSE(parse_ip("127.0.0.256"));
+    // inet_pton stops at a NUL; what follows it must not be ignored.
+    CHECK_FALSE(parse_ip(std::string("::1\0junk", 9)));
+    CHECK_FALSE(parse_ip(std::string("127.0.0.1\0", 10)));
+    CHECK_FALSE(parse_endpoint(std::string("[::1\0x]:53", 11), 53));
   }
 
   TEST_CASE("parses server endpoints with and without ports") {
