@@ -8,6 +8,9 @@
 namespace coder_dns_doctor::util {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
+  // inet_pton reads a C string: a NUL inside `text` would hide what follows it ("::1\0junk").
+  if (text.find('\0') != std::string_view::npos)
+    return std::nullopt;
   std::string copy(text);
   char buffer[INET6_ADDRSTRLEN] = {};
   in_addr v4{};

@@ -11,6 +11,26 @@
 
 namespace coder_dns_doctor::util {
 
+namespace {
+
+// A URL byte is printable ASCII other than space: no control byte, NUL, whitespace or byte >= 0x80.
+bool url_byte(char c) { return c > ' ' && c < '\x7f'; }
+
+// Return `text` with the bytes a URL cannot hold written as \xHH, so an error message stays one
+// readable line even for a NUL or an escape sequence read from a config file.
+std::string escape_bytes(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (url_byte(c) || c == ' ')
+      out += c;
+    else
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+  }
+  return out;
+}
+
+} // namespace
+
 std::string Url::url_host() const {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -26,8 +46,14 @@ std::string Url::join(std::string_view sub_path) const { return to_string() + st
 
 std::expected<Url, std::string> parse_url(std::string_view text) {
   auto fail = [&](std::string_view why) {
-    return std::unexpected(fmt::format("'{}' is not a usable URL ({})", text, why));
+    return std::unexpected(fmt::format("'{}' is not a usable URL ({})", escape_bytes(text), why));
   };
+  // Nothing that to_string() could not give back: a NUL would cut the text short for C APIs such as
+  // inet_pton, and a space or control byte has no place in a request line or a host name.
+  if (auto bad = std::find_if_not(text.begin(), text.end(), url_byte); bad != text.end())
+    return fail(fmt::format("expected printable ASCII without spaces or control characters, found byte 0x{:02x} "
+                            "at offset {}",
+                            static_cast<unsigned char>(*bad), bad - text.begin()));
   Url url;
   auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos)
@@ -77,28 +103,30 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
     url.port_explicit = true;
   }
   url.host = to_lower(host);
-  if (!url.host.empty() && url.host.back() == '.')
-    url.host.pop_back();
-  if (url.host.empty())
-    return fail("expected a host name");
   // A host becomes a DNS question and a TLS name: an IPv6 literal (in brackets only) or a name.
   if (authority.front() == '[') {
+    // Checked as written, with no trailing dot dropped, so that what is accepted is exactly what
+    // to_string() puts back between the brackets.
     auto ip = parse_ip(url.host);
     if (!ip || ip->family != AddressFamily::ipv6)
       return fail("expected an IPv6 address inside '[...]'");
-  } else if (!std::all_of(url.host.begin(), url.host.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
-             })) {
-    return fail("a host name holds only letters, digits, '-', '_' and '.'");
-  } else if (url.host.front() == '.' || url.host.back() == '.' || url.host.find("..") != std::string::npos) {
-    return fail("empty label in host name");
+  } else {
+    if (url.host.back() == '.')
+      url.host.pop_back();
+    if (url.host.empty())
+      return fail("expected a host name");
+    if (!std::all_of(url.host.begin(), url.host.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
+        }))
+      return fail("a host name holds only letters, digits, '-', '_' and '.'");
+    if (url.host.front() == '.' || url.host.back() == '.' || url.host.find("..") != std::string::npos)
+      return fail("empty label in host name");
   }
   if (path.find_first_of("?#") != std::string_view::npos)
     return fail("query and fragment are not supported");
-  std::string clean(path);
-  while (!clean.empty() && clean.back() == '/')
-    clean.pop_back();
-  url.path = clean;
+  url.path = path;
+  while (!url.path.empty() && url.path.back() == '/')
+    url.path.pop_back();
   return url;
 }
 

@@ -23,7 +23,10 @@ struct Url {
   [[nodiscard]] std::string url_host() const;
 };
 
-// Parse an absolute http or https URL; the error names what was expected.
+// Parse an absolute http or https URL: printable ASCII only (no NUL, control byte, space or byte
+// >= 0x80 anywhere), a host name or an IPv6 literal in brackets, an optional port and path, no
+// credentials, query or fragment. What it accepts round-trips: parse_url(url.to_string()) gives
+// `url` back. The error names what was expected.
 [[nodiscard]] std::expected<Url, std::string> parse_url(std::string_view text);
 
 } // namespace coder_dns_doctor::util
