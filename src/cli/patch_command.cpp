@@ -19,6 +19,7 @@ struct PatchSettings {
   std::string template_file;
   std::string flux_branch;
   bool agent_env_only = false;
+  bool no_configmap = false;
   bool write = false;
   bool check = false;
 };
@@ -37,6 +38,7 @@ int run_patch(const PatchSettings& settings) {
                                                       : std::optional<std::filesystem::path>(settings.template_file),
       .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional<std::string>(settings.flux_branch),
       .scope = settings.agent_env_only ? patch::Scope::agent_env_only : patch::Scope::full,
+      .mode = settings.no_configmap ? patch::Mode::template_only : patch::Mode::automatic,
   };
   auto plan = patch::plan(options);
   if (!plan) {
@@ -88,6 +90,11 @@ Action register_patch(CLI::App& parent) {
                       "Also set spec.ref.branch of the Flux GitRepository manifest");
   command->add_flag("--agent-env-only", settings->agent_env_only,
                     "Only set CODER_AGENT_URL; do not rewrite the init script");
+  CLI::Option* no_configmap = command->add_flag(
+      "--no-configmap", settings->no_configmap,
+      "Template-only mode: keep the internal URL in the template (variable coder_agent_internal_url), no ConfigMap "
+      "(the default when no ConfigMap is found)");
+  no_configmap->excludes("--configmap");
   CLI::Option* write = command->add_flag("--write", settings->write, "Write the files (atomically)");
   CLI::Option* check = command->add_flag("--check", settings->check, "Exit 1 if anything would change (for CI)");
   write->excludes(check);

@@ -19,6 +19,17 @@ enum class Scope {
   agent_env_only, // only the CODER_AGENT_URL entries (the field report's literal fix)
 };
 
+// Where the internal URL lives. `automatic`: the ConfigMap when one is found (or given), else the
+// template alone (a `coder_agent_internal_url` variable).
+enum class Mode {
+  automatic,
+  configmap,
+  template_only,
+};
+
+// The template variable that carries the internal URL in template-only mode.
+inline constexpr std::string_view k_internal_url_variable = "coder_agent_internal_url";
+
 struct Options {
   std::filesystem::path repo = ".";
   std::string coder_url = std::string(k_default_coder_url);
@@ -26,6 +37,7 @@ struct Options {
   std::optional<std::filesystem::path> template_file;
   std::optional<std::string> flux_branch;
   Scope scope = Scope::full;
+  Mode mode = Mode::automatic;
 };
 
 enum class StepStatus { done, already_done, skipped };
@@ -78,5 +90,11 @@ struct TemplateResult {
 };
 std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
                                                        std::string_view configmap_name, Scope scope);
+
+// Template-only mode: add `variable "coder_agent_internal_url"` (default `coder_url`), wrap every
+// init-script reference in replace(<expr>, data.coder_workspace.<me>.access_url,
+// var.coder_agent_internal_url) and set every CODER_AGENT_URL to the variable.
+std::expected<TemplateResult, PatchError> fix_template_only(const std::string& display, const std::string& source,
+                                                            std::string_view coder_url, Scope scope);
 
 } // namespace coder_dns_doctor::patch
