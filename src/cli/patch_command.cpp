@@ -20,6 +20,8 @@ struct PatchSettings {
   std::string flux_branch;
   bool agent_env_only = false;
   bool no_configmap = false;
+  std::string configmap_name = std::string(patch::k_configmap_name);
+  std::string configmap_key = "coder_url";
   bool write = false;
   bool check = false;
 };
@@ -39,6 +41,8 @@ int run_patch(const PatchSettings& settings) {
       .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional<std::string>(settings.flux_branch),
       .scope = settings.agent_env_only ? patch::Scope::agent_env_only : patch::Scope::full,
       .mode = settings.no_configmap ? patch::Mode::template_only : patch::Mode::automatic,
+      .configmap_name = settings.configmap_name,
+      .configmap_key = settings.configmap_key,
   };
   auto plan = patch::plan(options);
   if (!plan) {
@@ -90,6 +94,10 @@ Action register_patch(CLI::App& parent) {
                       "Also set spec.ref.branch of the Flux GitRepository manifest");
   command->add_flag("--agent-env-only", settings->agent_env_only,
                     "Only set CODER_AGENT_URL; do not rewrite the init script");
+  command->add_option("--configmap-name", settings->configmap_name, "Name of the ConfigMap that carries the URL")
+      ->capture_default_str();
+  command->add_option("--configmap-key", settings->configmap_key, "ConfigMap data key for the internal URL")
+      ->capture_default_str();
   CLI::Option* no_configmap = command->add_flag(
       "--no-configmap", settings->no_configmap,
       "Template-only mode: keep the internal URL in the template (variable coder_agent_internal_url), no ConfigMap "

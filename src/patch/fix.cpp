@@ -87,7 +87,8 @@ std::string_view to_string(StepStatus status) {
 }
 
 std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
-                                                       std::string_view configmap_name, Scope scope) {
+                                                       std::string_view configmap_name, Scope scope,
+                                                       std::string_view configmap_key) {
   auto parsed = hcl::parse(display, source);
   if (!parsed)
     return failure(parsed.error().to_string());
@@ -101,7 +102,7 @@ std::expected<TemplateResult, PatchError> fix_template(const std::string& displa
     return failure(fmt::format("{}: expected a data \"kubernetes_config_map_v1\" (or \"kubernetes_config_map\") "
                                "block whose metadata.name is \"{}\"",
                                display, configmap_name));
-  const std::string wanted_expr = source_block->path + ".data[\"coder_url\"]";
+  const std::string wanted_expr = fmt::format("{}.data[\"{}\"]", source_block->path, configmap_key);
 
   // Step: the local that reads coder_url from the ConfigMap.
   auto existing = coder_url_locals(root);
@@ -391,7 +392,7 @@ bool any_template_reads_configmap(const Options& options, const fs::path& repo) 
     if (!text)
       continue;
     auto parsed = hcl::parse(display_path(path, repo), *text);
-    if (parsed && find_configmap_source(parsed->root, k_configmap_name))
+    if (parsed && find_configmap_source(parsed->root, options.configmap_name))
       return true;
   }
   return false;
@@ -413,11 +414,11 @@ std::expected<std::vector<fs::path>, PatchError> find_templates(const Options& o
       return failure(text.error());
     auto parsed = hcl::parse(display_path(path, repo), *text);
     if (!parsed) {
-      if (text->find(k_configmap_name) != std::string::npos || text->find("coder_agent") != std::string::npos)
+      if (text->find(options.configmap_name) != std::string::npos || text->find("coder_agent") != std::string::npos)
         return failure(parsed.error().to_string());
       continue;
     }
-    if (defines_agent(parsed->root) && (template_only || find_configmap_source(parsed->root, k_configmap_name)))
+    if (defines_agent(parsed->root) && (template_only || find_configmap_source(parsed->root, options.configmap_name)))
       templates.push_back(path);
   }
   if (templates.empty() && template_only)
@@ -426,7 +427,7 @@ std::expected<std::vector<fs::path>, PatchError> find_templates(const Options& o
   if (templates.empty())
     return failure(fmt::format("{}: expected a *.tf file that defines a coder_agent and reads ConfigMap {} through "
                                "data \"kubernetes_config_map_v1\" (or pass --template)",
-                               repo.string(), k_configmap_name));
+                               repo.string(), options.configmap_name));
   return templates;
 }
 
@@ -440,26 +441,26 @@ std::expected<std::optional<YamlTarget>, PatchError> find_configmap(const Option
     auto path = resolve_given(repo, *options.configmap, "--configmap");
     if (!path)
       return std::unexpected(path.error());
-    auto found = find_documents({*path}, repo, "ConfigMap", k_configmap_name, true);
+    auto found = find_documents({*path}, repo, "ConfigMap", options.configmap_name, true);
     if (!found)
       return std::unexpected(found.error());
     if (found->empty())
       return failure(fmt::format("{}: expected a ConfigMap named {} in this file", display_path(*path, repo),
-                                 k_configmap_name));
+                                 options.configmap_name));
     return std::move(found->front());
   }
-  auto found = find_documents(yaml_files, repo, "ConfigMap", k_configmap_name, false);
+  auto found = find_documents(yaml_files, repo, "ConfigMap", options.configmap_name, false);
   if (!found)
     return std::unexpected(found.error());
   if (found->size() > 1)
-    return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose", k_configmap_name,
+    return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose", options.configmap_name,
                                display_path((*found)[0].path, repo), display_path((*found)[1].path, repo)));
   if (found->size() == 1)
     return std::move(found->front());
   if (options.mode == Mode::automatic && !any_template_reads_configmap(options, repo))
     return std::nullopt;
   return failure(fmt::format("{}: expected a ConfigMap named {} in a *.yaml/*.yml file (or pass --configmap)",
-                             repo.string(), k_configmap_name));
+                             repo.string(), options.configmap_name));
 }
 } // namespace
 
@@ -490,15 +491,15 @@ std::expected<Plan, PatchError> plan(const Options& options) {
     result.steps.push_back({"configmap", StepStatus::skipped,
                             fmt::format("{}; template-only mode: the internal URL is variable \"{}\" in the template",
                                         options.mode == Mode::template_only ? "--no-configmap"
-                                                                            : "no ConfigMap " + std::string(k_configmap_name),
+                                                                            : "no ConfigMap " + options.configmap_name,
                                         k_internal_url_variable)});
   } else {
     if (auto inside = check_inside((*configmap)->path, repo); !inside)
       return std::unexpected(inside.error());
     FileChange& file = file_for((*configmap)->path, (*configmap)->text);
     StepReport report{"configmap", StepStatus::skipped, {}};
-    if (auto set = set_yaml(**configmap, file, {"data", "coder_url"}, options.coder_url, k_configmap_comment, report,
-                            "data.coder_url");
+    if (auto set = set_yaml(**configmap, file, {"data", options.configmap_key}, options.coder_url, k_configmap_comment,
+                            report, "data." + options.configmap_key);
         !set)
       return std::unexpected(set.error());
     result.steps.push_back(std::move(report));
@@ -516,7 +517,8 @@ std::expected<Plan, PatchError> plan(const Options& options) {
       return failure(text.error());
     FileChange& file = file_for(path, *text);
     auto fixed = template_only ? fix_template_only(file.display, file.after, options.coder_url, options.scope)
-                               : fix_template(file.display, file.after, k_configmap_name, options.scope);
+                               : fix_template(file.display, file.after, options.configmap_name, options.scope,
+                                              options.configmap_key);
     if (!fixed)
       return std::unexpected(fixed.error());
     file.after = std::move(fixed->text);

@@ -11,14 +11,14 @@ local.coder_url), or an added `data "coder_workspace" "me" {}`; in template-only
 `variable "coder_agent_internal_url"`, an init-script expression (the reference or the replace()
 already around it) wrapped in replace(<expr>, access_url, var.coder_agent_internal_url), and a
 CODER_AGENT_URL set to the variable or with access_url replaced by it inside its wrapper. YAML: only data.coder_url of a
-ConfigMap and spec.ref.branch of a GitRepository may be added or changed.
+ConfigMap (or the --configmap-key) and spec.ref.branch of a GitRepository may be added or changed.
 """
 import json
 import re
 import sys
 
 INIT = re.compile(r"coder_agent\.([A-Za-z0-9_-]+)\.init_script")
-LOCAL = re.compile(r'^\$\{data\.kubernetes_config_map(_v1)?\.[A-Za-z0-9_-]+\.data\["coder_url"\]\}$')
+LOCAL = re.compile(r'^\$\{data\.kubernetes_config_map(_v1)?\.[A-Za-z0-9_-]+\.data\["[^"]+"\]\}$')
 
 
 def wrapped(text):
@@ -141,10 +141,14 @@ def yaml_diff(before, after, problems):
         expected = json.loads(json.dumps(b))
         kind = (b or {}).get("kind")
         if kind == "ConfigMap":
+            # One data key (coder_url, or the --configmap-key) added or changed to a URL.
             expected.setdefault("data", {})
-            expected["data"]["coder_url"] = a.get("data", {}).get("coder_url")
-            if not str(expected["data"]["coder_url"]).startswith("http"):
-                problems.append("ConfigMap data.coder_url is not a URL")
+            data_after = a.get("data", {}) or {}
+            changed = [k for k in data_after if expected["data"].get(k) != data_after[k]]
+            for k in changed[:1]:
+                expected["data"][k] = data_after[k]
+                if not str(data_after[k]).startswith("http"):
+                    problems.append(f"ConfigMap data.{k} is not a URL")
         elif kind == "GitRepository":
             expected.setdefault("spec", {}).setdefault("ref", {})["branch"] = a["spec"]["ref"]["branch"]
         if expected != a:

@@ -38,6 +38,8 @@ struct Options {
   std::optional<std::string> flux_branch;
   Scope scope = Scope::full;
   Mode mode = Mode::automatic;
+  std::string configmap_name = std::string(k_configmap_name); // --configmap-name
+  std::string configmap_key = "coder_url";                     // --configmap-key: the data key read and written
 };
 
 enum class StepStatus { done, already_done, skipped };
@@ -83,13 +85,14 @@ std::expected<void, PatchError> apply(const Plan& plan, const std::filesystem::p
 std::string_view to_string(StepStatus status);
 
 // Edit a template's text (exposed for unit tests and fuzzers): `configmap_name` selects the data
-// source. Returns the new text and the template steps.
+// source, `configmap_key` the data key the local reads. Returns the new text and the template steps.
 struct TemplateResult {
   std::string text;
   std::vector<StepReport> steps;
 };
 std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
-                                                       std::string_view configmap_name, Scope scope);
+                                                       std::string_view configmap_name, Scope scope,
+                                                       std::string_view configmap_key = "coder_url");
 
 // Template-only mode: add `variable "coder_agent_internal_url"` (default `coder_url`), wrap every
 // init-script reference in replace(<expr>, data.coder_workspace.<me>.access_url,
