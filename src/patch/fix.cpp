@@ -435,7 +435,7 @@ std::expected<std::vector<fs::path>, PatchError> find_templates(const Options& o
 // no ConfigMap found and no template reading one.
 std::expected<std::optional<YamlTarget>, PatchError> find_configmap(const Options& options, const fs::path& repo,
                                                                     const std::vector<fs::path>& yaml_files) {
-  if (options.mode == Mode::template_only)
+  if (options.mode == Mode::template_only || options.mode == Mode::provider_url)
     return std::nullopt;
   if (options.configmap) {
     auto path = resolve_given(repo, *options.configmap, "--configmap");
@@ -489,9 +489,11 @@ std::expected<Plan, PatchError> plan(const Options& options) {
   const bool template_only = !configmap->has_value();
   if (template_only) {
     result.steps.push_back({"configmap", StepStatus::skipped,
-                            fmt::format("{}; template-only mode: the internal URL is variable \"{}\" in the template",
-                                        options.mode == Mode::template_only ? "--no-configmap"
-                                                                            : "no ConfigMap " + options.configmap_name,
+                            fmt::format("{}; {} mode: the internal URL is variable \"{}\" in the template",
+                                        options.mode == Mode::template_only  ? "chosen with --no-configmap (or --mode template)"
+                                        : options.mode == Mode::provider_url ? "--mode provider-url"
+                                                                             : "no ConfigMap " + options.configmap_name,
+                                        options.mode == Mode::provider_url ? "provider-url" : "template-only",
                                         k_internal_url_variable)});
   } else {
     if (auto inside = check_inside((*configmap)->path, repo); !inside)
@@ -516,7 +518,8 @@ std::expected<Plan, PatchError> plan(const Options& options) {
     if (!text)
       return failure(text.error());
     FileChange& file = file_for(path, *text);
-    auto fixed = template_only ? fix_template_only(file.display, file.after, options.coder_url, options.scope)
+    auto fixed = options.mode == Mode::provider_url ? fix_provider_url(file.display, file.after, options.coder_url)
+                 : template_only ? fix_template_only(file.display, file.after, options.coder_url, options.scope)
                                : fix_template(file.display, file.after, options.configmap_name, options.scope,
                                               options.configmap_key);
     if (!fixed)

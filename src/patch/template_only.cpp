@@ -272,6 +272,41 @@ std::optional<PatchError> plan_agent_url(const std::string& display, const std::
   return std::nullopt;
 }
 
+// Step `provider-url`: `url = var.coder_agent_internal_url` in provider "coder" (added when missing).
+void plan_provider_url(const std::string& display, const std::string& source, const Node& root, TemplatePlan& out) {
+  const std::string eol = eol_of(source);
+  std::string assignment = fmt::format("url = {}", k_var_ref);
+  const Node* provider = find_top_block(root, "provider", "coder");
+  const Node* url = provider ? find_attribute(body_of(*provider), "url") : nullptr;
+  std::string caveat = "; caveat: this changes data.coder_workspace.*.access_url for everything in the template "
+                       "(apps, links, modules), not only the agents";
+  if (url && references(url->children[1], k_var_ref)) {
+    out.steps.push_back({"provider-url", StepStatus::already_done,
+                         fmt::format("{}: provider \"coder\" {}{}", at(display, source, url->span.begin), assignment,
+                                     caveat)});
+    return;
+  }
+  std::size_t offset = 0;
+  if (url) {
+    offset = url->children[1].span.begin;
+    out.edits.push_back({offset, url->children[1].span.end, std::string(k_var_ref), 0});
+  } else if (provider && line_index(source, provider->span.begin) != line_index(source, provider->span.end)) {
+    offset = after_line_end(source, provider->span.begin);
+    std::string indent = indentation_at(source, provider->span.begin) + "  ";
+    out.edits.push_back({offset, offset, indent + assignment + eol, 0});
+  } else if (provider) {
+    offset = provider->span.begin;
+    out.edits.push_back(
+        {offset, provider->span.end, "provider \"coder\" {" + eol + "  " + assignment + eol + "}", 0});
+  } else {
+    const Node* agent = find_top_block(root, "resource", "coder_agent");
+    offset = line_start(source, agent->span.begin);
+    out.edits.push_back({offset, offset, "provider \"coder\" {" + eol + "  " + assignment + eol + "}" + eol + eol, 0});
+  }
+  out.steps.push_back({"provider-url", StepStatus::done,
+                       fmt::format("{}: provider \"coder\" {}{}", at(display, source, offset), assignment, caveat)});
+}
+
 std::expected<std::string, PatchError> apply_and_check(const std::string& display, const std::string& source,
                                                        const std::vector<Edit>& edits) {
   auto [edited, anchors] = apply_edits(source, edits);
@@ -297,7 +332,34 @@ std::expected<std::string, PatchError> apply_and_check(const std::string& displa
   return text;
 }
 
+std::expected<TemplateResult, PatchError> finish(const std::string& display, const std::string& source,
+                                                 TemplatePlan plan) {
+  TemplateResult result{source, std::move(plan.steps)};
+  if (plan.edits.empty())
+    return result;
+  auto text = apply_and_check(display, source, plan.edits);
+  if (!text)
+    return std::unexpected(text.error());
+  result.text = std::move(*text);
+  return result;
+}
+
 } // namespace
+
+std::expected<TemplateResult, PatchError> fix_provider_url(const std::string& display, const std::string& source,
+                                                           std::string_view coder_url) {
+  auto parsed = hcl::parse(display, source);
+  if (!parsed)
+    return failure(parsed.error().to_string());
+  if (!find_top_block(parsed->root, "resource", "coder_agent"))
+    return failure(fmt::format("{}:1: expected a resource \"coder_agent\" block (found none); is this a Coder "
+                               "template?",
+                               display));
+  TemplatePlan plan;
+  plan_variable(display, source, parsed->root, coder_url, plan);
+  plan_provider_url(display, source, parsed->root, plan);
+  return finish(display, source, std::move(plan));
+}
 
 std::expected<TemplateResult, PatchError> fix_template_only(const std::string& display, const std::string& source,
                                                             std::string_view coder_url, Scope scope) {
@@ -313,14 +375,7 @@ std::expected<TemplateResult, PatchError> fix_template_only(const std::string& d
   plan_variable(display, source, root, coder_url, plan);
   if (auto error = plan_agent_url(display, source, root, scope, plan))
     return std::unexpected(*error);
-  TemplateResult result{source, std::move(plan.steps)};
-  if (plan.edits.empty())
-    return result;
-  auto text = apply_and_check(display, source, plan.edits);
-  if (!text)
-    return std::unexpected(text.error());
-  result.text = std::move(*text);
-  return result;
+  return finish(display, source, std::move(plan));
 }
 
 } // namespace coder_dns_doctor::patch

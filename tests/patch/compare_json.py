@@ -10,7 +10,8 @@ to local.coder_url, a `coder_agent.<x>.init_script` wrapped in replace(..., acce
 local.coder_url), or an added `data "coder_workspace" "me" {}`; in template-only mode an added
 `variable "coder_agent_internal_url"`, an init-script expression (the reference or the replace()
 already around it) wrapped in replace(<expr>, access_url, var.coder_agent_internal_url), and a
-CODER_AGENT_URL set to the variable or with access_url replaced by it inside its wrapper. YAML: only data.coder_url of a
+CODER_AGENT_URL set to the variable or with access_url replaced by it inside its wrapper; in
+provider-url mode `url = var.coder_agent_internal_url` in provider "coder". YAML: only data.coder_url of a
 ConfigMap (or the --configmap-key) and spec.ref.branch of a GitRepository may be added or changed.
 """
 import json
@@ -110,6 +111,8 @@ def diff(before, after, path, problems, context):
         return
     if template_only_change(key, before, after, context):
         return
+    if key == "url" and "provider" in path and after == "${" + VAR + "}":
+        return
     problems.append(f"changed {'/'.join(map(str, path))}: {json.dumps(before)} -> {json.dumps(after)}")
 
 
@@ -123,6 +126,9 @@ def added(value, path, problems, context):
         return added(value[0], path + [0], problems, context)
     if path == ["variable", "coder_agent_internal_url"] or (path == ["variable"] and isinstance(value, dict) and
                                                            list(value) == ["coder_agent_internal_url"]):
+        return
+    if "provider" in path and (value == "${" + VAR + "}" or value == [{"url": "${" + VAR + "}"}] or
+                               value == {"coder": [{"url": "${" + VAR + "}"}]}):
         return
     if path[-1] == "me" and "coder_workspace" in path or (isinstance(value, dict) and list(value) == ["me"]):
         return

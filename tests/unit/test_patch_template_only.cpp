@@ -153,3 +153,22 @@ locals {
     CHECK(contains(splat.error().message, "main.tf:8: expected coder_agent.<name>.init_script; found"));
   }
 }
+
+TEST_SUITE("patch::provider_url") {
+  TEST_CASE("sets url in provider coder: existing block, one-line block, existing url; idempotent, caveat") {
+    for (std::string provider : {"provider \"coder\" {\n  feature = true\n}\n", "provider \"coder\" {}\n",
+                                 "provider \"coder\" {\n  url = \"https://coder.example.test\"\n}\n"}) {
+      std::string source = provider + "\nresource \"coder_agent\" \"main\" {}\n";
+      auto result = patch::fix_provider_url("main.tf", source, k_url);
+      REQUIRE(result);
+      CHECK(contains(result->text, "  url "));
+      CHECK(contains(result->text, "= var.coder_agent_internal_url\n"));
+      CHECK_FALSE(contains(result->text, "example.test"));
+      CHECK(contains(result->text, "variable \"coder_agent_internal_url\""));
+      CHECK(contains(step(*result, "provider-url").detail, "caveat: this changes data.coder_workspace.*.access_url"));
+      auto again = patch::fix_provider_url("main.tf", result->text, k_url);
+      REQUIRE(again);
+      CHECK(again->text == result->text);
+    }
+  }
+}

@@ -25,6 +25,7 @@ enum class Mode {
   automatic,
   configmap,
   template_only,
+  provider_url, // template-only, with `provider "coder" { url = var.coder_agent_internal_url }`
 };
 
 // The template variable that carries the internal URL in template-only mode.
@@ -99,5 +100,10 @@ std::expected<TemplateResult, PatchError> fix_template(const std::string& displa
 // var.coder_agent_internal_url) and set every CODER_AGENT_URL to the variable.
 std::expected<TemplateResult, PatchError> fix_template_only(const std::string& display, const std::string& source,
                                                             std::string_view coder_url, Scope scope);
+
+// Provider-URL mode: the variable, and `url = var.coder_agent_internal_url` in provider "coder"
+// (this changes access_url for everything in the template; the step's detail says so).
+std::expected<TemplateResult, PatchError> fix_provider_url(const std::string& display, const std::string& source,
+                                                           std::string_view coder_url);
 
 } // namespace coder_dns_doctor::patch
