@@ -19,6 +19,10 @@ struct PatchSettings {
   std::string template_file;
   std::string flux_branch;
   bool agent_env_only = false;
+  bool no_configmap = false;
+  std::string mode = "auto";
+  std::string configmap_name = std::string(patch::k_configmap_name);
+  std::string configmap_key = "coder_url";
   bool write = false;
   bool check = false;
 };
@@ -37,6 +41,13 @@ int run_patch(const PatchSettings& settings) {
                                                       : std::optional<std::filesystem::path>(settings.template_file),
       .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional<std::string>(settings.flux_branch),
       .scope = settings.agent_env_only ? patch::Scope::agent_env_only : patch::Scope::full,
+      .mode = settings.no_configmap            ? patch::Mode::template_only
+              : settings.mode == "template"     ? patch::Mode::template_only
+              : settings.mode == "provider-url" ? patch::Mode::provider_url
+              : settings.mode == "configmap"    ? patch::Mode::configmap
+                                                : patch::Mode::automatic,
+      .configmap_name = settings.configmap_name,
+      .configmap_key = settings.configmap_key,
   };
   auto plan = patch::plan(options);
   if (!plan) {
@@ -88,6 +99,22 @@ Action register_patch(CLI::App& parent) {
                       "Also set spec.ref.branch of the Flux GitRepository manifest");
   command->add_flag("--agent-env-only", settings->agent_env_only,
                     "Only set CODER_AGENT_URL; do not rewrite the init script");
+  command->add_option("--configmap-name", settings->configmap_name, "Name of the ConfigMap that carries the URL")
+      ->capture_default_str();
+  command->add_option("--configmap-key", settings->configmap_key, "ConfigMap data key for the internal URL")
+      ->capture_default_str();
+  CLI::Option* no_configmap = command->add_flag(
+      "--no-configmap", settings->no_configmap,
+      "Template-only mode: keep the internal URL in the template (variable coder_agent_internal_url), no ConfigMap "
+      "(the default when no ConfigMap is found)");
+  no_configmap->excludes("--configmap");
+  command
+      ->add_option("--mode", settings->mode,
+                   "Where the internal URL lives: auto (ConfigMap when found, else template), configmap, template, "
+                   "provider-url (provider \"coder\" url: changes access_url for everything in the template)")
+      ->check(CLI::IsMember({"auto", "configmap", "template", "provider-url"}))
+      ->excludes(no_configmap)
+      ->capture_default_str();
   CLI::Option* write = command->add_flag("--write", settings->write, "Write the files (atomically)");
   CLI::Option* check = command->add_flag("--check", settings->check, "Exit 1 if anything would change (for CI)");
   write->excludes(check);

@@ -6,6 +6,8 @@
 #include <coder_dns_doctor/patch/yaml/editor.hpp>
 #include <coder_dns_doctor/util/atomic_file.hpp>
 
+#include "edit_support.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 namespace coder_dns_doctor::patch {
 namespace {
 
+using namespace detail;
 namespace fs = std::filesystem;
 using hcl::Node;
 using hcl::NodeKind;
@@ -25,130 +28,6 @@ constexpr std::string_view k_local_comment =
     "In-cluster Coder URL for agents: the external name may resolve to a stale address in the cluster";
 constexpr std::string_view k_configmap_comment =
     "Internal Coder URL for workspace agents (in-cluster Service, avoids split-horizon DNS)";
-
-std::unexpected<PatchError> failure(std::string message) { return std::unexpected(PatchError{std::move(message)}); }
-
-// A byte edit of one file: replace [begin, end) with `text`. `anchor` is the offset inside `text`
-// whose line should be realigned afterwards.
-struct Edit {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  std::string text;
-  std::size_t anchor = 0;
-};
-
-std::string at(const std::string& display, std::string_view source, std::size_t offset) {
-  return fmt::format("{}:{}", display, hcl::line_column(source, offset).first);
-}
-
-std::vector<const Node*> labels_of(const Node& block) {
-  std::vector<const Node*> labels;
-  for (const Node& child : block.children)
-    if (child.kind == NodeKind::label)
-      labels.push_back(&child);
-  return labels;
-}
-
-const Node& body_of(const Node& block) { return block.children.back(); }
-
-const Node* find_attribute(const Node& body, std::string_view name) {
-  for (const Node& item : body.children)
-    if (item.kind == NodeKind::attribute && item.text == name)
-      return &item;
-  return nullptr;
-}
-
-std::optional<std::string> literal_string(const Node& expr) {
-  if (expr.kind != NodeKind::template_string)
-    return std::nullopt;
-  for (const Node& part : expr.children)
-    if (part.kind != NodeKind::template_literal)
-      return std::nullopt;
-  return expr.text;
-}
-
-bool references(const Node& node, std::string_view prefix) {
-  std::string path = hcl::traversal_path(node);
-  if (!path.empty() && (path == prefix || path.starts_with(std::string(prefix) + ".") ||
-                        path.starts_with(std::string(prefix) + "[")))
-    return true;
-  return std::any_of(node.children.begin(), node.children.end(),
-                     [&](const Node& child) { return references(child, prefix); });
-}
-
-template <typename Visitor>
-void walk(const Node& root, Visitor&& visit) {
-  std::vector<const Node*> parents;
-  hcl::walk(root, visit, parents);
-}
-
-std::string remove_blanks(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-      out += c;
-  return out;
-}
-
-std::size_t line_start(std::string_view source, std::size_t offset) {
-  std::size_t start = source.rfind('\n', offset == 0 ? 0 : offset - 1);
-  return (start == std::string_view::npos || offset == 0) ? 0 : start + 1;
-}
-
-std::size_t after_line_end(std::string_view source, std::size_t offset) {
-  std::size_t newline = source.find('\n', offset);
-  return newline == std::string_view::npos ? source.size() : newline + 1;
-}
-
-std::string indentation_at(std::string_view source, std::size_t offset) {
-  std::size_t start = line_start(source, offset);
-  std::size_t end = start;
-  while (end < source.size() && (source[end] == ' ' || source[end] == '\t'))
-    ++end;
-  return std::string(source.substr(start, end - start));
-}
-
-std::string eol_of(std::string_view source) {
-  std::size_t newline = source.find('\n');
-  return (newline != std::string_view::npos && newline > 0 && source[newline - 1] == '\r') ? "\r\n" : "\n";
-}
-
-// Apply `edits` (non-overlapping; insertions at one offset keep their order) and return the text
-// plus the offsets of every edit's anchor in it.
-std::pair<std::string, std::vector<std::size_t>> apply_edits(std::string_view source, std::vector<Edit> edits) {
-  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
-  std::string out;
-  std::vector<std::size_t> anchors;
-  std::size_t pos = 0;
-  for (const Edit& edit : edits) {
-    if (edit.begin < pos)
-      continue; // nested in an edit already applied
-    out.append(source.substr(pos, edit.begin - pos));
-    anchors.push_back(out.size() + edit.anchor);
-    out += edit.text;
-    pos = edit.end;
-  }
-  out.append(source.substr(pos));
-  return {std::move(out), anchors};
-}
-
-std::size_t line_index(std::string_view text, std::size_t offset) {
-  return static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-}
-
-// Return the 0-based lines of heredoc bodies and closing markers: formatting never touches them.
-std::vector<std::size_t> heredoc_lines(const hcl::File& file) {
-  std::vector<std::size_t> lines;
-  walk(file.root, [&](const Node& node, const std::vector<const Node*>&) {
-    if (node.kind != NodeKind::heredoc)
-      return;
-    std::size_t first = line_index(file.source, node.span.begin) + 1;
-    std::size_t last = line_index(file.source, node.span.end);
-    for (std::size_t line = first; line <= last; ++line)
-      lines.push_back(line);
-  });
-  return lines;
-}
 
 struct DataSource {
   const Node* block = nullptr;
@@ -173,21 +52,6 @@ std::optional<DataSource> find_configmap_source(const Node& root, std::string_vi
     }
   }
   return std::nullopt;
-}
-
-std::optional<std::string> find_workspace_source(const Node& root) {
-  for (const Node& item : root.children) {
-    auto labels = labels_of(item);
-    if (item.kind == NodeKind::block && item.text == "data" && labels.size() == 2 && labels[0]->text == "coder_workspace")
-      return fmt::format("data.coder_workspace.{}", labels[1]->text);
-  }
-  return std::nullopt;
-}
-
-bool is_agent_url_key(const Node& key) {
-  if (literal_string(key) == "CODER_AGENT_URL")
-    return true;
-  return key.kind == NodeKind::variable && key.text == "CODER_AGENT_URL";
 }
 
 bool is_init_script(const Node& node) {
@@ -223,7 +87,8 @@ std::string_view to_string(StepStatus status) {
 }
 
 std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
-                                                       std::string_view configmap_name, Scope scope) {
+                                                       std::string_view configmap_name, Scope scope,
+                                                       std::string_view configmap_key) {
   auto parsed = hcl::parse(display, source);
   if (!parsed)
     return failure(parsed.error().to_string());
@@ -237,7 +102,7 @@ std::expected<TemplateResult, PatchError> fix_template(const std::string& displa
     return failure(fmt::format("{}: expected a data \"kubernetes_config_map_v1\" (or \"kubernetes_config_map\") "
                                "block whose metadata.name is \"{}\"",
                                display, configmap_name));
-  const std::string wanted_expr = source_block->path + ".data[\"coder_url\"]";
+  const std::string wanted_expr = fmt::format("{}.data[\"{}\"]", source_block->path, configmap_key);
 
   // Step: the local that reads coder_url from the ConfigMap.
   auto existing = coder_url_locals(root);
@@ -505,6 +370,98 @@ std::expected<void, PatchError> set_yaml(YamlTarget& target, FileChange& file, c
   return {};
 }
 
+
+bool defines_agent(const Node& root) {
+  return std::any_of(root.children.begin(), root.children.end(), [](const Node& item) {
+    auto labels = labels_of(item);
+    return item.kind == NodeKind::block && item.text == "resource" && !labels.empty() &&
+           labels[0]->text == "coder_agent";
+  });
+}
+
+std::vector<fs::path> template_candidates(const Options& options, const fs::path& repo) {
+  if (options.template_file)
+    return {options.template_file->is_absolute() ? *options.template_file : repo / *options.template_file};
+  return find_files(repo, {".tf"});
+}
+
+// Whether --template (or any *.tf) reads ConfigMap coder-workspace-config through a data source.
+bool any_template_reads_configmap(const Options& options, const fs::path& repo) {
+  for (const fs::path& path : template_candidates(options, repo)) {
+    auto text = util::read_file(path);
+    if (!text)
+      continue;
+    auto parsed = hcl::parse(display_path(path, repo), *text);
+    if (parsed && find_configmap_source(parsed->root, options.configmap_name))
+      return true;
+  }
+  return false;
+}
+
+// Return --template, or every *.tf that defines a coder_agent (and, in ConfigMap mode, reads it).
+std::expected<std::vector<fs::path>, PatchError> find_templates(const Options& options, const fs::path& repo,
+                                                                bool template_only) {
+  if (options.template_file) {
+    auto path = resolve_given(repo, *options.template_file, "--template");
+    if (!path)
+      return std::unexpected(path.error());
+    return std::vector<fs::path>{*path};
+  }
+  std::vector<fs::path> templates;
+  for (const fs::path& path : find_files(repo, {".tf"})) {
+    auto text = util::read_file(path);
+    if (!text)
+      return failure(text.error());
+    auto parsed = hcl::parse(display_path(path, repo), *text);
+    if (!parsed) {
+      if (text->find(options.configmap_name) != std::string::npos || text->find("coder_agent") != std::string::npos)
+        return failure(parsed.error().to_string());
+      continue;
+    }
+    if (defines_agent(parsed->root) && (template_only || find_configmap_source(parsed->root, options.configmap_name)))
+      templates.push_back(path);
+  }
+  if (templates.empty() && template_only)
+    return failure(fmt::format("{}: expected a *.tf file that defines a resource \"coder_agent\" (or pass --template)",
+                               repo.string()));
+  if (templates.empty())
+    return failure(fmt::format("{}: expected a *.tf file that defines a coder_agent and reads ConfigMap {} through "
+                               "data \"kubernetes_config_map_v1\" (or pass --template)",
+                               repo.string(), options.configmap_name));
+  return templates;
+}
+
+// Return the ConfigMap to edit, or nothing for template-only mode: --no-configmap, or (automatic)
+// no ConfigMap found and no template reading one.
+std::expected<std::optional<YamlTarget>, PatchError> find_configmap(const Options& options, const fs::path& repo,
+                                                                    const std::vector<fs::path>& yaml_files) {
+  if (options.mode == Mode::template_only || options.mode == Mode::provider_url)
+    return std::nullopt;
+  if (options.configmap) {
+    auto path = resolve_given(repo, *options.configmap, "--configmap");
+    if (!path)
+      return std::unexpected(path.error());
+    auto found = find_documents({*path}, repo, "ConfigMap", options.configmap_name, true);
+    if (!found)
+      return std::unexpected(found.error());
+    if (found->empty())
+      return failure(fmt::format("{}: expected a ConfigMap named {} in this file", display_path(*path, repo),
+                                 options.configmap_name));
+    return std::move(found->front());
+  }
+  auto found = find_documents(yaml_files, repo, "ConfigMap", options.configmap_name, false);
+  if (!found)
+    return std::unexpected(found.error());
+  if (found->size() > 1)
+    return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose", options.configmap_name,
+                               display_path((*found)[0].path, repo), display_path((*found)[1].path, repo)));
+  if (found->size() == 1)
+    return std::move(found->front());
+  if (options.mode == Mode::automatic && !any_template_reads_configmap(options, repo))
+    return std::nullopt;
+  return failure(fmt::format("{}: expected a ConfigMap named {} in a *.yaml/*.yml file (or pass --configmap)",
+                             repo.string(), options.configmap_name));
+}
 } // namespace
 
 std::expected<Plan, PatchError> plan(const Options& options) {
@@ -525,84 +482,46 @@ std::expected<Plan, PatchError> plan(const Options& options) {
 
   std::vector<fs::path> yaml_files = find_files(repo, {".yaml", ".yml"});
 
-  // 1. The ConfigMap.
-  std::vector<YamlTarget> configmaps;
-  if (options.configmap) {
-    auto path = resolve_given(repo, *options.configmap, "--configmap");
-    if (!path)
-      return std::unexpected(path.error());
-    auto found = find_documents({*path}, repo, "ConfigMap", k_configmap_name, true);
-    if (!found)
-      return std::unexpected(found.error());
-    if (found->empty())
-      return failure(fmt::format("{}: expected a ConfigMap named {} in this file", display_path(*path, repo),
-                                 k_configmap_name));
-    configmaps = std::move(*found);
+  // 1. The ConfigMap (none in template-only mode).
+  auto configmap = find_configmap(options, repo, yaml_files);
+  if (!configmap)
+    return std::unexpected(configmap.error());
+  const bool template_only = !configmap->has_value();
+  if (template_only) {
+    result.steps.push_back({"configmap", StepStatus::skipped,
+                            fmt::format("{}; {} mode: the internal URL is variable \"{}\" in the template",
+                                        options.mode == Mode::template_only  ? "chosen with --no-configmap (or --mode template)"
+                                        : options.mode == Mode::provider_url ? "--mode provider-url"
+                                                                             : "no ConfigMap " + options.configmap_name,
+                                        options.mode == Mode::provider_url ? "provider-url" : "template-only",
+                                        k_internal_url_variable)});
   } else {
-    auto found = find_documents(yaml_files, repo, "ConfigMap", k_configmap_name, false);
-    if (!found)
-      return std::unexpected(found.error());
-    if (found->empty())
-      return failure(fmt::format("{}: expected a ConfigMap named {} in a *.yaml/*.yml file (or pass --configmap)",
-                                 repo.string(), k_configmap_name));
-    if (found->size() > 1)
-      return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose", k_configmap_name,
-                                 display_path((*found)[0].path, repo), display_path((*found)[1].path, repo)));
-    configmaps = std::move(*found);
-  }
-  YamlTarget& configmap = configmaps.front();
-  if (auto inside = check_inside(configmap.path, repo); !inside)
-    return std::unexpected(inside.error());
-  {
-    FileChange& file = file_for(configmap.path, configmap.text);
+    if (auto inside = check_inside((*configmap)->path, repo); !inside)
+      return std::unexpected(inside.error());
+    FileChange& file = file_for((*configmap)->path, (*configmap)->text);
     StepReport report{"configmap", StepStatus::skipped, {}};
-    if (auto set = set_yaml(configmap, file, {"data", "coder_url"}, options.coder_url, k_configmap_comment, report,
-                            "data.coder_url");
+    if (auto set = set_yaml(**configmap, file, {"data", options.configmap_key}, options.coder_url, k_configmap_comment,
+                            report, "data." + options.configmap_key);
         !set)
       return std::unexpected(set.error());
     result.steps.push_back(std::move(report));
   }
 
   // 2-4. The template(s).
-  std::vector<fs::path> templates;
-  if (options.template_file) {
-    auto path = resolve_given(repo, *options.template_file, "--template");
-    if (!path)
-      return std::unexpected(path.error());
-    templates.push_back(*path);
-  } else {
-    for (const fs::path& path : find_files(repo, {".tf"})) {
-      auto text = util::read_file(path);
-      if (!text)
-        return failure(text.error());
-      auto parsed = hcl::parse(display_path(path, repo), *text);
-      if (!parsed) {
-        if (text->find(k_configmap_name) != std::string::npos || text->find("coder_agent") != std::string::npos)
-          return failure(parsed.error().to_string());
-        continue;
-      }
-      bool has_agent = false;
-      for (const Node& item : parsed->root.children) {
-        auto labels = labels_of(item);
-        has_agent = has_agent || (item.kind == NodeKind::block && item.text == "resource" && !labels.empty() &&
-                                  labels[0]->text == "coder_agent");
-      }
-      if (has_agent && find_configmap_source(parsed->root, k_configmap_name))
-        templates.push_back(path);
-    }
-    if (templates.empty())
-      return failure(fmt::format("{}: expected a *.tf file that defines a coder_agent and reads ConfigMap {} through "
-                                 "data \"kubernetes_config_map_v1\" (or pass --template)",
-                                 repo.string(), k_configmap_name));
-  }
-  for (const fs::path& path : templates) {
+  auto templates = find_templates(options, repo, template_only);
+  if (!templates)
+    return std::unexpected(templates.error());
+  for (const fs::path& path : *templates) {
     if (auto inside = check_inside(path, repo); !inside)
       return std::unexpected(inside.error());
     auto text = util::read_file(path);
     if (!text)
       return failure(text.error());
     FileChange& file = file_for(path, *text);
-    auto fixed = fix_template(file.display, file.after, k_configmap_name, options.scope);
+    auto fixed = options.mode == Mode::provider_url ? fix_provider_url(file.display, file.after, options.coder_url)
+                 : template_only ? fix_template_only(file.display, file.after, options.coder_url, options.scope)
+                               : fix_template(file.display, file.after, options.configmap_name, options.scope,
+                                              options.configmap_key);
     if (!fixed)
       return std::unexpected(fixed.error());
     file.after = std::move(fixed->text);
@@ -621,7 +540,7 @@ std::expected<Plan, PatchError> plan(const Options& options) {
     if (candidates.size() > 1) {
       std::vector<YamlTarget> near;
       for (auto& candidate : candidates)
-        if (candidate.path.parent_path() == configmap.path.parent_path())
+        if (!template_only && candidate.path.parent_path() == (*configmap)->path.parent_path())
           near.push_back(candidate);
       if (near.size() == 1)
         candidates = std::move(near);

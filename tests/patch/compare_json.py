@@ -7,15 +7,19 @@
 HCL: every difference must be one of the fix's steps: a `coder_url` local reading a ConfigMap's
 data["coder_url"] (in an existing or a new locals block), a CODER_AGENT_URL entry or env block set
 to local.coder_url, a `coder_agent.<x>.init_script` wrapped in replace(..., access_url,
-local.coder_url), or an added `data "coder_workspace" "me" {}`. YAML: only data.coder_url of a
-ConfigMap and spec.ref.branch of a GitRepository may be added or changed.
+local.coder_url), or an added `data "coder_workspace" "me" {}`; in template-only mode an added
+`variable "coder_agent_internal_url"`, an init-script expression (the reference or the replace()
+already around it) wrapped in replace(<expr>, access_url, var.coder_agent_internal_url), and a
+CODER_AGENT_URL set to the variable or with access_url replaced by it inside its wrapper; in
+provider-url mode `url = var.coder_agent_internal_url` in provider "coder". YAML: only data.coder_url of a
+ConfigMap (or the --configmap-key) and spec.ref.branch of a GitRepository may be added or changed.
 """
 import json
 import re
 import sys
 
 INIT = re.compile(r"coder_agent\.([A-Za-z0-9_-]+)\.init_script")
-LOCAL = re.compile(r'^\$\{data\.kubernetes_config_map(_v1)?\.[A-Za-z0-9_-]+\.data\["coder_url"\]\}$')
+LOCAL = re.compile(r'^\$\{data\.kubernetes_config_map(_v1)?\.[A-Za-z0-9_-]+\.data\["[^"]+"\]\}$')
 
 
 def wrapped(text):
@@ -38,6 +42,39 @@ def wrapped_any_workspace(before, after):
     expected = wrapped(before)
     normalised = re.sub(r"data\.coder_workspace\.[A-Za-z0-9_-]+\.access_url", "data.coder_workspace.me.access_url", after)
     return expected == normalised and before != after
+
+
+VAR = "var.coder_agent_internal_url"
+VAR_SUFFIX = re.compile(r",\s*data\.coder_workspace\.[A-Za-z0-9_-]+\.access_url\s*,\s*var\.coder_agent_internal_url\s*\)")
+
+
+def unwrap_variable(text):
+    """Undo every replace(<expr>, access_url, var.coder_agent_internal_url) whose <expr> mentions an
+    init script; return None when a wrapper does not."""
+    while True:
+        match = VAR_SUFFIX.search(text)
+        if not match:
+            return text
+        depth, i = 0, match.start() - 1
+        while i >= 0 and not (depth == 0 and text[i] == "("):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            i -= 1
+        if i < 7 or text[i - 7:i] != "replace":
+            return None
+        inner = text[i + 1:match.start()]
+        if "init_script" not in inner:
+            return None
+        text = text[:i - 7] + inner + text[match.end():]
+
+
+def template_only_change(key, before, after, context):
+    if not isinstance(before, str) or not isinstance(after, str):
+        return False
+    agent_url = key == "CODER_AGENT_URL" or (key == "value" and context.get("parent", {}).get("name") == "CODER_AGENT_URL")
+    if agent_url and (after == "${" + VAR + "}" or
+                      re.sub(r"data\.coder_workspace\.[A-Za-z0-9_-]+\.access_url", VAR, before) == after):
+        return True
+    return VAR in after and unwrap_variable(after) == before
 
 
 def diff(before, after, path, problems, context):
@@ -72,6 +109,10 @@ def diff(before, after, path, problems, context):
         return
     if wrapped_any_workspace(before, after):
         return
+    if template_only_change(key, before, after, context):
+        return
+    if key == "url" and "provider" in path and after == "${" + VAR + "}":
+        return
     problems.append(f"changed {'/'.join(map(str, path))}: {json.dumps(before)} -> {json.dumps(after)}")
 
 
@@ -83,6 +124,12 @@ def added(value, path, problems, context):
         return
     if path == ["locals"] and isinstance(value, list) and len(value) == 1:
         return added(value[0], path + [0], problems, context)
+    if path == ["variable", "coder_agent_internal_url"] or (path == ["variable"] and isinstance(value, dict) and
+                                                           list(value) == ["coder_agent_internal_url"]):
+        return
+    if "provider" in path and (value == "${" + VAR + "}" or value == [{"url": "${" + VAR + "}"}] or
+                               value == {"coder": [{"url": "${" + VAR + "}"}]}):
+        return
     if path[-1] == "me" and "coder_workspace" in path or (isinstance(value, dict) and list(value) == ["me"]):
         return
     if isinstance(value, list) and value == [{}]:
@@ -100,10 +147,14 @@ def yaml_diff(before, after, problems):
         expected = json.loads(json.dumps(b))
         kind = (b or {}).get("kind")
         if kind == "ConfigMap":
+            # One data key (coder_url, or the --configmap-key) added or changed to a URL.
             expected.setdefault("data", {})
-            expected["data"]["coder_url"] = a.get("data", {}).get("coder_url")
-            if not str(expected["data"]["coder_url"]).startswith("http"):
-                problems.append("ConfigMap data.coder_url is not a URL")
+            data_after = a.get("data", {}) or {}
+            changed = [k for k in data_after if expected["data"].get(k) != data_after[k]]
+            for k in changed[:1]:
+                expected["data"][k] = data_after[k]
+                if not str(data_after[k]).startswith("http"):
+                    problems.append(f"ConfigMap data.{k} is not a URL")
         elif kind == "GitRepository":
             expected.setdefault("spec", {}).setdefault("ref", {})["branch"] = a["spec"]["ref"]["branch"]
         if expected != a:

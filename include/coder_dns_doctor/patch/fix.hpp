@@ -19,6 +19,18 @@ enum class Scope {
   agent_env_only, // only the CODER_AGENT_URL entries (the field report's literal fix)
 };
 
+// Where the internal URL lives. `automatic`: the ConfigMap when one is found (or given), else the
+// template alone (a `coder_agent_internal_url` variable).
+enum class Mode {
+  automatic,
+  configmap,
+  template_only,
+  provider_url, // template-only, with `provider "coder" { url = var.coder_agent_internal_url }`
+};
+
+// The template variable that carries the internal URL in template-only mode.
+inline constexpr std::string_view k_internal_url_variable = "coder_agent_internal_url";
+
 struct Options {
   std::filesystem::path repo = ".";
   std::string coder_url = std::string(k_default_coder_url);
@@ -26,6 +38,9 @@ struct Options {
   std::optional<std::filesystem::path> template_file;
   std::optional<std::string> flux_branch;
   Scope scope = Scope::full;
+  Mode mode = Mode::automatic;
+  std::string configmap_name = std::string(k_configmap_name); // --configmap-name
+  std::string configmap_key = "coder_url";                     // --configmap-key: the data key read and written
 };
 
 enum class StepStatus { done, already_done, skipped };
@@ -71,12 +86,24 @@ std::expected<void, PatchError> apply(const Plan& plan, const std::filesystem::p
 std::string_view to_string(StepStatus status);
 
 // Edit a template's text (exposed for unit tests and fuzzers): `configmap_name` selects the data
-// source. Returns the new text and the template steps.
+// source, `configmap_key` the data key the local reads. Returns the new text and the template steps.
 struct TemplateResult {
   std::string text;
   std::vector<StepReport> steps;
 };
 std::expected<TemplateResult, PatchError> fix_template(const std::string& display, const std::string& source,
-                                                       std::string_view configmap_name, Scope scope);
+                                                       std::string_view configmap_name, Scope scope,
+                                                       std::string_view configmap_key = "coder_url");
+
+// Template-only mode: add `variable "coder_agent_internal_url"` (default `coder_url`), wrap every
+// init-script reference in replace(<expr>, data.coder_workspace.<me>.access_url,
+// var.coder_agent_internal_url) and set every CODER_AGENT_URL to the variable.
+std::expected<TemplateResult, PatchError> fix_template_only(const std::string& display, const std::string& source,
+                                                            std::string_view coder_url, Scope scope);
+
+// Provider-URL mode: the variable, and `url = var.coder_agent_internal_url` in provider "coder"
+// (this changes access_url for everything in the template; the step's detail says so).
+std::expected<TemplateResult, PatchError> fix_provider_url(const std::string& display, const std::string& source,
+                                                           std::string_view coder_url);
 
 } // namespace coder_dns_doctor::patch

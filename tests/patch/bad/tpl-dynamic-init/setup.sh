@@ -1,0 +1,1 @@
+rm deploy/workspace-config.yaml
