@@ -144,6 +144,30 @@ inline std::vector<std::size_t> heredoc_lines(const hcl::File& file) {
   return lines;
 }
 
+// Apply `edits` to `source`, re-parse, realign the edited lines as `terraform fmt` would and
+// re-parse again: the realigned text and its tree, or the parse error (nothing is written then).
+struct Edited {
+  std::string text;
+  hcl::File file;
+};
+inline std::expected<Edited, PatchError> apply_and_reparse(const std::string& display, const std::string& source,
+                                                           const std::vector<Edit>& edits) {
+  auto [edited, anchors] = apply_edits(source, edits);
+  auto reparsed = hcl::parse(display, edited);
+  if (!reparsed)
+    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
+                               reparsed.error().to_string()));
+  std::vector<std::size_t> lines;
+  for (std::size_t anchor : anchors)
+    lines.push_back(line_index(edited, anchor));
+  std::string text = hcl::realign(edited, lines, heredoc_lines(*reparsed));
+  auto check = hcl::parse(display, text);
+  if (!check)
+    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
+                               check.error().to_string()));
+  return Edited{std::move(text), std::move(*check)};
+}
+
 inline std::optional<std::string> find_workspace_source(const Node& root) {
   for (const Node& item : root.children) {
     auto labels = labels_of(item);

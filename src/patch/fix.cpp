@@ -270,21 +270,13 @@ std::expected<TemplateResult, PatchError> fix_template(const std::string& displa
     result.text = source;
     return result;
   }
-  auto [edited, anchors] = apply_edits(source, edits);
-  auto reparsed = hcl::parse(display, edited);
-  if (!reparsed)
-    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
-                               reparsed.error().to_string()));
-  std::vector<std::size_t> lines;
-  for (std::size_t anchor : anchors)
-    lines.push_back(line_index(edited, anchor));
-  result.text = hcl::realign(edited, lines, heredoc_lines(*reparsed));
+  auto edited = apply_and_reparse(display, source, edits);
+  if (!edited)
+    return std::unexpected(edited.error());
+  result.text = std::move(edited->text);
 
-  // Validate the result: it parses, defines local.coder_url once, and its data sources exist.
-  auto check = hcl::parse(display, result.text);
-  if (!check)
-    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
-                               check.error().to_string()));
+  // Validate the result: it parses (above), defines local.coder_url once, and its data sources exist.
+  const auto* check = &edited->file;
   if (coder_url_locals(check->root).size() != 1)
     return failure(fmt::format("internal check failed, nothing written: {}: local.coder_url is not defined exactly once",
                                display));

@@ -309,19 +309,10 @@ void plan_provider_url(const std::string& display, const std::string& source, co
 
 std::expected<std::string, PatchError> apply_and_check(const std::string& display, const std::string& source,
                                                        const std::vector<Edit>& edits) {
-  auto [edited, anchors] = apply_edits(source, edits);
-  auto reparsed = hcl::parse(display, edited);
-  if (!reparsed)
-    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
-                               reparsed.error().to_string()));
-  std::vector<std::size_t> lines;
-  for (std::size_t anchor : anchors)
-    lines.push_back(line_index(edited, anchor));
-  std::string text = hcl::realign(edited, lines, heredoc_lines(*reparsed));
-  auto check = hcl::parse(display, text);
-  if (!check)
-    return failure(fmt::format("internal check failed, nothing written: the edited template does not parse: {}",
-                               check.error().to_string()));
+  auto edited = apply_and_reparse(display, source, edits);
+  if (!edited)
+    return std::unexpected(edited.error());
+  const auto* check = &edited->file;
   if (!find_variable(check->root))
     return failure(fmt::format("internal check failed, nothing written: {}: variable \"{}\" is not defined", display,
                                k_internal_url_variable));
@@ -329,7 +320,7 @@ std::expected<std::string, PatchError> apply_and_check(const std::string& displa
     return failure(fmt::format("internal check failed, nothing written: {}: data.coder_workspace is referenced but "
                                "not defined",
                                display));
-  return text;
+  return std::move(edited->text);
 }
 
 std::expected<TemplateResult, PatchError> finish(const std::string& display, const std::string& source,
