@@ -23,11 +23,11 @@ TEST_SUITE("cli::probe_options") {
   }
 
   TEST_CASE("cluster: and external: declare the scope") {
-    auto declared = cli::parse_resolver("coredns=cluster:10.96.0.10,[fd00::a]:53", "/nonexistent");
+    auto declared = cli::parse_resolver("coredns=cluster:127.0.96.10,[::ffff:7f00:a]:53", "/nonexistent");
     CHECK(declared.scope == ResolverScope::cluster);
     CHECK(declared.scope_declared);
     REQUIRE(declared.servers.size() == 2);
-    CHECK(declared.servers[1].address.text == "fd00::a");
+    CHECK(declared.servers[1].address.text == "::ffff:127.0.0.10");
     auto external = cli::parse_resolver("pub=external:127.0.52.53", "/nonexistent");
     CHECK(external.scope == ResolverScope::external);
     CHECK(external.scope_declared);

@@ -12,7 +12,7 @@ TEST_SUITE("dns::hosts_file") {
                                       "127.0.50.100  Coder.Example.Test. alias  # trailing comment\n"
                                       "not-an-ip coder.example.test\n"
                                       "::1 ip6-localhost coder.example.test\n"
-                                      "10.0.0.1\n"
+                                      "127.0.0.9\n"
                                       "\r\n",
                                       "/etc/hosts");
     auto found = file.entries_for("coder.example.test");

@@ -21,11 +21,11 @@ probe::ResolverPlan servers(std::string label, std::vector<std::string> endpoint
 TEST_SUITE("probe::scope_by_servers") {
   TEST_CASE("a server list holding a known server becomes cluster-scoped, with the reason") {
     probe::Plan plan;
-    plan.resolvers = {servers("coredns", {"10.96.0.10"}), servers("lan", {"127.0.50.53"}),
-                      servers("both", {"127.0.52.53", "10.96.0.10"})};
-    probe::scope_by_servers(plan, {*util::parse_endpoint("10.96.0.10", 53)}, "the ClusterIP of Service kube-system/kube-dns");
+    plan.resolvers = {servers("coredns", {"127.0.96.10"}), servers("lan", {"127.0.50.53"}),
+                      servers("both", {"127.0.52.53", "127.0.96.10"})};
+    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53)}, "the ClusterIP of Service kube-system/kube-dns");
     CHECK(plan.resolvers[0].scope == ResolverScope::cluster);
-    CHECK(plan.resolvers[0].scope_reason == "10.96.0.10:53 is the ClusterIP of Service kube-system/kube-dns");
+    CHECK(plan.resolvers[0].scope_reason == "127.0.96.10:53 is the ClusterIP of Service kube-system/kube-dns");
     CHECK(plan.resolvers[1].scope == ResolverScope::external);
     CHECK(plan.resolvers[2].scope == ResolverScope::cluster); // any of its servers
     CHECK(plan.has_cluster_resolver());
@@ -33,8 +33,8 @@ TEST_SUITE("probe::scope_by_servers") {
 
   TEST_CASE("the port must match too, and IPv6 compares canonically") {
     probe::Plan plan;
-    plan.resolvers = {servers("other-port", {"10.96.0.10:5353"}), servers("v6", {"[fd00::0:a]"})};
-    probe::scope_by_servers(plan, {*util::parse_endpoint("10.96.0.10", 53), *util::parse_endpoint("[fd00::a]", 53)},
+    plan.resolvers = {servers("other-port", {"127.0.96.10:5353"}), servers("v6", {"[::ffff:127.0.0.10]"})};
+    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53), *util::parse_endpoint("[::ffff:7f00:a]", 53)},
                             "a nameserver of /etc/resolv.conf");
     CHECK(plan.resolvers[0].scope == ResolverScope::external);
     CHECK(plan.resolvers[1].scope == ResolverScope::cluster);
@@ -42,8 +42,8 @@ TEST_SUITE("probe::scope_by_servers") {
 
   TEST_CASE("a declared scope is left alone") {
     probe::Plan plan;
-    plan.resolvers = {servers("forced-external", {"10.96.0.10"}, true)};
-    probe::scope_by_servers(plan, {*util::parse_endpoint("10.96.0.10", 53)}, "x");
+    plan.resolvers = {servers("forced-external", {"127.0.96.10"}, true)};
+    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53)}, "x");
     CHECK(plan.resolvers[0].scope == ResolverScope::external);
     CHECK_FALSE(plan.has_cluster_resolver());
   }
