@@ -25,6 +25,8 @@ set -euo pipefail
 prog=fake_api.sh
 # shellcheck source=../lib/tls.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tls.sh"
+# shellcheck source=../lib/procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/procs.sh"
 ADDR=${KUBE_API_ADDR:-127.0.6.1}
 PORT=${KUBE_API_PORT:-16443}
 
@@ -32,16 +34,8 @@ die() { echo "$prog: $*" >&2; exit 1; }
 
 [[ $ADDR == 127.* ]] || die "KUBE_API_ADDR must be a 127.x address (got $ADDR)"
 
-alive() { [[ -r /proc/$1/stat ]] && ! grep -qE '^[0-9]+ \(.*\) [ZX] ' "/proc/$1/stat"; }
-
-recorded_pid() {
-  local dir=$1 pid start
-  read -r pid 2>/dev/null <"$dir/nginx.pid.recorded" || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-  read -r start 2>/dev/null <"$dir/nginx.start" || return 1
-  [[ $(awk '{sub(/^.*\) /, ""); print $20}' "/proc/$pid/stat") == "$start" ]] || return 1
-  echo "$pid"
-}
+# STATE_DIR/nginx.pid.recorded holds nginx's PID, nginx.start its start time (tests/lib/procs.sh).
+recorded_pid() { proc_recorded "$1/nginx.pid.recorded" "$1/nginx.start"; }  # STATE_DIR -> PID while it runs
 
 make_tls() {
   local dir=$1
@@ -144,14 +138,11 @@ cmd_start() {
   make_tls "$dir"
   render_config "$dir" "$fixtures" "$@"
   : >"$dir/logs/error.log"
-  setsid nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;' \
-    </dev/null >>"$dir/logs/error.log" 2>&1 9>&- &
-  local pid=$!
-  echo "$pid" >"$dir/nginx.pid.recorded"
-  awk '{sub(/^.*\) /, ""); print $20}' "/proc/$pid/stat" >"$dir/nginx.start" 2>/dev/null || true
-  local i
+  proc_launch "$dir/nginx.pid.recorded" "$dir/nginx.start" "$dir/logs/error.log" \
+    nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;'
+  local pid=$PROC_PID i
   for i in $(seq 200); do
-    alive "$pid" || { tail -n 5 "$dir/logs/error.log" >&2; die "nginx exited during startup"; }
+    proc_alive "$pid" || { tail -n 5 "$dir/logs/error.log" >&2; die "nginx exited during startup"; }
     if curl -s --noproxy '*' --max-time 0.5 --cacert "$dir/ca.pem" -o /dev/null "https://$ADDR:$PORT/"; then
       break
     fi
@@ -169,16 +160,10 @@ ENV
 }
 
 cmd_stop() {
-  local dir=${1:?STATE_DIR} pid kids
+  local dir=${1:?STATE_DIR} pid
   [[ -d $dir ]] || return 0
-  if pid=$(recorded_pid "$dir"); then
-    kids=$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -d ' ' || true)
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 200); do alive "$pid" || break; sleep 0.025; done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    for k in $kids; do alive "$k" && kill -KILL "$k" 2>/dev/null; done
-  fi
-  rm -f "$dir/nginx.pid.recorded" "$dir/nginx.start"
+  if pid=$(recorded_pid "$dir"); then proc_terminate "$pid"; fi
+  proc_forget "$dir/nginx.pid.recorded" "$dir/nginx.start"
   return 0
 }
 

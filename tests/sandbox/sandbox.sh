@@ -18,6 +18,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=../lib/tls.sh
 source "$here/../lib/tls.sh"
+# shellcheck source=../lib/procs.sh
+source "$here/../lib/procs.sh"
 DIR=${CDD_SANDBOX_DIR:-$repo/.sandbox}
 prog=sandbox.sh
 
@@ -79,68 +81,11 @@ load_world() {
 list_worlds() { local f; for f in "$here"/worlds/*.world; do basename "$f" .world; done; }
 
 # ---- Processes -------------------------------------------------------------------------------
-# $DIR/run/NAME.pid holds the PID; NAME.start holds its start time (field 22 of /proc/PID/stat)
-# so a reused PID is never mistaken for ours. A zombie counts as gone (PID 1 may reap late).
-proc_field() {  # PID N -> field N of /proc/PID/stat (N >= 3); builtins only (this runs a lot)
-  local s f; read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-  s=${s##*) }; read -ra f <<<"$s"; echo "${f[$2 - 3]}"
-}
-proc_state() { proc_field "$1" 3; }
-proc_start() { proc_field "$1" 22; }
-alive() { local s; s=$(proc_state "$1") || return 1; [[ $s != Z && $s != X ]]; }
-
-# recorded_pid NAME -> prints the PID if NAME's recorded process still runs (and is the same one)
-recorded_pid() {
-  local name=$1 pid start
-  read -r pid 2>/dev/null <"$DIR/run/$name.pid" || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-  if [[ -f $DIR/run/$name.start ]]; then
-    read -r start <"$DIR/run/$name.start" || start=
-    [[ $(proc_start "$pid") == "$start" ]] || return 1
-  else
-    # not started by this script (e.g. a fault server started with --pidfile $DIR/run/x.pid):
-    # accept it only if its command line names the pid file
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$DIR/run/$name.pid" || return 1
-  fi
-  echo "$pid"
-}
-
-record() { echo "$2" >"$DIR/run/$1.pid"; proc_start "$2" >"$DIR/run/$1.start" || true; }  # may exit at once
-forget() { rm -f "$DIR/run/$1.pid" "$DIR/run/$1.start"; }
-
-children() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
-
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
-
-# wait_gone TIMEOUT_S PID... ; returns 1 if some still run (TIMEOUT_S may not be fractional)
-wait_gone() {
-  local deadline=$(($(now_ms) + $1 * 1000)) pid left; shift
-  while :; do
-    left=()
-    for pid in "$@"; do alive "$pid" && left+=("$pid"); done
-    ((${#left[@]} == 0)) && return 0
-    (($(now_ms) >= deadline)) && return 1
-    sleep 0.01
-  done
-}
-
-# terminate PID... : TERM them (and their children), wait, KILL what is left, wait again
-terminate() {
-  local pids=() pid
-  for pid in "$@"; do pids+=("$pid"); for c in $(children "$pid"); do pids+=("$c"); done; done
-  ((${#pids[@]})) || return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait_gone 5 "${pids[@]}" && return 0
-  for pid in "${pids[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
-  wait_gone 5 "${pids[@]}" || echo "$prog: warning: could not stop ${pids[*]}" >&2
-}
-
-# launch NAME LOG CMD... : start CMD detached (own session, no terminal), record its PID
-launch() {
-  local name=$1 log=$2; shift 2
-  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
-  record "$name" $!  # setsid execs in place (a background job is no group leader): $! is the server
-}
+# $DIR/run/NAME.pid holds the PID, NAME.start its start time (tests/lib/procs.sh).
+recorded_pid() { proc_recorded "$DIR/run/$1.pid" "$DIR/run/$1.start"; }  # NAME -> PID while it runs
+forget() { proc_forget "$DIR/run/$1.pid" "$DIR/run/$1.start"; }
+# launch NAME LOG CMD... : start CMD detached, record its PID
+launch() { local name=$1 log=$2; shift 2; proc_launch "$DIR/run/$name.pid" "$DIR/run/$name.start" "$log" "$@"; }
 
 log_tail() { tail -n 5 "$1" 2>/dev/null | sed 's/^/    /' >&2 || true; }
 
@@ -364,7 +309,7 @@ nginx_serves() {  # every listener serves the current config id
 
 # wait_ready NAME... : poll until every NAME is ready; on failure show its log and return 1
 wait_ready() {
-  local deadline=$(($(now_ms) + 5000)) name pending=("$@") next
+  local deadline=$(($(proc_now_ms) + 5000)) name pending=("$@") next
   while ((${#pending[@]})); do
     next=()
     for name in "${pending[@]}"; do
@@ -378,7 +323,7 @@ wait_ready() {
     done
     pending=("${next[@]}")
     ((${#pending[@]})) || break
-    if (($(now_ms) >= deadline)); then
+    if (($(proc_now_ms) >= deadline)); then
       echo "$prog: ${pending[0]} did not become ready within 5 s; its log:" >&2
       log_tail "$(log_of "${pending[0]}")"; return 1
     fi
@@ -434,7 +379,7 @@ cmd_switch() {
   render_nginx
   write_env "$world"
   for n in "${restart[@]}"; do
-    if pid=$(recorded_pid "$n"); then terminate "$pid"; fi
+    if pid=$(recorded_pid "$n"); then proc_terminate "$pid"; fi
     forget "$n"
   done
   for n in "${restart[@]}"; do start_dns "$n"; done
@@ -443,7 +388,7 @@ cmd_switch() {
   local old_workers=()
   if nginx_install_config; then
     pid=$(recorded_pid nginx)
-    mapfile -t old_workers < <(children "$pid")
+    mapfile -t old_workers < <(proc_children "$pid")
     kill -HUP "$pid"
     ready+=(nginx)
   fi
@@ -451,7 +396,7 @@ cmd_switch() {
     die "switch to $world failed (the sandbox may be half switched; stop and start it)"
   # old nginx workers could still accept a connection or two until they see the QUIT; they
   # close idle keep-alive connections and exit within milliseconds (a busy one may take longer)
-  ((${#old_workers[@]} == 0)) || wait_gone 1 "${old_workers[@]}" ||
+  ((${#old_workers[@]} == 0)) || proc_wait_gone 1 "${old_workers[@]}" ||
     echo "$prog: note: old nginx workers still finishing requests: ${old_workers[*]}" >&2
 }
 
@@ -463,7 +408,7 @@ cmd_stop() {
     name=$(basename "$f" .pid)
     pid=$(recorded_pid "$name") && pids+=("$pid")
   done
-  ((${#pids[@]} == 0)) || terminate "${pids[@]}"
+  ((${#pids[@]} == 0)) || proc_terminate "${pids[@]}"
   for f in "$DIR"/run/*.pid; do [[ -e $f ]] && forget "$(basename "$f" .pid)"; done
   rm -f "$DIR/nginx/nginx.conf.running"
   return 0
