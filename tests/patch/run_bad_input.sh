@@ -4,19 +4,9 @@
 # directory outside the checkout), then runs patch with `args`. Expected: exit 2, stderr equal to
 # expected.stderr (REPO stands for the checkout's path), and not one byte changed, inside the
 # checkout or outside it. UPDATE_GOLDEN=1 rewrites expected.stderr.
-set -uo pipefail
-
-bin="${CDD_BIN:?set CDD_BIN to the coder-dns-doctor binary}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-work="$(mktemp -d)"
-trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-failures=0
+# shellcheck source=prologue.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 cases=0
-
-fail() {
-  echo "FAIL [$1]: $2" >&2
-  failures=$((failures + 1))
-}
 
 snapshot() { # directory → listing of every file's mode, type and checksum
   (cd "$1" && find . \( -type f -o -type l \) -printf '%m %y %p -> %l\n' | sort &&
@@ -32,7 +22,7 @@ for case_dir in "$here"/bad/*/; do
   cp -a "$here/fixtures/kubernetes-plain/repo" "$repo"
   [ -d "$case_dir/repo" ] && cp -a "$case_dir/repo/." "$repo/"
   [ -f "$case_dir/setup.sh" ] && (cd "$repo" && bash "$case_dir/setup.sh")
-  read -r -a args <"$case_dir/args" || true
+  read_case_args "$case_dir"
   before_inside="$(snapshot "$repo")"
   before_outside="$(snapshot "$OUTSIDE")"
 
@@ -55,5 +45,4 @@ for case_dir in "$here"/bad/*/; do
   echo "ok   [$name] $(cat "$work/$name/stderr")"
 done
 
-echo "$cases bad-input cases, $failures failures"
-[ "$failures" = 0 ]
+finish "$cases bad-input cases"

@@ -6,19 +6,9 @@
 #   4. second run: --check exits 0 and the dry run prints no diff (idempotent).
 # A case reads its extra arguments from `args` and its checkout from `repo/` (or from the case
 # named in `repo-from`). UPDATE_GOLDEN=1 rewrites the expected files instead of comparing.
-set -uo pipefail
-
-bin="${CDD_BIN:?set CDD_BIN to the coder-dns-doctor binary}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-failures=0
+# shellcheck source=prologue.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 cases=0
-
-fail() {
-  echo "FAIL [$1]: $2" >&2
-  failures=$((failures + 1))
-}
 
 compare() { # case, expected file, actual file
   if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
@@ -32,9 +22,8 @@ compare() { # case, expected file, actual file
 for case_dir in "$here"/fixtures/*/; do
   name="$(basename "$case_dir")"
   cases=$((cases + 1))
-  source_repo="$case_dir/repo"
-  [ -f "$case_dir/repo-from" ] && source_repo="$here/fixtures/$(cat "$case_dir/repo-from")/repo"
-  read -r -a args <"$case_dir/args" || true
+  source_repo="$(case_repo "$case_dir")"
+  read_case_args "$case_dir"
   repo="$work/$name/repo"
   pristine="$work/$name/pristine"
   mkdir -p "$work/$name"
@@ -79,5 +68,4 @@ for case_dir in "$here"/fixtures/*/; do
   echo "ok   [$name]"
 done
 
-echo "$cases golden cases, $failures failures"
-[ "$failures" = 0 ]
+finish "$cases golden cases"

@@ -8,30 +8,22 @@
 #   - npm `yaml` and python3-yaml parse every output manifest to the input documents plus the
 #     intended keys (compare_json.py yaml).
 # The node tools are installed into the ignored .tools/node by scripts/install-node-tools.sh.
-set -uo pipefail
-
-bin="${CDD_BIN:?set CDD_BIN to the coder-dns-doctor binary}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+# shellcheck source=prologue.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 export CDD_NODE_TOOLS
 CDD_NODE_TOOLS="$("$root/scripts/install-node-tools.sh")" || { echo "cannot install the node oracles" >&2; exit 1; }
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-failures=0
 checked=0
 
-fail() {
-  echo "FAIL [$1]: $2" >&2
-  failures=$((failures + 1))
-}
-
 oracle() { node "$here/oracle.js" "$@"; }
+# pyyaml2json FILE: every YAML document of FILE as one JSON array, read by python3-yaml
+pyyaml2json() {
+  python3 -c 'import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1]))], sys.stdout, default=str)' "$1"
+}
 
 for case_dir in "$here"/fixtures/*/; do
   name="$(basename "$case_dir")"
-  source_repo="$case_dir/repo"
-  [ -f "$case_dir/repo-from" ] && source_repo="$here/fixtures/$(cat "$case_dir/repo-from")/repo"
-  read -r -a args <"$case_dir/args" || true
+  source_repo="$(case_repo "$case_dir")"
+  read_case_args "$case_dir"
   before="$work/$name/before"
   after="$work/$name/after"
   mkdir -p "$work/$name"
@@ -66,8 +58,7 @@ for case_dir in "$here"/fixtures/*/; do
         { fail "$name" "npm yaml rejects $relative"; continue; }
       python3 "$here/compare_json.py" yaml "$work/in.json" "$work/out.json" >"$work/problems" ||
         fail "$name" "$relative (npm yaml): $(cat "$work/problems")"
-      python3 -c 'import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1]))], sys.stdout, default=str)' "$file" >"$work/in.json" &&
-        python3 -c 'import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1]))], sys.stdout, default=str)' "$out" >"$work/out.json" ||
+      pyyaml2json "$file" >"$work/in.json" && pyyaml2json "$out" >"$work/out.json" ||
         { fail "$name" "python yaml rejects $relative"; continue; }
       python3 "$here/compare_json.py" yaml "$work/in.json" "$work/out.json" >"$work/problems" ||
         fail "$name" "$relative (python yaml): $(cat "$work/problems")"
@@ -77,5 +68,4 @@ for case_dir in "$here"/fixtures/*/; do
   echo "ok   [$name]"
 done
 
-echo "$checked changed files checked by the oracles, $failures failures"
-[ "$failures" = 0 ] && [ "$checked" -gt 0 ]
+finish "$checked changed files checked by the oracles" && [ "$checked" -gt 0 ]
