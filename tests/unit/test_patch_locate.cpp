@@ -166,23 +166,28 @@ TEST_SUITE("patch::find_files") {
 }
 
 TEST_SUITE("patch::display_path") {
-  TEST_CASE("a path under the repo is shown relative to it") {
-    CHECK(patch::display_path("/srv/gitops/apps/coder/cm.yaml", "/srv/gitops") == "apps/coder/cm.yaml");
-    CHECK(patch::display_path("/srv/gitops/apps/coder/cm.yaml", "/srv/gitops/") == "apps/coder/cm.yaml");
-    CHECK(patch::display_path("gitops/main.tf", "gitops") == "main.tf");
-    CHECK(patch::display_path("./apps/x.yaml", ".") == "apps/x.yaml");
-  }
-
-  TEST_CASE("both sides are normalized lexically first") {
-    CHECK(patch::display_path("/srv/gitops/apps/../templates/./main.tf", "/srv/./gitops") == "templates/main.tf");
-    CHECK(patch::display_path("/srv//gitops/a.yaml", "/srv/gitops") == "a.yaml");
-  }
-
-  TEST_CASE("a path outside the repo is shown as given") {
-    CHECK(patch::display_path("/etc/passwd", "/srv/gitops") == "/etc/passwd");
-    CHECK(patch::display_path("/srv/gitops-old/a.yaml", "/srv/gitops") == "/srv/gitops-old/a.yaml");
-    CHECK(patch::display_path("/srv/gitops/../x.yaml", "/srv/gitops") == "/srv/gitops/../x.yaml");
-    CHECK(patch::display_path("relative/a.yaml", "/srv/gitops") == "relative/a.yaml");
+  TEST_CASE("under the repo: relative to it, after lexical normalization; elsewhere: as given") {
+    struct Case {
+      const char* path;
+      const char* repo;
+      const char* shown;
+    };
+    for (const Case& c : {Case{"/srv/gitops/apps/coder/cm.yaml", "/srv/gitops", "apps/coder/cm.yaml"},
+                          Case{"/srv/gitops/apps/coder/cm.yaml", "/srv/gitops/", "apps/coder/cm.yaml"},
+                          Case{"gitops/main.tf", "gitops", "main.tf"},
+                          Case{"./apps/x.yaml", ".", "apps/x.yaml"},
+                          // both sides normalized first
+                          Case{"/srv/gitops/apps/../templates/./main.tf", "/srv/./gitops", "templates/main.tf"},
+                          Case{"/srv//gitops/a.yaml", "/srv/gitops", "a.yaml"},
+                          // outside the repo (a sibling with the same prefix, a '..' escape, another root)
+                          Case{"/etc/passwd", "/srv/gitops", "/etc/passwd"},
+                          Case{"/srv/gitops-old/a.yaml", "/srv/gitops", "/srv/gitops-old/a.yaml"},
+                          Case{"/srv/gitops/../x.yaml", "/srv/gitops", "/srv/gitops/../x.yaml"},
+                          Case{"relative/a.yaml", "/srv/gitops", "relative/a.yaml"}}) {
+      CAPTURE(c.path);
+      CAPTURE(c.repo);
+      CHECK(patch::display_path(c.path, c.repo) == c.shown);
+    }
   }
 
   TEST_CASE("symlinks are not resolved: the link's own path is shown") {
