@@ -29,16 +29,6 @@ std::string addresses_text(const std::vector<std::string>& addresses) {
 
 } // namespace
 
-std::string_view to_string(AgentTarget target) {
-  switch (target) {
-  case AgentTarget::external: return "external";
-  case AgentTarget::internal: return "internal";
-  case AgentTarget::other: return "other";
-  case AgentTarget::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
 std::string describe(const WorkspaceAgent& agent) {
   if (agent.host.empty())
     return fmt::format("{}: no agent URL found", agent.pod);

@@ -1,10 +1,10 @@
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
+#include <coder_dns_doctor/doctor/load_balancers.hpp>
 #include <coder_dns_doctor/k8s/client.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/discovery.hpp>
-#include <coder_dns_doctor/k8s/hostnames.hpp>
 #include <coder_dns_doctor/probe/engine.hpp>
 
 #include <fmt/core.h>
@@ -144,15 +144,17 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
     if (kube.discovery.external_url)
       add_external_url(plan, *kube.discovery.external_url);
     else if (!kube.connected)
-      throw cli::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
+      throw core::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
                             " when Kubernetes cannot supply it");
     // else: Kubernetes was asked and could not say; check the rest and report why
   }
   // 2. The plan's resolvers as the cluster runs them; load-balancer hostnames through them.
   expand_dns_pods(plan, settings.kube.targets, kube);
   scope_by_dns_service(plan, settings.kube.targets, kube.discovery.dns_service_ips);
-  k8s::ResolvedClaims claims =
-      k8s::resolve_hostnames(kube.discovery.hostnames, plan.resolvers, plan.families, plan.timeout, cancel);
+  ResolvedClaims claims;
+  if (!kube.discovery.hostnames.empty())
+    claims = truth_from_hostnames(kube.discovery.hostnames,
+                                  probe::look_up_names(plan, hostnames_of(kube.discovery.hostnames), cancel));
   truth::Truth discovered{.entries = std::move(kube.discovery.entries), .notes = std::move(kube.discovery.notes)};
   discovered.entries.insert(discovered.entries.end(), claims.entries.begin(), claims.entries.end());
   discovered.notes.insert(discovered.notes.end(), claims.notes.begin(), claims.notes.end());

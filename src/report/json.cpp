@@ -105,7 +105,7 @@ json to_json(const Report& report) {
       aliases.push_back({{"ip", alias.address}, {"hostnames", alias.hostnames}});
     workspaces.push_back({{"pod", agent.pod},
                           {"agent_host", agent.host.empty() ? json(nullptr) : json(agent.host)},
-                          {"target", analysis::to_string(agent.target)},
+                          {"target", k8s::to_string(agent.target)},
                           {"origin", agent.origin},
                           {"host_aliases", aliases}});
   }

@@ -103,7 +103,7 @@ std::string to_text(const Report& report, Colour colour) {
     out += "\nWORKSPACES\n";
     util::Table table({"POD", "AGENT HOST", "TARGET", "FROM"});
     for (const auto& agent : report.workspaces)
-      table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(analysis::to_string(agent.target)),
+      table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(k8s::to_string(agent.target)),
                  agent.origin.empty() ? "-" : agent.origin},
                 {"", "", agent.target == analysis::AgentTarget::external ? paint(k_yellow) : "", ""});
     out += table.render("  ");

@@ -30,7 +30,7 @@ struct Settings {
 };
 
 // Run one check of `settings`. Failures of the world become findings, never exceptions;
-// throws cli::UsageError only when the settings cannot describe a check (no external URL at all).
+// throws core::UsageError only when the settings cannot describe a check (no external URL at all).
 [[nodiscard]] report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel = nullptr);
 
 } // namespace coder_dns_doctor::doctor
