@@ -60,7 +60,9 @@ json to_json(const Report& report) {
   document["resolvers"] = resolvers;
 
   json dns = json::array();
-  for (const auto& o : report.observations.dns) {
+  for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
+    const probe::DnsObservation& o = report.observations.dns[i];
+    const analysis::Annotation& note = annotation_of(report, i);
     json servers = o.servers;
     dns.push_back({{"host", o.host},
                    {"name", o.name},
@@ -76,8 +78,8 @@ json to_json(const Report& report) {
                    {"responded", o.responded},
                    {"outside_scope", o.outside_scope},
                    {"duration_ms", round_ms(o.duration_ms)},
-                   {"expected", o.expected},
-                   {"match", optional_value(o.match)}});
+                   {"expected", note.expected},
+                   {"match", optional_value(note.match)}});
   }
   document["dns"] = dns;
 

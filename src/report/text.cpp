@@ -63,11 +63,13 @@ std::string to_text(const Report& report, Colour colour) {
   if (!report.observations.dns.empty()) {
     out += "\nDNS\n";
     util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
-    for (const auto& o : report.observations.dns) {
+    for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
+      const probe::DnsObservation& o = report.observations.dns[i];
+      const analysis::Annotation& note = annotation_of(report, i);
       if (o.mode == probe::QueryMode::search && o.name == o.host + ".")
         continue; // the search list fell through to the name itself: same as the absolute row
-      std::string match = !o.match ? "-" : *o.match ? "yes" : "NO";
-      std::string style = !o.match ? "" : *o.match ? paint(k_green) : paint(k_red);
+      std::string match = !note.match ? "-" : *note.match ? "yes" : "NO";
+      std::string style = !note.match ? "" : *note.match ? paint(k_green) : paint(k_red);
       std::string status_style = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata
                                      ? std::string()
                                      : paint(k_red);
@@ -75,7 +77,7 @@ std::string to_text(const Report& report, Colour colour) {
                           : o.mode == probe::QueryMode::hosts  ? "hosts:" + o.detail
                                                                : "search:" + o.name;
       table.add({o.host, o.resolver, query, std::string(probe::to_string(o.family)),
-                 std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(o.expected), match,
+                 std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(note.expected), match,
                  o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},
                 {"", "", "", "", status_style, "", "", style, "", ""});
     }

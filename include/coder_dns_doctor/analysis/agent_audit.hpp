@@ -3,6 +3,7 @@
 // KUBERNETES_UNAVAILABLE. Pure, like analyze: pods and API failures come in as values.
 #pragma once
 
+#include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
@@ -36,10 +37,11 @@ struct WorkspaceAgent {
 // Return one line per agent: "coder-workspace/ws-1: agent URL host coder.example.test (external, from command)".
 [[nodiscard]] std::string describe(const WorkspaceAgent& agent);
 
-// Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the annotated
-// `observations` of `plan`, the external host is mismatched (or its /healthz fails through DNS)
+// Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the
+// `observations` of `plan` (with their `annotations`), the external host is mismatched (or its /healthz fails through DNS)
 // on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
 [[nodiscard]] std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
+                                                  const std::vector<Annotation>& annotations,
                                                   const std::vector<WorkspaceAgent>& agents);
 
 // Add to `findings` the workspace pods whose `hostAliases` pin a host of `plan` outside its

@@ -45,10 +45,7 @@ struct DnsObservation {
   // which happens only when no resolver is cluster-scoped): its NXDOMAIN/REFUSED/NODATA is neither
   // a failure nor an opinion (analysis reports it as info; metrics leave it out).
   bool outside_scope = false;
-  // Filled by analysis::annotate: the truth addresses of this family, and whether the answer
-  // stays inside them (nullopt when no truth is known or the lookup itself failed).
-  std::vector<std::string> expected;
-  std::optional<bool> match;
+  // What analysis concludes about the answer (expected addresses, match) is analysis::Annotation.
 };
 
 struct HttpObservation {
