@@ -39,7 +39,11 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 } // namespace
 
 int run(int argc, char** argv) {
-  probe::Libraries libraries; // global c-ares/libcurl state, before any handle exists
+  auto libraries = probe::Libraries::start(); // global c-ares/libcurl state, before any handle exists
+  if (!libraries) {
+    fmt::print(stderr, "coder-dns-doctor: {}\n", libraries.error());
+    return core::to_int(core::ExitStatus::cannot_run);
+  }
   CLI::App app{"coder-dns-doctor: find and fix split-horizon DNS that disconnects Coder agents",
                "coder-dns-doctor"};
   app.require_subcommand(1);
