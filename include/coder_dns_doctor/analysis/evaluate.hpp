@@ -1,3 +1,4 @@
+// Layer 5 (analysis; pure; reads probe, k8s facts, truth; see README "Layers").
 // The one entry of analysis: everything one check saw -> annotations, findings, verdict.
 // Pure: no I/O, no clock. The only place findings are sorted and the verdict is decided.
 #pragma once

@@ -1,3 +1,4 @@
+// Layer 9 (cli; the top: everything else is below it; see README "Layers").
 // Command-line entry: parse argv, dispatch to a subcommand, map failures to exit statuses.
 #pragma once
 

@@ -1,3 +1,4 @@
+// Layer 8 (daemon; uses doctor, report, core; see README "Layers").
 // The serve/sidecar daemon: the checkup on a schedule, each finished cycle published as an
 // immutable snapshot, metrics and health endpoints on one listener, signals for stop and reload.
 #pragma once

@@ -1,3 +1,4 @@
+// Layer 2 (dns; c-ares behind one type; uses util; see README "Layers").
 // One c-ares channel: a resolution path (a list of servers) that many queries share.
 // The channel does no waiting of its own; an event loop drives it through sockets() / process().
 #pragma once

@@ -1,3 +1,4 @@
+// Layer 7 (doctor; the one place k8s, probe and analysis meet; see README "Layers").
 // One complete check, as diagnose runs it once and serve runs it every interval:
 // gather the truth, probe every path, analyze, and return the report.
 #pragma once

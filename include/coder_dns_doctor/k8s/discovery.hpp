@@ -1,3 +1,5 @@
+// Layer 4 (k8s: the Kubernetes API reader; uses http, dns, truth, util; not probe or analysis).
+// See README "Layers".
 // Truth discovery: read the Coder Service, Ingresses, Deployment, CoreDNS pods and workspace pods
 // from the API server and turn them into truth entries, the access URL, resolvers and agents.
 #pragma once

@@ -1,3 +1,5 @@
+// Layer 4 (probe: the probe engine; uses dns, http, truth, util; not k8s or analysis).
+// See README "Layers".
 // One probe cycle: every DNS lookup and HTTP request of a Plan, concurrently, in one poll loop.
 #pragma once
 

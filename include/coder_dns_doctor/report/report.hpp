@@ -1,3 +1,4 @@
+// Layer 6 (report; uses analysis, probe, truth; see README "Layers").
 // The diagnose report: one value built after a cycle, rendered as JSON or as text tables.
 #pragma once
 
