@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
   if (hosts <= 0 || resolvers <= 0 || cycles <= 0)
     usage("--hosts, --resolvers and --cycles must be positive");
 
-  probe::Libraries libraries;
+  auto libraries = probe::Libraries::start();
+  if (!libraries)
+    usage(libraries.error());
   probe::Plan plan;
   plan.timeout = *timeout;
   plan.checks = {.dns = true, .http = false, .kube = false};

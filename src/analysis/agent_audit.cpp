@@ -29,16 +29,6 @@ std::string addresses_text(const std::vector<std::string>& addresses) {
 
 } // namespace
 
-std::string_view to_string(AgentTarget target) {
-  switch (target) {
-  case AgentTarget::external: return "external";
-  case AgentTarget::internal: return "internal";
-  case AgentTarget::other: return "other";
-  case AgentTarget::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
 std::string describe(const WorkspaceAgent& agent) {
   if (agent.host.empty())
     return fmt::format("{}: no agent URL found", agent.pod);
@@ -47,6 +37,7 @@ std::string describe(const WorkspaceAgent& agent) {
 }
 
 std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
+                                    const std::vector<Annotation>& annotations,
                                     const std::vector<WorkspaceAgent>& agents) {
   const probe::UrlPlan* external = plan.url_for(probe::HostRole::external);
   const probe::UrlPlan* internal = plan.url_for(probe::HostRole::internal);
@@ -61,12 +52,15 @@ std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observ
 
   std::set<std::string> resolvers = pod_resolvers(plan);
   std::vector<std::string> broken;
-  for (const auto& o : observations.dns)
-    if (o.host == external->url.host && o.mode == probe::QueryMode::absolute && o.match == false &&
+  for (std::size_t i = 0; i < observations.dns.size(); ++i) {
+    const probe::DnsObservation& o = observations.dns[i];
+    const Annotation& note = annotations.at(i);
+    if (o.host == external->url.host && o.mode == probe::QueryMode::absolute && note.match == false &&
         resolvers.count(o.resolver) != 0)
       broken.push_back(fmt::format("resolver {} answers {} {} with {}; expected {}", o.resolver, o.host,
                                    probe::to_string(o.family), addresses_text(o.addresses),
-                                   addresses_text(o.expected)));
+                                   addresses_text(note.expected)));
+  }
   std::string external_base = external->url.to_string();
   for (const auto& o : observations.http) {
     if (o.base_url != external_base || o.endpoint != probe::Endpoint::healthz || o.via != probe::Via::dns || o.ok)

@@ -66,6 +66,12 @@ std::vector<const DnsObservation*> absolute_answers(const probe::Observations& o
   return out;
 }
 
+// The annotation of `o`, an element of `observations.dns`: annotations are index-aligned with it.
+const Annotation& note_of(const probe::Observations& observations, const std::vector<Annotation>& annotations,
+                          const DnsObservation* o) {
+  return annotations.at(static_cast<std::size_t>(o - observations.dns.data()));
+}
+
 // Whether `o` is a cluster-only name's "I cannot know it" from a resolver that cannot: an
 // NXDOMAIN, REFUSED or NODATA from an external resolver. Neither a failure nor an opinion.
 bool excused(const DnsObservation& o) {
@@ -73,11 +79,12 @@ bool excused(const DnsObservation& o) {
          (o.status == LookupStatus::nxdomain || o.status == LookupStatus::refused || o.status == LookupStatus::nodata);
 }
 
-void check_mismatches(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
+void check_mismatches(const probe::Plan& plan, const probe::Observations& observations,
+                      const std::vector<Annotation>& annotations, const truth::Truth& truth,
                       std::vector<Finding>& findings) {
   std::map<std::string, std::vector<const DnsObservation*>> wrong_by_host;
   for (const DnsObservation* o : absolute_answers(observations))
-    if (o->match == false && !is_failure(o->status) && !excused(*o))
+    if (note_of(observations, annotations, o).match == false && !is_failure(o->status) && !excused(*o))
       wrong_by_host[o->host].push_back(o);
   for (const auto& [host, wrong] : wrong_by_host) {
     HostRole role = plan.role_of(host);
@@ -88,7 +95,8 @@ void check_mismatches(const probe::Plan& plan, const probe::Observations& observ
       resolvers.insert(o->resolver);
       finding.evidence.push_back(fmt::format("resolver {} ({}) {} {}: {}; expected {}", o->resolver,
                                              resolver_servers(*o), host, probe::to_string(o->family),
-                                             answer_text(*o), addresses_text(o->expected)));
+                                             answer_text(*o),
+                                             addresses_text(note_of(observations, annotations, o).expected)));
     }
     finding.evidence.push_back(fmt::format("truth for {}: {} from {}", host, addresses_text(truth.addresses_for(host)),
                                            truth_sources(truth, host)));
@@ -160,8 +168,8 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
   }
 }
 
-void check_disagreement(const probe::Observations& observations, const truth::Truth& truth,
-                        std::vector<Finding>& findings) {
+void check_disagreement(const probe::Observations& observations, const std::vector<Annotation>& annotations,
+                        const truth::Truth& truth, std::vector<Finding>& findings) {
   // host -> family -> answer text -> resolvers
   std::map<std::string, std::map<Family, std::map<std::string, std::vector<const DnsObservation*>>>> groups;
   for (const DnsObservation* o : absolute_answers(observations)) {
@@ -181,9 +189,10 @@ void check_disagreement(const probe::Observations& observations, const truth::Tr
     for (const auto& [family, by_answer] : by_family) {
       for (const auto& [answer, list] : by_answer)
         for (const DnsObservation* o : list) {
-          auto [entry, added] = on_truth.emplace(o->resolver, o->match == true);
+          bool right = note_of(observations, annotations, o).match == true;
+          auto [entry, added] = on_truth.emplace(o->resolver, right);
           if (!added)
-            entry->second = entry->second && o->match == true;
+            entry->second = entry->second && right;
         }
       if (by_answer.size() < 2)
         continue;
@@ -377,15 +386,19 @@ std::string dead_pin(const DnsObservation& pin, const probe::Observations& obser
 // HOSTS_FILE_OVERRIDE from the prober's own hosts file: an entry for a host that the truth places
 // elsewhere, or (no truth) whose address does not answer while another does. The agent next to
 // this prober reads the same file before DNS.
-void check_hosts_file(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
+void check_hosts_file(const probe::Plan& plan, const probe::Observations& observations,
+                      const std::vector<Annotation>& annotations, const truth::Truth& truth,
                       std::vector<Finding>& findings) {
   std::vector<std::string> entries;
   std::set<std::string> hosts;
   Finding finding{.code = Code::hosts_file_override, .severity = Severity::error};
-  for (const auto& o : observations.dns) {
-    if (o.mode != QueryMode::hosts || o.match == true || o.addresses.empty())
+  for (std::size_t i = 0; i < observations.dns.size(); ++i) {
+    const DnsObservation& o = observations.dns[i];
+    const Annotation& note = annotations.at(i);
+    if (o.mode != QueryMode::hosts || note.match == true || o.addresses.empty())
       continue;
-    std::string why = o.match == false ? fmt::format("expected {}", addresses_text(o.expected)) : dead_pin(o, observations);
+    std::string why =
+        note.match == false ? fmt::format("expected {}", addresses_text(note.expected)) : dead_pin(o, observations);
     if (why.empty())
       continue;
     const probe::ResolverPlan* resolver = plan.resolver(o.resolver);
@@ -432,41 +445,40 @@ void check_deployments(const probe::Observations& observations, std::vector<Find
 
 } // namespace
 
-probe::Observations annotate(probe::Observations observations, const truth::Truth& truth) {
-  for (auto& o : observations.dns) {
-    o.expected.clear();
-    o.match.reset();
+std::vector<Annotation> annotate(const probe::Observations& observations, const truth::Truth& truth) {
+  std::vector<Annotation> annotations;
+  annotations.reserve(observations.dns.size());
+  for (const auto& o : observations.dns) {
+    Annotation& note = annotations.emplace_back();
     if (!truth.knows(o.host))
       continue;
     for (const auto& address : truth.addresses_for(o.host))
       if (is_v6(address) == (o.family == Family::aaaa))
-        o.expected.push_back(address);
+        note.expected.push_back(address);
     if (has_no_answer(o.status) || excused(o))
       continue; // no answer, or not this resolver's to give: neither right nor wrong
     if (o.status == LookupStatus::ok)
-      o.match = std::all_of(o.addresses.begin(), o.addresses.end(), [&](const std::string& address) {
-        return std::binary_search(o.expected.begin(), o.expected.end(), address);
+      note.match = std::all_of(o.addresses.begin(), o.addresses.end(), [&](const std::string& address) {
+        return std::binary_search(note.expected.begin(), note.expected.end(), address);
       });
     else if (o.status == LookupStatus::nodata)
-      o.match = o.expected.empty(); // no address of this family: right when the truth has none
+      note.match = note.expected.empty(); // no address of this family: right when the truth has none
     else
-      o.match = truth.addresses_for(o.host).empty(); // nxdomain says the name has no address of any family
+      note.match = truth.addresses_for(o.host).empty(); // nxdomain says the name has no address of any family
   }
-  return observations;
+  return annotations;
 }
 
 std::vector<Finding> analyze(const probe::Plan& plan, const probe::Observations& observations,
-                             const truth::Truth& truth) {
+                             const std::vector<Annotation>& annotations, const truth::Truth& truth) {
   std::vector<Finding> findings;
-  check_mismatches(plan, observations, truth, findings);
+  check_mismatches(plan, observations, annotations, truth, findings);
   check_failures(observations, findings);
-  check_disagreement(observations, truth, findings);
+  check_disagreement(observations, annotations, truth, findings);
   check_shadowing(observations, findings);
-  check_hosts_file(plan, observations, truth, findings);
+  check_hosts_file(plan, observations, annotations, truth, findings);
   check_health(plan, observations, findings);
   check_deployments(observations, findings);
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
   return findings;
 }
 

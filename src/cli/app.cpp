@@ -1,7 +1,7 @@
 // Subcommand table, environment-variable binding and the single place exceptions become statuses.
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/probe/libraries.hpp>
 
 #include <CLI/CLI.hpp>
@@ -39,7 +39,11 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 } // namespace
 
 int run(int argc, char** argv) {
-  probe::Libraries libraries; // global c-ares/libcurl state, before any handle exists
+  auto libraries = probe::Libraries::start(); // global c-ares/libcurl state, before any handle exists
+  if (!libraries) {
+    fmt::print(stderr, "coder-dns-doctor: {}\n", libraries.error());
+    return core::to_int(core::ExitStatus::cannot_run);
+  }
   CLI::App app{"coder-dns-doctor: find and fix split-horizon DNS that disconnects Coder agents",
                "coder-dns-doctor"};
   app.require_subcommand(1);
@@ -57,38 +61,38 @@ int run(int argc, char** argv) {
   try {
     // `--version` alone is allowed without a subcommand.
     if (argc == 2 && std::string(argv[1]) == "--version")
-      return actions.at(app.get_subcommand("version"))();
+      return core::to_int(actions.at(app.get_subcommand("version"))());
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     fmt::print("{}", app.help());
-    return k_exit_ok;
+    return core::to_int(core::ExitStatus::ok);
   } catch (const CLI::CallForAllHelp&) {
     fmt::print("{}", app.help("", CLI::AppFormatMode::All));
-    return k_exit_ok;
+    return core::to_int(core::ExitStatus::ok);
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == 0) {
       app.exit(error);
-      return k_exit_ok;
+      return core::to_int(core::ExitStatus::ok);
     }
     fmt::print(stderr, "coder-dns-doctor: {}\n", first_line(error.what()));
-    return k_exit_usage;
-  } catch (const UsageError& error) {
+    return core::to_int(core::ExitStatus::usage);
+  } catch (const core::UsageError& error) {
     fmt::print(stderr, "coder-dns-doctor: {}\n", error.what());
-    return k_exit_usage;
+    return core::to_int(core::ExitStatus::usage);
   }
 
   try {
     for (const auto& [sub, action] : actions)
       if (sub->parsed())
-        return action();
-  } catch (const UsageError& error) {
+        return core::to_int(action());
+  } catch (const core::UsageError& error) {
     fmt::print(stderr, "coder-dns-doctor: {}\n", error.what());
-    return k_exit_usage;
+    return core::to_int(core::ExitStatus::usage);
   } catch (const std::exception& error) {
     fmt::print(stderr, "coder-dns-doctor: internal error: {}\n", error.what());
-    return k_exit_cannot_run;
+    return core::to_int(core::ExitStatus::cannot_run);
   }
-  return k_exit_usage;
+  return core::to_int(core::ExitStatus::usage);
 }
 
 } // namespace coder_dns_doctor::cli

@@ -2,7 +2,7 @@
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 
@@ -26,7 +26,7 @@ OutputFormat choose_format(const std::string& output) {
     return OutputFormat::text;
   if (output == "auto")
     return isatty(STDOUT_FILENO) != 0 ? OutputFormat::text : OutputFormat::json;
-  throw UsageError(fmt::format("--output '{}': expected text or json", output));
+  throw core::UsageError(fmt::format("--output '{}': expected text or json", output));
 }
 
 // True when DNS checks ran and not one server answered anything: the check itself could not run.
@@ -37,7 +37,7 @@ bool no_resolver_reachable(const probe::Plan& plan, const probe::Observations& o
                       [](const probe::DnsObservation& o) { return o.responded; });
 }
 
-int run_diagnose(const ProbeOptions& options, const std::string& output) {
+core::ExitStatus run_diagnose(const ProbeOptions& options, const std::string& output) {
   OutputFormat format = choose_format(output);
   doctor::Settings settings = make_settings(options);
   report::Report report = doctor::run_checkup(settings);
@@ -50,9 +50,9 @@ int run_diagnose(const ProbeOptions& options, const std::string& output) {
   }
   if (no_resolver_reachable(settings.plan, report.observations)) {
     fmt::print(stderr, "coder-dns-doctor: no resolver answered any lookup; the check could not run\n");
-    return k_exit_cannot_run;
+    return core::ExitStatus::cannot_run;
   }
-  return report.verdict == analysis::Verdict::broken ? k_exit_findings : k_exit_ok;
+  return report.verdict == analysis::Verdict::broken ? core::ExitStatus::findings : core::ExitStatus::ok;
 }
 
 } // namespace

@@ -32,7 +32,7 @@ void print_summary(const patch::Plan& plan) {
     fmt::print(stderr, "{}: {}: {}\n", step.step, patch::to_string(step.status), step.detail);
 }
 
-int run_patch(const PatchSettings& settings) {
+core::ExitStatus run_patch(const PatchSettings& settings) {
   patch::Options options{
       .repo = settings.repo,
       .coder_url = settings.coder_url,
@@ -52,12 +52,12 @@ int run_patch(const PatchSettings& settings) {
   auto plan = patch::plan(options);
   if (!plan) {
     fmt::print(stderr, "coder-dns-doctor patch: {}\n", plan.error().message);
-    return k_exit_usage;
+    return core::ExitStatus::usage;
   }
   if (settings.write) {
     if (auto applied = patch::apply(*plan, settings.repo); !applied) {
       fmt::print(stderr, "coder-dns-doctor patch: {}\n", applied.error().message);
-      return k_exit_usage;
+      return core::ExitStatus::usage;
     }
     print_summary(*plan);
     for (const auto& file : plan->files)
@@ -65,21 +65,21 @@ int run_patch(const PatchSettings& settings) {
         fmt::print(stderr, "wrote {}\n", file.display);
     if (!plan->changes())
       fmt::print(stderr, "nothing to do\n");
-    return k_exit_ok;
+    return core::ExitStatus::ok;
   }
   for (const auto& file : plan->files)
     fmt::print("{}", patch::unified_diff(file.display, file.before, file.after));
   print_summary(*plan);
   if (!plan->changes()) {
     fmt::print(stderr, "nothing to do\n");
-    return k_exit_ok;
+    return core::ExitStatus::ok;
   }
   if (settings.check) {
     fmt::print(stderr, "changes needed (run with --write to apply them)\n");
-    return k_exit_findings;
+    return core::ExitStatus::findings;
   }
   fmt::print(stderr, "dry run: nothing written (run with --write to apply)\n");
-  return k_exit_ok;
+  return core::ExitStatus::ok;
 }
 
 } // namespace

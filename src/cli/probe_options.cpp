@@ -1,5 +1,5 @@
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/objects.hpp>
 #include <coder_dns_doctor/util/bounded_read.hpp>
@@ -39,7 +39,7 @@ std::string normalise_host(std::string_view text) {
 util::Url parse_url_option(const std::string& option, const std::string& value) {
   auto url = util::parse_url(value);
   if (!url)
-    throw UsageError(fmt::format("{}: {}", option, url.error()));
+    throw core::UsageError(fmt::format("{}: {}", option, url.error()));
   return *url;
 }
 
@@ -58,11 +58,11 @@ std::optional<dns::ResolvConf> pod_resolv_conf(const probe::Plan& plan, const st
   if (!text) {
     if (text.error().problem == util::FileProblem::missing)
       return std::nullopt;
-    throw UsageError(fmt::format("--resolv-conf: {}", text.error().message));
+    throw core::UsageError(fmt::format("--resolv-conf: {}", text.error().message));
   }
   auto conf = dns::parse_resolv_conf(*text, path);
   if (!conf)
-    throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
+    throw core::UsageError(fmt::format("--resolv-conf: {}", conf.error()));
   return *conf;
 }
 
@@ -76,7 +76,7 @@ std::optional<probe::HostsLookup> hosts_lookup(const ProbeOptions& options) {
       order = dns::parse_nsswitch_hosts(*text);
       order_text = fmt::format("the hosts: line of {}", options.nsswitch_conf);
     } else if (text.error().problem != util::FileProblem::missing) {
-      throw UsageError(fmt::format("--nsswitch-conf: {}", text.error().message));
+      throw core::UsageError(fmt::format("--nsswitch-conf: {}", text.error().message));
     }
   }
   if (!dns::files_before_dns(order) || options.hosts_file.empty())
@@ -85,7 +85,7 @@ std::optional<probe::HostsLookup> hosts_lookup(const ProbeOptions& options) {
   if (!file) {
     if (file.error().problem == util::FileProblem::missing)
       return std::nullopt;
-    throw UsageError(fmt::format("--hosts-file: {}", file.error().message));
+    throw core::UsageError(fmt::format("--hosts-file: {}", file.error().message));
   }
   return probe::HostsLookup{.file = std::move(*file), .order = std::move(order_text)};
 }
@@ -173,21 +173,21 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
   for (const std::string& text : expect) {
     auto equals = text.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
-      throw UsageError(fmt::format("--expect '{}': expected HOST=ADDR[,ADDR...]", text));
+      throw core::UsageError(fmt::format("--expect '{}': expected HOST=ADDR[,ADDR...]", text));
     truth::TruthEntry entry{normalise_host(text.substr(0, equals)), {}, "static"};
     if (!is_host_name(entry.host))
-      throw UsageError(fmt::format("--expect '{}': '{}' is not a host name", text, entry.host));
+      throw core::UsageError(fmt::format("--expect '{}': '{}' is not a host name", text, entry.host));
     for (const std::string& piece : util::split(text.substr(equals + 1), ',')) {
       auto address = util::parse_ip(util::trim(piece));
       if (!address)
-        throw UsageError(fmt::format("--expect '{}': '{}' is not an IP address", text, piece));
+        throw core::UsageError(fmt::format("--expect '{}': '{}' is not an IP address", text, piece));
       entry.addresses.push_back(address->text);
     }
     std::sort(entry.addresses.begin(), entry.addresses.end());
     entry.addresses.erase(std::unique(entry.addresses.begin(), entry.addresses.end()), entry.addresses.end());
     auto same_host = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.host == entry.host; });
     if (same_host != entries.end())
-      throw UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,
+      throw core::UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,
                                    entry.host));
     entries.push_back(std::move(entry));
   }
@@ -197,12 +197,12 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
 probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf) {
   auto equals = text.find('=');
   if (equals == std::string::npos)
-    throw UsageError(fmt::format("--resolver '{}': expected LABEL=system or LABEL=IP[:PORT][,IP[:PORT]...]", text));
+    throw core::UsageError(fmt::format("--resolver '{}': expected LABEL=system or LABEL=IP[:PORT][,IP[:PORT]...]", text));
   probe::ResolverPlan resolver;
   resolver.label = text.substr(0, equals);
   resolver.spec = text.substr(equals + 1);
   if (!is_label(resolver.label))
-    throw UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
+    throw core::UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
                                  text, resolver.label));
   if (resolver.spec == probe::k_kube_dns_pods_spec) {
     resolver.scope = probe::ResolverScope::cluster; // servers come from the API server at checkup time
@@ -212,7 +212,7 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
   if (resolver.spec == "system") {
     auto conf = dns::read_resolv_conf(resolv_conf);
     if (!conf)
-      throw UsageError(fmt::format("--resolv-conf: {}", conf.error()));
+      throw core::UsageError(fmt::format("--resolv-conf: {}", conf.error()));
     resolver.servers = conf->nameservers;
     resolver.system = *conf;
     resolver.scope = probe::ResolverScope::cluster;
@@ -231,11 +231,11 @@ probe::ResolverPlan parse_resolver(const std::string& text, const std::string& r
   if (!resolver.scope_declared)
     resolver.scope_reason = "a server list that is not the pod's nameserver";
   if (util::trim(servers).empty())
-    throw UsageError(fmt::format("--resolver '{}': expected IP[:PORT][,IP[:PORT]...] after the scope", text));
+    throw core::UsageError(fmt::format("--resolver '{}': expected IP[:PORT][,IP[:PORT]...] after the scope", text));
   for (const std::string& piece : util::split(servers, ',')) {
     auto endpoint = util::parse_endpoint(util::trim(piece), 53);
     if (!endpoint)
-      throw UsageError(fmt::format("--resolver '{}': {}", text, endpoint.error()));
+      throw core::UsageError(fmt::format("--resolver '{}': {}", text, endpoint.error()));
     resolver.servers.push_back(*endpoint);
   }
   return resolver;
@@ -256,7 +256,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
   probe::Plan plan;
   auto timeout = util::parse_duration(options.timeout);
   if (!timeout)
-    throw UsageError(fmt::format("--timeout: {}", timeout.error()));
+    throw core::UsageError(fmt::format("--timeout: {}", timeout.error()));
   plan.timeout = *timeout;
   plan.ca_file = options.ca_file;
 
@@ -267,7 +267,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
   else if (options.family == "both")
     plan.families = {probe::Family::a, probe::Family::aaaa};
   else
-    throw UsageError(fmt::format("--family '{}': expected 4, 6 or both", options.family));
+    throw core::UsageError(fmt::format("--family '{}': expected 4, 6 or both", options.family));
 
   if (!options.checks.empty()) {
     plan.checks = {.dns = false, .http = false, .kube = false};
@@ -280,7 +280,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
       else if (check == "kube")
         plan.checks.kube = true;
       else
-        throw UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", options.checks, raw));
+        throw core::UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", options.checks, raw));
     }
   }
 
@@ -291,7 +291,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
   for (const std::string& text : resolver_texts) {
     probe::ResolverPlan resolver = parse_resolver(text, options.resolv_conf);
     if (!labels.insert(resolver.label).second)
-      throw UsageError(fmt::format("--resolver '{}': label '{}' is used twice", text, resolver.label));
+      throw core::UsageError(fmt::format("--resolver '{}': label '{}' is used twice", text, resolver.label));
     plan.resolvers.push_back(std::move(resolver));
   }
   apply_pod_view(plan, options);
@@ -314,7 +314,7 @@ probe::Plan make_plan(const ProbeOptions& options) {
   for (const std::string& raw : options.hosts) {
     std::string host = normalise_host(raw);
     if (!is_host_name(host))
-      throw UsageError(fmt::format("--host '{}': expected a host name", raw));
+      throw core::UsageError(fmt::format("--host '{}': expected a host name", raw));
     add_host(host, probe::HostRole::extra);
   }
   return plan;
@@ -331,7 +331,7 @@ std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const 
     return std::nullopt;
   auto ref = k8s::parse_object_ref(value);
   if (!ref)
-    throw UsageError(fmt::format("{} {}", option, ref.error()));
+    throw core::UsageError(fmt::format("{} {}", option, ref.error()));
   return *ref;
 }
 
@@ -340,7 +340,7 @@ void check_readable(const std::string& option, const std::string& path, std::siz
   if (path.empty())
     return;
   if (auto text = util::read_bounded(path, limit); !text)
-    throw UsageError(fmt::format("{}: {}", option, text.error().message));
+    throw core::UsageError(fmt::format("{}: {}", option, text.error().message));
 }
 
 bool is_namespace(std::string_view text) {
@@ -351,12 +351,12 @@ bool is_namespace(std::string_view text) {
 
 doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe::Plan& plan) {
   if (auto valid = k8s::check_mode(options.kube); !valid)
-    throw UsageError(valid.error());
+    throw core::UsageError(valid.error());
   bool uses_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), [](const probe::ResolverPlan& r) {
     return r.spec == probe::k_kube_dns_pods_spec;
   });
   if (uses_dns_pods && (options.kube == "off" || !plan.checks.kube))
-    throw UsageError("--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
+    throw core::UsageError("--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
   check_readable("--kube-token-file", options.kube_token_file, util::k_small_file_limit);
   check_readable("--kube-ca-file", options.kube_ca_file, util::k_config_file_limit);
   check_readable("--ca-file", options.ca_file, util::k_config_file_limit);
@@ -374,16 +374,16 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
     if (ns.empty())
       continue;
     if (!is_namespace(ns))
-      throw UsageError(fmt::format("--workspace-namespace '{}': expected a namespace name", ns));
+      throw core::UsageError(fmt::format("--workspace-namespace '{}': expected a namespace name", ns));
     if (std::find(kube.targets.workspace_namespaces.begin(), kube.targets.workspace_namespaces.end(), ns) ==
         kube.targets.workspace_namespaces.end())
       kube.targets.workspace_namespaces.push_back(ns);
   }
   if (!is_namespace(options.kube_dns_namespace))
-    throw UsageError(fmt::format("--kube-dns-namespace '{}': expected a namespace name", options.kube_dns_namespace));
+    throw core::UsageError(fmt::format("--kube-dns-namespace '{}': expected a namespace name", options.kube_dns_namespace));
   if (options.kube_dns_selector.empty() ||
       options.kube_dns_selector.find_first_of(" \t\n&?#") != std::string::npos)
-    throw UsageError(fmt::format("--kube-dns-selector '{}': expected a label selector such as k8s-app=kube-dns",
+    throw core::UsageError(fmt::format("--kube-dns-selector '{}': expected a label selector such as k8s-app=kube-dns",
                                  options.kube_dns_selector));
   kube.targets.dns_namespace = options.kube_dns_namespace;
   kube.targets.dns_selector = options.kube_dns_selector;

@@ -3,7 +3,7 @@
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/config/layers.hpp>
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
@@ -84,7 +84,7 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
 std::chrono::milliseconds duration_option(const std::string& option, const std::string& value) {
   auto duration = util::parse_duration(value);
   if (!duration)
-    throw UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
+    throw core::UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
   return *duration;
 }
 
@@ -98,7 +98,7 @@ bool kube_may_discover(const std::string& mode) {
 }
 
 // Turn the merged option layers into a RunConfig: parse them with a fresh parser (the same option
-// definitions, no environment), then validate. Throws UsageError naming the bad option.
+// definitions, no environment), then validate. Throws core::UsageError naming the bad option.
 daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const config::Schema& schema) {
   CLI::App parser{"", std::string(preset.name)};
   ProbeOptions probe = probe_defaults(preset);
@@ -111,31 +111,31 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
     parser.parse(arguments);
   } catch (const CLI::ParseError& error) {
     std::string message = error.what();
-    throw UsageError(message.substr(0, message.find('\n')));
+    throw core::UsageError(message.substr(0, message.find('\n')));
   }
 
   if (preset.sidecar) {
     if (flags.agent_url.empty())
-      throw UsageError("--agent-url is required (or CODER_AGENT_URL, as the workspace agent has it)");
+      throw core::UsageError("--agent-url is required (or CODER_AGENT_URL, as the workspace agent has it)");
     if (!probe.external_url.empty() && probe.external_url != flags.agent_url)
-      throw UsageError(fmt::format("--external-url '{}' and --agent-url '{}' differ: the sidecar checks the agent's "
+      throw core::UsageError(fmt::format("--external-url '{}' and --agent-url '{}' differ: the sidecar checks the agent's "
                                    "URL, give only --agent-url",
                                    probe.external_url, flags.agent_url));
     probe.external_url = flags.agent_url;
   }
   if (probe.external_url.empty() && !kube_may_discover(probe.kube))
-    throw UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
+    throw core::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
 
   daemon::RunConfig config{.settings = make_settings(probe), .daemon = {}};
   daemon::DaemonOptions& d = config.daemon;
   d.listen = flags.listen;
   if (auto listen = daemon::parse_listen(flags.listen); !listen)
-    throw UsageError(listen.error());
+    throw core::UsageError(listen.error());
   d.interval = duration_option("--interval", flags.interval);
   if (d.interval < std::chrono::milliseconds(100))
-    throw UsageError(fmt::format("--interval '{}': expected at least 100ms", flags.interval));
+    throw core::UsageError(fmt::format("--interval '{}': expected at least 100ms", flags.interval));
   if (d.interval < config.settings.plan.timeout)
-    throw UsageError(fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval",
+    throw core::UsageError(fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval",
                                  flags.interval, util::format_duration(config.settings.plan.timeout)));
   if (flags.jitter.empty())
     d.jitter = d.interval / 10;
@@ -144,13 +144,13 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   else
     d.jitter = duration_option("--jitter", flags.jitter);
   if (d.jitter > d.interval)
-    throw UsageError(fmt::format("--jitter '{}': expected at most --interval", flags.jitter));
+    throw core::UsageError(fmt::format("--jitter '{}': expected at most --interval", flags.jitter));
   auto level = daemon::parse_log_level(flags.log_level);
   if (!level)
-    throw UsageError(fmt::format("--log-level '{}': expected debug, info, warn or error", flags.log_level));
+    throw core::UsageError(fmt::format("--log-level '{}': expected debug, info, warn or error", flags.log_level));
   auto format = daemon::parse_log_format(flags.log_format);
   if (!format)
-    throw UsageError(fmt::format("--log-format '{}': expected text or json", flags.log_format));
+    throw core::UsageError(fmt::format("--log-format '{}': expected text or json", flags.log_format));
   d.log_level = *level;
   d.log_format = *format;
   return config;
@@ -183,7 +183,7 @@ struct Command {
     return merged;
   }
 
-  int run() const {
+  core::ExitStatus run() const {
     const config::Schema schema = config::schema_of(*app, k_command_line_only);
     const config::Layer command_line = config::command_line_layer(*app, k_command_line_only);
     auto load = [this, schema, command_line]() -> std::expected<daemon::RunConfig, std::string> {
@@ -194,7 +194,7 @@ struct Command {
         daemon::RunConfig config = build(preset, *merged, schema);
         config.daemon.test_stall_cycle = test_stall_cycle;
         return config;
-      } catch (const UsageError& error) {
+      } catch (const core::UsageError& error) {
         return std::unexpected(config::with_origins(error.what(), *merged));
       } catch (const std::exception& error) { // a reload must never take the daemon down
         return std::unexpected(fmt::format("cannot use this configuration: {}", error.what()));
@@ -204,16 +204,16 @@ struct Command {
     if (show_config) {
       auto merged = merged_layers(schema, command_line);
       if (!merged)
-        throw UsageError(merged.error());
+        throw core::UsageError(merged.error());
       fmt::print("{}", config::render(*merged, schema));
       auto loaded = load();
       if (!loaded)
-        throw UsageError(loaded.error());
-      return k_exit_ok;
+        throw core::UsageError(loaded.error());
+      return core::ExitStatus::ok;
     }
     auto initial = load();
     if (!initial)
-      throw UsageError(initial.error());
+      throw core::UsageError(initial.error());
     daemon::Logger logger;
     return daemon::serve(std::move(*initial), load, logger);
   }

@@ -1,7 +1,7 @@
 // `version` / `--version`: what was built, from which revision, against which libraries.
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
-#include <coder_dns_doctor/cli/version.hpp>
+#include <coder_dns_doctor/core/version.hpp>
 #include <coder_dns_doctor/probe/libraries.hpp>
 
 #include <CLI/CLI.hpp>
@@ -16,7 +16,7 @@ Action register_version(CLI::App& parent) {
   parent.add_subcommand("version", "Print version, git revision and library versions");
   return [] {
     fmt::print("coder-dns-doctor {} (revision {})\n{}\n", version(), revision(), probe::library_versions());
-    return static_cast<int>(k_exit_ok);
+    return core::ExitStatus::ok;
   };
 }
 

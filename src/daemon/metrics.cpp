@@ -205,7 +205,9 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.verdict.begin();
 
   std::map<std::vector<std::string>, bool> mismatched; // (host, resolver) -> any family outside the truth
-  for (const probe::DnsObservation& o : report.observations.dns) {
+  for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
+    const probe::DnsObservation& o = report.observations.dns[i];
+    const analysis::Annotation& note = report::annotation_of(report, i);
     std::string resolver = resolver_label(o);
     std::vector<std::string> labels{o.host, resolver, std::string(probe::to_string(o.family))};
     bool answered = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata;
@@ -215,14 +217,14 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
                                        o.status == probe::LookupStatus::refused || o.status == probe::LookupStatus::nodata);
     if (!excused)
       s.dns_lookup_success.at(labels).Set(answered ? 1 : 0);
-    if (o.match)
-      s.dns_answer_match.at(labels).Set(*o.match ? 1 : 0);
+    if (note.match)
+      s.dns_answer_match.at(labels).Set(*note.match ? 1 : 0);
     if (o.ttl && o.status == probe::LookupStatus::ok)
       s.dns_answer_ttl.at(labels).Set(static_cast<double>(*o.ttl));
     s.dns_lookup_duration.at({resolver}, prometheus::Histogram::BucketBoundaries(k_dns_buckets))
         .Observe(o.duration_ms / 1000.0);
     bool& any = mismatched[{o.host, resolver}];
-    any = any || o.match == false;
+    any = any || note.match == false;
   }
   for (const auto& [labels, any] : mismatched) {
     prometheus::Counter& counter = s.dns_mismatch_total.at(labels); // exported from 0, before the first mismatch

@@ -1,4 +1,4 @@
-#include <coder_dns_doctor/cli/version.hpp>
+#include <coder_dns_doctor/core/version.hpp>
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
@@ -58,13 +58,13 @@ class Service {
 public:
   Service(RunConfig config, const Reloader& reload, Logger& logger)
       : m_config(std::move(config)), m_reload(reload), m_log(logger),
-        m_metrics(cli::version(), cli::revision()) {
+        m_metrics(core::version(), core::revision()) {
     m_interval_ms = m_config.daemon.interval.count();
     m_heartbeat = ticks(Clock::now());
     m_metrics.set_interval(m_config.daemon.interval);
   }
 
-  int run() {
+  core::ExitStatus run() {
     // Signals arrive here, in sigtimedwait, never in a handler: block them before any thread
     // (civetweb's, the prober) exists so every thread inherits the mask.
     sigset_t signals;
@@ -76,7 +76,7 @@ public:
     auto server = HttpServer::start({.listen = m_config.daemon.listen}, routes());
     if (!server) {
       m_log.error("cannot start the listener", {{"error", server.error()}});
-      return 3;
+      return core::ExitStatus::cannot_run;
     }
     nlohmann::json fields = describe(m_config);
     fields["listen"] = (*server)->address();
@@ -100,7 +100,7 @@ public:
     prober.join();
     server->reset(); // close the listener; requests in flight finish
     m_log.info("stopped");
-    return m_failed ? 3 : 0;
+    return m_failed ? core::ExitStatus::cannot_run : core::ExitStatus::ok;
   }
 
 private:
@@ -287,7 +287,7 @@ private:
 
 } // namespace
 
-int serve(RunConfig config, const Reloader& reload, Logger& logger) {
+core::ExitStatus serve(RunConfig config, const Reloader& reload, Logger& logger) {
   logger.configure(config.daemon.log_level, config.daemon.log_format);
   Service service(std::move(config), reload, logger);
   return service.run();

@@ -21,7 +21,6 @@ namespace {
 // Enough for the largest answers a UDP+TCP lookup realistically returns (a 100-address fault test).
 constexpr int k_max_records = 512;
 
-using probe::LookupStatus;
 
 std::string address_text(int family, const void* raw) {
   std::array<char, INET6_ADDRSTRLEN> buffer{};
@@ -101,13 +100,13 @@ std::vector<std::string> cname_chain(const unsigned char* reply, int length, boo
 }
 
 // Turn a successful reply into addresses, the minimum TTL and the CNAME chain.
-Answer decode_reply(const unsigned char* reply, int length, probe::Family family) {
+Answer decode_reply(const unsigned char* reply, int length, Family family) {
   Answer answer;
   hostent* host = nullptr;
   int count = k_max_records;
   int rc = 0;
   std::vector<std::uint32_t> ttls;
-  if (family == probe::Family::a) {
+  if (family == Family::a) {
     std::vector<ares_addrttl> records(k_max_records);
     rc = ares_parse_a_reply(reply, length, &host, records.data(), &count);
     if (rc == ARES_SUCCESS)
@@ -153,7 +152,7 @@ Answer decode_reply(const unsigned char* reply, int length, probe::Family family
 
 } // namespace
 
-Answer decode_answer(int status, const unsigned char* reply, int length, probe::Family family) {
+Answer decode_answer(int status, const unsigned char* reply, int length, Family family) {
   if (status == ARES_SUCCESS)
     return decode_reply(reply, length, family);
   Answer answer;

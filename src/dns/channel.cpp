@@ -18,7 +18,7 @@ struct Channel::State {
 struct QueryContext {
   Channel* channel = nullptr;
   Channel::Callback done;
-  probe::Family family = probe::Family::a;
+  Family family = Family::a;
   std::chrono::steady_clock::time_point started;
 };
 
@@ -78,7 +78,7 @@ std::expected<std::unique_ptr<Channel>, std::string> Channel::create(const Optio
   return std::unique_ptr<Channel>(new Channel(std::move(state)));
 }
 
-void Channel::query(const std::string& name, probe::Family family, Callback done) {
+void Channel::query(const std::string& name, Family family, Callback done) {
   auto* context = new QueryContext{this, nullptr, family, std::chrono::steady_clock::now()};
   // Count the query as pending before c-ares may answer it synchronously (e.g. a bad name).
   ++m_pending;
@@ -86,7 +86,7 @@ void Channel::query(const std::string& name, probe::Family family, Callback done
     --m_pending;
     done(std::move(answer));
   };
-  int type = family == probe::Family::a ? 1 /* A */ : 28 /* AAAA */;
+  int type = family == Family::a ? 1 /* A */ : 28 /* AAAA */;
   ares_query(m_state->channel, name.c_str(), 1 /* IN */, type, on_answer, context);
 }
 

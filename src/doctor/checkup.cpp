@@ -1,10 +1,10 @@
-#include <coder_dns_doctor/analysis/agent_audit.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/analysis/evaluate.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
+#include <coder_dns_doctor/doctor/load_balancers.hpp>
 #include <coder_dns_doctor/k8s/client.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/discovery.hpp>
-#include <coder_dns_doctor/k8s/hostnames.hpp>
 #include <coder_dns_doctor/probe/engine.hpp>
 
 #include <fmt/core.h>
@@ -134,53 +134,56 @@ std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, c
   return agents;
 }
 
-} // namespace
-
-report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel) {
-  // 1. Truth (and whatever else the plan leaves to Kubernetes) from the API server.
-  KubeResult kube = read_kubernetes(settings, cancel);
+// This check's plan: the configured one (left as configuration built it) plus what the cluster
+// added: the external URL when only the Deployment names it, one resolver per CoreDNS pod, and the
+// scope of resolvers given the cluster DNS Service's address.
+probe::Plan plan_for_check(const Settings& settings, KubeResult& kube) {
   probe::Plan plan = settings.plan;
   if (plan.url_for(probe::HostRole::external) == nullptr) {
     if (kube.discovery.external_url)
       add_external_url(plan, *kube.discovery.external_url);
     else if (!kube.connected)
-      throw cli::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
-                            " when Kubernetes cannot supply it");
+      throw core::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
+                             " when Kubernetes cannot supply it");
     // else: Kubernetes was asked and could not say; check the rest and report why
   }
-  // 2. The plan's resolvers as the cluster runs them; load-balancer hostnames through them.
   expand_dns_pods(plan, settings.kube.targets, kube);
   scope_by_dns_service(plan, settings.kube.targets, kube.discovery.dns_service_ips);
-  k8s::ResolvedClaims claims =
-      k8s::resolve_hostnames(kube.discovery.hostnames, plan.resolvers, plan.families, plan.timeout, cancel);
+  return plan;
+}
+
+// Truth: what Kubernetes discovered (load-balancer hostnames looked up through `plan`'s
+// resolvers), with --expect over it.
+truth::Truth gather_truth(const probe::Plan& plan, const Settings& settings, KubeResult& kube,
+                          const std::atomic<bool>* cancel) {
   truth::Truth discovered{.entries = std::move(kube.discovery.entries), .notes = std::move(kube.discovery.notes)};
-  discovered.entries.insert(discovered.entries.end(), claims.entries.begin(), claims.entries.end());
-  discovered.notes.insert(discovered.notes.end(), claims.notes.begin(), claims.notes.end());
-  truth::Truth truth = truth::merge(std::move(discovered), settings.expectations);
-
-  // 3. Probe, analyze; then the findings that depend on the analysis.
-  probe::Observations observations = probe::run_cycle(plan, truth, cancel);
-  std::vector<analysis::Finding> extra;
-  if (auto unavailable = analysis::kubernetes_unavailable(kube.discovery.problems))
-    extra.push_back(std::move(*unavailable));
-  std::vector<analysis::WorkspaceAgent> agents;
-  if (kube.discovery.agents)
-    agents = classify_agents(plan, truth, *kube.discovery.agents);
-  report::Report report = report::build(plan, std::move(observations), std::move(truth), std::move(extra));
-
-  if (kube.discovery.agents) {
-    if (agents.empty())
-      report.truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
-                                               fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
-    report.workspaces = agents;
-    if (auto finding = analysis::audit_agents(plan, report.observations, agents))
-      report.findings.push_back(std::move(*finding));
-    analysis::audit_host_aliases(plan, report.truth, agents, report.findings);
-    std::stable_sort(report.findings.begin(), report.findings.end(),
-                     [](const analysis::Finding& a, const analysis::Finding& b) { return a.severity > b.severity; });
-    report.verdict = analysis::verdict_of(report.findings);
+  if (!kube.discovery.hostnames.empty()) {
+    ResolvedClaims claims = truth_from_hostnames(
+        kube.discovery.hostnames, probe::look_up_names(plan, hostnames_of(kube.discovery.hostnames), cancel));
+    discovered.entries.insert(discovered.entries.end(), claims.entries.begin(), claims.entries.end());
+    discovered.notes.insert(discovered.notes.end(), claims.notes.begin(), claims.notes.end());
   }
-  return report;
+  return truth::merge(std::move(discovered), settings.expectations);
+}
+
+} // namespace
+
+report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel) {
+  KubeResult kube = read_kubernetes(settings, cancel);
+  probe::Plan plan = plan_for_check(settings, kube);
+  truth::Truth truth = gather_truth(plan, settings, kube, cancel);
+  probe::Observations observations = probe::run_cycle(plan, truth, cancel);
+
+  analysis::KubeFacts facts{.problems = std::move(kube.discovery.problems), .agents = std::nullopt};
+  if (kube.discovery.agents) {
+    facts.agents = classify_agents(plan, truth, *kube.discovery.agents);
+    if (facts.agents->empty())
+      truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
+                                        fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
+  }
+  analysis::Evaluation evaluation = analysis::evaluate(plan, observations, truth, facts);
+  return report::build(plan, std::move(observations), std::move(truth), std::move(evaluation),
+                       std::move(facts.agents).value_or(std::vector<analysis::WorkspaceAgent>{}));
 }
 
 } // namespace coder_dns_doctor::doctor

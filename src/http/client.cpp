@@ -1,21 +1,25 @@
 #include <coder_dns_doctor/http/ca_store.hpp>
 #include <coder_dns_doctor/http/client.hpp>
 #include <coder_dns_doctor/http/curl_handles.hpp>
+#include <coder_dns_doctor/util/address.hpp>
 
 #include <curl/curl.h>
 #include <fmt/core.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <map>
 
 namespace coder_dns_doctor::http {
 namespace {
 
+constexpr std::chrono::milliseconds k_fetch_poll{100}; // how often fetch() looks at `cancel`
 
 // One transfer in flight: its handle, the buffers curl writes into, and the caller's callback.
 struct Transfer {
   EasyHandle easy;
   Slist connect_to;
+  Slist headers;
   std::string body;
   std::size_t max_body = 0;
   bool body_too_large = false;
@@ -37,19 +41,29 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 // Return "host:port" of `url` for CURLOPT_CONNECT_TO, read back from curl's own URL parser so
 // the pin matches exactly what curl will connect to.
 std::optional<std::string> host_and_port(const std::string& url) {
-  CURLU* parsed = curl_url();
-  std::optional<std::string> out;
-  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* host = nullptr;
-    char* port = nullptr;
-    if (curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-      out = fmt::format("{}:{}", host, port);
-    curl_free(host);
-    curl_free(port);
-  }
-  curl_url_cleanup(parsed);
-  return out;
+  UrlHandle parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return std::nullopt;
+  char* host = nullptr;
+  char* port = nullptr;
+  bool got = curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+             curl_url_get(parsed.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+  CurlText host_text(host);
+  CurlText port_text(port);
+  if (!got)
+    return std::nullopt;
+  return fmt::format("{}:{}", host, port);
+}
+
+// The CONNECT_TO rule HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT pinning `url` to `address`; the
+// port stays the URL's. nullopt when curl cannot parse the URL.
+std::optional<std::string> pin_rule(const std::string& url, const std::string& address) {
+  auto pinned = host_and_port(url);
+  if (!pinned)
+    return std::nullopt;
+  auto parsed = util::parse_ip(address);
+  std::string target = parsed && parsed->family == util::AddressFamily::ipv6 ? "[" + address + "]" : address;
+  return fmt::format("{}:{}:{}", *pinned, target, pinned->substr(pinned->rfind(':') + 1));
 }
 
 // Give the connection's SSL_CTX the process-wide store instead of one curl would parse anew.
@@ -58,24 +72,93 @@ CURLcode on_ssl_context(CURL* /*easy*/, void* ssl_context, void* store) {
   return CURLE_OK;
 }
 
+// Fill `transfer`'s pin and header lists from `request`; false when one cannot be built.
+bool build_lists(const Request& request, Transfer& transfer) {
+  if (!request.connect_to.empty()) {
+    auto rule = pin_rule(request.url, request.connect_to);
+    if (!rule)
+      return false;
+    transfer.connect_to.reset(curl_slist_append(nullptr, rule->c_str()));
+    if (!transfer.connect_to)
+      return false;
+  }
+  for (const auto& header : request.headers) {
+    curl_slist* appended = curl_slist_append(transfer.headers.get(), header.c_str());
+    if (appended == nullptr)
+      return false;
+    if (!transfer.headers)
+      transfer.headers.reset(appended);
+  }
+  return true;
+}
+
+// The options every request of the program gets.
+void set_options(const Request& request, Transfer& transfer) {
+  CURL* easy = transfer.easy.get();
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_CONNECT_TO, transfer.connect_to.get());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.headers.get());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); // a redirect is an answer to report, not to follow
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");          // never let *_proxy variables reroute a request
+  // A `fresh` request opens its own connection; `reuse` may take one this client left open.
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, request.connection == Connection::fresh ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "coder-dns-doctor");
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body));
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error_buffer);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
+  // curl loads no CA file of its own; on_ssl_context installs the shared, already parsed store.
+  curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, shared_ca_store(request.ca_file));
+  long verify = request.verify == Verify::yes ? 1L : 0L;
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, verify);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);
+}
+
+// The response of a finished transfer: what curl and the server said, for http::classify().
+Response finished(CURL* easy, CURLcode result, Transfer& transfer) {
+  Response response;
+  long code = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+  if (code != 0)
+    response.status_code = code;
+  curl_off_t total_us = 0;
+  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  response.duration_ms = static_cast<double>(total_us) / 1000.0;
+  response.curl_code = result;
+  long os_errno = 0;
+  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+  response.os_errno = os_errno;
+  // the sink's cap, or curl's own when the server announced a larger Content-Length
+  response.too_large = transfer.body_too_large || result == CURLE_FILESIZE_EXCEEDED;
+  if (response.too_large)
+    response.error = fmt::format("response body larger than {} bytes", transfer.max_body);
+  else if (result != CURLE_OK)
+    response.error = transfer.error_buffer[0] != '\0' ? std::string(transfer.error_buffer)
+                                                       : std::string(curl_easy_strerror(result));
+  response.body = std::move(transfer.body);
+  return response;
+}
+
 } // namespace
 
 struct Client::State {
-  CURLM* multi = nullptr;
+  MultiHandle multi;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
 };
 
-Client::Client() : m_state(std::make_unique<State>()) {
-  m_state->multi = curl_multi_init();
-  if (m_state->multi == nullptr)
-    throw std::runtime_error("curl_multi_init failed");
-}
+Client::Client() : m_state(std::make_unique<State>()) { m_state->multi.reset(curl_multi_init()); }
 
 Client::~Client() {
   for (auto& [easy, transfer] : m_state->transfers)
-    curl_multi_remove_handle(m_state->multi, easy);
+    curl_multi_remove_handle(m_state->multi.get(), easy);
   m_state->transfers.clear();
-  curl_multi_cleanup(m_state->multi);
 }
 
 void Client::get(const Request& request, Callback done) {
@@ -83,41 +166,16 @@ void Client::get(const Request& request, Callback done) {
   transfer->easy.reset(curl_easy_init());
   transfer->max_body = request.max_body;
   transfer->done = std::move(done);
-  CURL* easy = transfer->easy.get();
-  auto pinned = host_and_port(request.url);
-  if (easy == nullptr || !pinned) {
+  if (!m_state->multi || !transfer->easy || !build_lists(request, *transfer)) {
     Response response;
     response.error = fmt::format("cannot prepare a request for '{}'", request.url);
     response.curl_code = CURLE_FAILED_INIT;
     transfer->done(std::move(response));
     return;
   }
-  std::string target = request.connect_to.find(':') != std::string::npos ? "[" + request.connect_to + "]"
-                                                                          : request.connect_to;
-  // HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT; the port stays the URL's.
-  std::string rule = fmt::format("{}:{}:{}", *pinned, target, pinned->substr(pinned->rfind(':') + 1));
-  transfer->connect_to.reset(curl_slist_append(nullptr, rule.c_str()));
-
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_CONNECT_TO, transfer->connect_to.get());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); // a redirect is an answer to report, not to follow
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");          // never let *_proxy variables reroute a probe
-  // Connections live no longer than this client (one cycle); a `fresh` request opens its own.
-  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, request.connection == Connection::fresh ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "coder-dns-doctor");
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
-  // curl loads no CA file of its own; on_ssl_context installs the shared, already parsed store.
-  curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
-  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
-  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, shared_ca_store(request.ca_file));
-  curl_multi_add_handle(m_state->multi, easy);
+  set_options(request, *transfer);
+  CURL* easy = transfer->easy.get();
+  curl_multi_add_handle(m_state->multi.get(), easy);
   m_state->transfers.emplace(easy, std::move(transfer));
 }
 
@@ -125,17 +183,19 @@ void Client::poll(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds 
   std::vector<curl_waitfd> fds(extra.size());
   for (std::size_t i = 0; i < extra.size(); ++i)
     fds[i] = curl_waitfd{extra[i].fd, extra[i].events, 0};
-  curl_multi_poll(m_state->multi, fds.data(), static_cast<unsigned>(fds.size()),
+  curl_multi_poll(m_state->multi.get(), fds.data(), static_cast<unsigned>(fds.size()),
                   static_cast<int>(timeout.count()), nullptr);
   for (std::size_t i = 0; i < extra.size(); ++i)
     extra[i].revents = fds[i].revents;
 }
 
 void Client::perform() {
+  if (!m_state->multi)
+    return;
   int running = 0;
-  curl_multi_perform(m_state->multi, &running);
+  curl_multi_perform(m_state->multi.get(), &running);
   int queued = 0;
-  while (CURLMsg* message = curl_multi_info_read(m_state->multi, &queued)) {
+  while (CURLMsg* message = curl_multi_info_read(m_state->multi.get(), &queued)) {
     if (message->msg != CURLMSG_DONE)
       continue;
     CURL* easy = message->easy_handle;
@@ -145,39 +205,40 @@ void Client::perform() {
       continue;
     std::unique_ptr<Transfer> transfer = std::move(found->second);
     m_state->transfers.erase(found);
-    curl_multi_remove_handle(m_state->multi, easy);
-
-    Response response;
-    long code = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 0)
-      response.status_code = code;
-    curl_off_t total_us = 0;
-    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    response.duration_ms = static_cast<double>(total_us) / 1000.0;
-    response.curl_code = result;
-    long os_errno = 0;
-    curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
-    response.os_errno = os_errno;
-    response.too_large = transfer->body_too_large;
-    if (transfer->body_too_large)
-      response.error = fmt::format("response body larger than {} bytes", transfer->max_body);
-    else if (result != CURLE_OK)
-      response.error = transfer->error_buffer[0] != '\0' ? std::string(transfer->error_buffer)
-                                                         : std::string(curl_easy_strerror(result));
-    response.body = std::move(transfer->body);
+    curl_multi_remove_handle(m_state->multi.get(), easy);
+    Response response = finished(easy, result, *transfer);
     transfer->done(std::move(response));
   }
 }
 
 std::optional<std::chrono::milliseconds> Client::next_timeout() const {
   long ms = -1;
-  curl_multi_timeout(m_state->multi, &ms);
+  if (m_state->multi)
+    curl_multi_timeout(m_state->multi.get(), &ms);
   if (ms < 0)
     return std::nullopt;
   return std::chrono::milliseconds(ms);
 }
 
 std::size_t Client::pending() const { return m_state->transfers.size(); }
+
+std::optional<Response> Client::fetch(const Request& request, const std::atomic<bool>* cancel) {
+  std::optional<Response> result;
+  get(request, [&result](Response response) { result = std::move(response); });
+  std::vector<WaitDescriptor> none;
+  while (!result) {
+    if (cancel != nullptr && cancel->load()) {
+      for (auto& [easy, transfer] : m_state->transfers)
+        curl_multi_remove_handle(m_state->multi.get(), easy);
+      m_state->transfers.clear();
+      return std::nullopt;
+    }
+    perform();
+    if (result)
+      break;
+    poll(none, std::min(next_timeout().value_or(k_fetch_poll), k_fetch_poll));
+  }
+  return result;
+}
 
 } // namespace coder_dns_doctor::http

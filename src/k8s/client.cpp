@@ -1,10 +1,9 @@
 #include <coder_dns_doctor/k8s/client.hpp>
-#include <coder_dns_doctor/http/curl_handles.hpp>
 
 #include <coder_dns_doctor/util/bounded_read.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
-#include <curl/curl.h>
+#include <curl/curl.h> // CURLE_OPERATION_TIMEDOUT only: http::Client runs the transfer
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -15,32 +14,6 @@ namespace {
 
 constexpr std::size_t k_max_token_bytes = 64 * 1024;
 constexpr std::size_t k_max_detail = 300;
-
-using http::EasyHandle;
-using http::Slist;
-
-struct Sink {
-  std::string body;
-  std::size_t max_body = 0;
-  bool too_large = false;
-  const std::atomic<bool>* cancel = nullptr;
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  std::size_t bytes = size * count;
-  if (sink->body.size() + bytes > sink->max_body) {
-    sink->too_large = true;
-    return 0; // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  sink->body.append(data, bytes);
-  return bytes;
-}
-
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* sink = static_cast<Sink*>(user);
-  return sink->cancel != nullptr && sink->cancel->load() ? 1 : 0;
-}
 
 // Keep messages one line and short: a Status message or a curl error, never a body dump.
 std::string clip(std::string_view text) {
@@ -81,13 +54,14 @@ std::expected<std::string, std::string> read_token(const std::string& path) {
   return result;
 }
 
-// Read the API server's CA bundle for this request (like the token, so a replaced file is used at
-// once); the bytes are handed to curl in memory, so curl never opens the file itself.
-std::expected<std::string, std::string> read_ca_file(const std::string& path) {
+// Check that the API server's CA bundle can be read for this request (like the token, so a
+// broken file is a credentials problem, not a TLS failure). The shared CA store reads it too, and
+// rebuilds itself when the file changes, so a replaced bundle is used at once.
+std::expected<void, std::string> check_ca_file(const std::string& path) {
   auto read = util::read_bounded(path, util::k_config_file_limit);
   if (!read)
     return std::unexpected(fmt::format("cannot read the CA file: {}", read.error().message));
-  return std::move(*read);
+  return {};
 }
 
 // The message of a Kubernetes Status object, when the body is one.
@@ -167,7 +141,7 @@ std::string ApiError::describe() const {
 }
 
 struct Client::State {
-  EasyHandle easy;
+  http::Client http; // one per client: its connection is reused across requests
   std::optional<ApiError> unreachable; // the first timeout/transport failure
 };
 
@@ -181,122 +155,79 @@ Client::~Client() = default;
 
 std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, const Access& access) {
   ApiError error{.kind = ErrorKind::transport, .access = access, .status_code = std::nullopt, .detail = {}};
-  if (m_state->unreachable) {
-    error.kind = ErrorKind::skipped;
-    error.detail = fmt::format("the API server at {} did not answer an earlier request", m_connection.base_url);
+  auto fail = [&error](ErrorKind kind, std::string detail) {
+    error.kind = kind;
+    error.detail = std::move(detail);
     return std::unexpected(error);
-  }
-  if (m_cancel != nullptr && m_cancel->load()) {
-    error.kind = ErrorKind::skipped;
-    error.detail = "the check was cancelled";
-    return std::unexpected(error);
-  }
+  };
+  if (m_state->unreachable)
+    return fail(ErrorKind::skipped,
+                fmt::format("the API server at {} did not answer an earlier request", m_connection.base_url));
+  if (m_cancel != nullptr && m_cancel->load())
+    return fail(ErrorKind::skipped, "the check was cancelled");
+  auto request = build_request(path);
+  if (!request)
+    return fail(ErrorKind::credentials, request.error());
+  auto response = m_state->http.fetch(*request, m_cancel);
+  for (auto& header : request->headers)
+    wipe(header); // curl holds its own copy of the credential until the transfer ends
+  if (!response)
+    return fail(ErrorKind::skipped, "the check was cancelled");
+  return interpret(*response, error);
+}
 
-  // The CA bundle matters only when curl verifies an https server; it is read as the token is.
-  std::string ca_bundle;
-  bool use_ca_bundle = !m_connection.ca_file.empty() && m_connection.verify == Connection::Verify::yes &&
-                       m_connection.base_url.starts_with("https://");
-  if (use_ca_bundle) {
-    auto bundle = read_ca_file(m_connection.ca_file);
-    if (!bundle) {
-      error.kind = ErrorKind::credentials;
-      error.detail = bundle.error();
-      return std::unexpected(error);
-    }
-    ca_bundle = std::move(*bundle);
-  }
-
-  Slist headers(curl_slist_append(nullptr, "Accept: application/json"));
+// The request for `path`: JSON, the bearer token (re-read every time), the connection's CA and
+// verification. Fails when the token or CA file cannot be used.
+std::expected<http::Request, std::string> Client::build_request(const std::string& path) const {
+  http::Request request{.url = m_connection.base_url + path,
+                        .connect_to = {},
+                        .connection = http::Connection::reuse,
+                        .timeout = m_connection.timeout,
+                        .ca_file = m_connection.ca_file,
+                        .verify = m_connection.verify == Connection::Verify::yes ? http::Verify::yes : http::Verify::no,
+                        .max_body = m_connection.max_body,
+                        .headers = {"Accept: application/json"}};
+  // The CA bundle matters only when curl verifies an https server.
+  if (!m_connection.ca_file.empty() && request.verify == http::Verify::yes &&
+      m_connection.base_url.starts_with("https://"))
+    if (auto usable = check_ca_file(m_connection.ca_file); !usable)
+      return std::unexpected(usable.error());
   if (!m_connection.token_file.empty()) {
     auto token = read_token(m_connection.token_file);
-    if (!token) {
-      error.kind = ErrorKind::credentials;
-      error.detail = token.error();
-      return std::unexpected(error);
-    }
-    std::string header = "Authorization: Bearer " + *token;
-    curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
-    // wipe our copies of the credential as soon as curl holds its own
-    wipe(header);
+    if (!token)
+      return std::unexpected(token.error());
+    request.headers.push_back("Authorization: Bearer " + *token);
     wipe(*token);
-    if (appended == nullptr) {
-      error.detail = "out of memory";
-      return std::unexpected(error);
-    }
   }
+  return request;
+}
 
-  if (!m_state->easy)
-    m_state->easy.reset(curl_easy_init()); // one handle: its connection is reused across requests
-  CURL* easy = m_state->easy.get();
-  if (easy == nullptr) {
-    error.detail = "curl_easy_init failed";
+// The JSON object of a finished request, or the API error it stands for. A timeout or a transport
+// failure makes the server unreachable for the rest of this client's life.
+std::expected<nlohmann::json, ApiError> Client::interpret(const http::Response& response, ApiError error) {
+  if (response.too_large) {
+    error.kind = ErrorKind::too_large;
+    error.detail = fmt::format("the answer is larger than {} bytes", m_connection.max_body);
     return std::unexpected(error);
   }
-  Sink sink{.body = {}, .max_body = m_connection.max_body, .too_large = false, .cancel = m_cancel};
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  std::string url = m_connection.base_url + path;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(m_connection.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_connection.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(easy, CURLOPT_PROXY, ""); // the API server is dialled directly
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "coder-dns-doctor");
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &sink);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(m_connection.max_body));
-  // curl copies the bundle (CURL_BLOB_COPY) and parses it instead of opening ca_file itself, so a
-  // FIFO or a device given as the CA file cannot block it; CURLOPT_CAPATH keeps its default, as it
-  // did with CURLOPT_CAINFO.
-  curl_blob ca_blob{.data = ca_bundle.data(), .len = ca_bundle.size(), .flags = CURL_BLOB_COPY};
-  curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, use_ca_bundle ? &ca_blob : nullptr);
-  long verify = m_connection.verify == Connection::Verify::yes ? 1L : 0L;
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, verify);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);
-
-  CURLcode result = curl_easy_perform(easy);
-  // curl keeps the pointers until the next request; drop them now that this one is over
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
-  headers.reset();
-
-  if (result != CURLE_OK) {
-    std::string message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(result);
-    if (sink.too_large || result == CURLE_FILESIZE_EXCEEDED) {
-      error.kind = ErrorKind::too_large;
-      error.detail = fmt::format("the answer is larger than {} bytes", m_connection.max_body);
-      return std::unexpected(error);
-    }
-    if (result == CURLE_ABORTED_BY_CALLBACK) {
-      error.kind = ErrorKind::skipped;
-      error.detail = "the check was cancelled";
-      return std::unexpected(error);
-    }
-    error.kind = result == CURLE_OPERATION_TIMEDOUT ? ErrorKind::timeout : ErrorKind::transport;
-    error.detail = clip(fmt::format("{}: {}", m_connection.base_url, message));
+  if (response.error) {
+    error.kind = response.curl_code == CURLE_OPERATION_TIMEDOUT ? ErrorKind::timeout : ErrorKind::transport;
+    error.detail = clip(fmt::format("{}: {}", m_connection.base_url, *response.error));
     m_state->unreachable = error;
-    m_state->easy.reset(); // never reuse a connection in an unknown state
     return std::unexpected(error);
   }
-  long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  long status = response.status_code.value_or(0);
   if (status < 200 || status > 299) {
     error.kind = kind_of_status(status);
     error.status_code = status;
-    error.detail = status_message(sink.body);
+    error.detail = status_message(response.body);
     return std::unexpected(error);
   }
-  auto parsed = nlohmann::json::parse(sink.body, nullptr, false);
+  auto parsed = nlohmann::json::parse(response.body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) {
     error.kind = ErrorKind::malformed;
     error.status_code = status;
-    error.detail = parsed.is_discarded() ? fmt::format("{} bytes that do not parse as JSON", sink.body.size())
+    error.detail = parsed.is_discarded() ? fmt::format("{} bytes that do not parse as JSON", response.body.size())
                                          : "JSON that is not an object";
     return std::unexpected(error);
   }

@@ -9,9 +9,6 @@
 namespace coder_dns_doctor::k8s {
 namespace {
 
-using analysis::KubeFailure;
-using analysis::KubeProblem;
-using analysis::KubeScope;
 using nlohmann::json;
 
 constexpr int k_pod_page_size = 500;

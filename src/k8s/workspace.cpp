@@ -110,8 +110,8 @@ std::optional<std::string> agent_host_in_script(std::string_view script) {
   return std::nullopt;
 }
 
-std::vector<analysis::HostAlias> host_aliases_of(const json& pod) {
-  std::vector<analysis::HostAlias> aliases;
+std::vector<HostAlias> host_aliases_of(const json& pod) {
+  std::vector<HostAlias> aliases;
   const json* entries = member(child(pod, "spec"), "hostAliases");
   if (entries == nullptr || !entries->is_array())
     return aliases;
@@ -120,7 +120,7 @@ std::vector<analysis::HostAlias> host_aliases_of(const json& pod) {
     const json* names = member(entry, "hostnames");
     if (!address || names == nullptr || !names->is_array())
       continue;
-    analysis::HostAlias alias{.address = address->text, .hostnames = {}};
+    HostAlias alias{.address = address->text, .hostnames = {}};
     for (const json& name : *names)
       if (name.is_string()) {
         std::string host = util::to_lower(util::trim(name.get_ref<const std::string&>()));
@@ -192,23 +192,23 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
   return pods;
 }
 
-analysis::AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
+AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
                                           std::string_view internal_host,
                                           const std::vector<std::string>& internal_addresses) {
   if (host.empty())
-    return analysis::AgentTarget::unknown;
+    return AgentTarget::unknown;
   if (host == external_host)
-    return analysis::AgentTarget::external;
+    return AgentTarget::external;
   if (host == internal_host)
-    return analysis::AgentTarget::internal;
+    return AgentTarget::internal;
   // coder.coder, coder.coder.svc: the search list completes them to the internal host
   if (internal_host.size() > host.size() && internal_host.starts_with(host) && internal_host[host.size()] == '.' &&
       host.find('.') != std::string_view::npos)
-    return analysis::AgentTarget::internal;
+    return AgentTarget::internal;
   if (auto ip = util::parse_ip(host);
       ip && std::find(internal_addresses.begin(), internal_addresses.end(), ip->text) != internal_addresses.end())
-    return analysis::AgentTarget::internal;
-  return analysis::AgentTarget::other;
+    return AgentTarget::internal;
+  return AgentTarget::other;
 }
 
 } // namespace coder_dns_doctor::k8s

@@ -576,8 +576,8 @@ std::expected<void, PatchError> apply(const Plan& plan, const fs::path& repo) {
       continue;
     if (auto inside = check_inside(file.path, root); !inside)
       return std::unexpected(inside.error());
-    if (std::string problem = util::check_replaceable(file.path); !problem.empty())
-      return failure(fmt::format("cannot write {}", problem));
+    if (auto replaceable = util::check_replaceable(file.path); !replaceable)
+      return failure(fmt::format("cannot write {}", replaceable.error()));
     auto current = util::read_file(file.path);
     if (!current || *current != file.before)
       return failure(fmt::format("{}: changed on disk while patch ran; run it again", file.display));

@@ -451,4 +451,25 @@ Observations run_cycle(const Plan& plan, const truth::Truth& truth, const std::a
   return cycle.run(cancel);
 }
 
+std::vector<DnsObservation> look_up_names(const Plan& plan, const std::vector<std::string>& names,
+                                          const std::atomic<bool>* cancel) {
+  Plan lookups;
+  for (const auto& resolver : plan.resolvers) {
+    if (resolver.servers.empty())
+      continue;
+    ResolverPlan absolute_only = resolver;
+    absolute_only.system.reset();
+    absolute_only.hosts.reset();
+    lookups.resolvers.push_back(std::move(absolute_only));
+  }
+  for (const auto& name : names)
+    lookups.hosts.push_back({name, HostRole::extra});
+  lookups.families = plan.families;
+  lookups.cluster_domain = plan.cluster_domain;
+  lookups.timeout = plan.timeout;
+  lookups.checks = {.dns = true, .http = false, .kube = false};
+  const truth::Truth no_truth;
+  return run_cycle(lookups, no_truth, cancel).dns;
+}
+
 } // namespace coder_dns_doctor::probe

@@ -4,20 +4,25 @@
 #include <curl/curl.h>
 #include <fmt/core.h>
 
-#include <stdexcept>
 
 namespace coder_dns_doctor::probe {
 
-Libraries::Libraries() {
-  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
-    throw std::runtime_error("c-ares library initialisation failed");
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-    throw std::runtime_error("libcurl global initialisation failed");
+std::expected<std::unique_ptr<Libraries>, std::string> Libraries::start() {
+  std::unique_ptr<Libraries> libraries(new Libraries());
+  libraries->m_ares = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
+  if (!libraries->m_ares)
+    return std::unexpected("c-ares library initialisation failed");
+  libraries->m_curl = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!libraries->m_curl)
+    return std::unexpected("libcurl global initialisation failed");
+  return libraries;
 }
 
 Libraries::~Libraries() {
-  curl_global_cleanup();
-  ares_library_cleanup();
+  if (m_curl)
+    curl_global_cleanup();
+  if (m_ares)
+    ares_library_cleanup();
 }
 
 std::string library_versions() {

@@ -1,4 +1,3 @@
-#include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 
 #include <algorithm>
@@ -19,15 +18,19 @@ std::string now_rfc3339() {
 
 } // namespace
 
+const analysis::Annotation& annotation_of(const Report& report, std::size_t index) {
+  static const analysis::Annotation k_none;
+  return index < report.annotations.size() ? report.annotations[index] : k_none;
+}
+
 Report build(const probe::Plan& plan, probe::Observations observations, truth::Truth truth,
-             std::vector<analysis::Finding> extra_findings) {
+             analysis::Evaluation evaluation, std::vector<analysis::WorkspaceAgent> workspaces) {
   Report report;
-  report.observations = analysis::annotate(std::move(observations), truth);
-  report.findings = analysis::analyze(plan, report.observations, truth);
-  report.findings.insert(report.findings.end(), extra_findings.begin(), extra_findings.end());
-  std::stable_sort(report.findings.begin(), report.findings.end(),
-                   [](const analysis::Finding& a, const analysis::Finding& b) { return a.severity > b.severity; });
-  report.verdict = analysis::verdict_of(report.findings);
+  report.verdict = evaluation.verdict;
+  report.findings = std::move(evaluation.findings);
+  report.observations = std::move(observations);
+  report.annotations = std::move(evaluation.annotations);
+  report.workspaces = std::move(workspaces);
   report.truth = std::move(truth);
   report.resolvers = plan.resolvers;
   report.generated_at = now_rfc3339();

@@ -14,14 +14,7 @@ template <typename T> json optional_value(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
-} // namespace
-
-json to_json(const Report& report) {
-  json document;
-  document["verdict"] = analysis::to_string(report.verdict);
-  document["generated_at"] = report.generated_at;
-  document["duration_ms"] = round_ms(report.observations.cycle_ms);
-
+json findings_json(const Report& report) {
   json findings = json::array();
   for (const auto& finding : report.findings)
     findings.push_back({{"code", analysis::to_string(finding.code)},
@@ -29,14 +22,17 @@ json to_json(const Report& report) {
                         {"summary", finding.summary},
                         {"evidence", finding.evidence},
                         {"remediation", finding.remediation}});
-  document["findings"] = findings;
+  return findings;
+}
 
+json truth_json(const Report& report) {
   json truth = json::array();
   for (const auto& entry : report.truth.entries)
     truth.push_back({{"host", entry.host}, {"addresses", entry.addresses}, {"source", entry.source}});
-  document["truth"] = truth;
-  document["truth_notes"] = report.truth.notes;
+  return truth;
+}
 
+json resolvers_json(const Report& report) {
   json resolvers = json::array();
   for (const auto& resolver : report.resolvers) {
     json servers = json::array();
@@ -57,10 +53,14 @@ json to_json(const Report& report) {
     }
     resolvers.push_back(entry);
   }
-  document["resolvers"] = resolvers;
+  return resolvers;
+}
 
+json dns_json(const Report& report) {
   json dns = json::array();
-  for (const auto& o : report.observations.dns) {
+  for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
+    const probe::DnsObservation& o = report.observations.dns[i];
+    const analysis::Annotation& note = annotation_of(report, i);
     json servers = o.servers;
     dns.push_back({{"host", o.host},
                    {"name", o.name},
@@ -76,11 +76,13 @@ json to_json(const Report& report) {
                    {"responded", o.responded},
                    {"outside_scope", o.outside_scope},
                    {"duration_ms", round_ms(o.duration_ms)},
-                   {"expected", o.expected},
-                   {"match", optional_value(o.match)}});
+                   {"expected", note.expected},
+                   {"match", optional_value(note.match)}});
   }
-  document["dns"] = dns;
+  return dns;
+}
 
+json http_json(const Report& report) {
   json http = json::array();
   for (const auto& o : report.observations.http)
     http.push_back({{"url", o.url},
@@ -96,8 +98,10 @@ json to_json(const Report& report) {
                     {"deployment_id", optional_value(o.deployment_id)},
                     {"version", optional_value(o.version)},
                     {"duration_ms", round_ms(o.duration_ms)}});
-  document["http"] = http;
+  return http;
+}
 
+json workspaces_json(const Report& report) {
   json workspaces = json::array();
   for (const auto& agent : report.workspaces) {
     json aliases = json::array();
@@ -105,11 +109,28 @@ json to_json(const Report& report) {
       aliases.push_back({{"ip", alias.address}, {"hostnames", alias.hostnames}});
     workspaces.push_back({{"pod", agent.pod},
                           {"agent_host", agent.host.empty() ? json(nullptr) : json(agent.host)},
-                          {"target", analysis::to_string(agent.target)},
+                          {"target", k8s::to_string(agent.target)},
                           {"origin", agent.origin},
                           {"host_aliases", aliases}});
   }
-  document["workspaces"] = workspaces;
+  return workspaces;
+}
+
+} // namespace
+
+// Keys in the order CONTRACTS.md lists them (nlohmann::json sorts them when dumping anyway).
+json to_json(const Report& report) {
+  json document;
+  document["verdict"] = analysis::to_string(report.verdict);
+  document["generated_at"] = report.generated_at;
+  document["duration_ms"] = round_ms(report.observations.cycle_ms);
+  document["findings"] = findings_json(report);
+  document["truth"] = truth_json(report);
+  document["truth_notes"] = report.truth.notes;
+  document["resolvers"] = resolvers_json(report);
+  document["dns"] = dns_json(report);
+  document["http"] = http_json(report);
+  document["workspaces"] = workspaces_json(report);
   return document;
 }
 

@@ -16,10 +16,16 @@ std::string list_or_dash(const std::vector<std::string>& values) {
   return values.empty() ? std::string("-") : util::join(values, ",");
 }
 
-} // namespace
+// ANSI colours when the output is a terminal, nothing otherwise.
+struct Paint {
+  Colour colour;
+  [[nodiscard]] std::string operator()(const char* code) const {
+    return colour == Colour::yes ? std::string(code) : std::string();
+  }
+  [[nodiscard]] std::string reset() const { return colour == Colour::yes ? "\033[0m" : ""; }
+};
 
-std::string to_text(const Report& report, Colour colour) {
-  auto paint = [&](const char* code) { return colour == Colour::yes ? std::string(code) : std::string(); };
+std::string headline(const Report& report, const Paint& paint) {
   std::size_t errors = 0;
   std::size_t warnings = 0;
   for (const auto& finding : report.findings) {
@@ -29,87 +35,95 @@ std::string to_text(const Report& report, Colour colour) {
   const char* verdict_colour = report.verdict == analysis::Verdict::healthy   ? k_green
                                : report.verdict == analysis::Verdict::degraded ? k_yellow
                                                                                : k_red;
-  std::string out = fmt::format("coder-dns-doctor diagnose: {}{}{} ({} error(s), {} warning(s), {:.0f} ms)\n",
-                                paint(k_bold) + paint(verdict_colour), analysis::to_string(report.verdict),
-                                colour == Colour::yes ? "\033[0m" : "", errors, warnings,
-                                report.observations.cycle_ms);
+  return fmt::format("coder-dns-doctor diagnose: {}{}{} ({} error(s), {} warning(s), {:.0f} ms)\n",
+                     paint(k_bold) + paint(verdict_colour), analysis::to_string(report.verdict), paint.reset(), errors,
+                     warnings, report.observations.cycle_ms);
+}
 
-  if (!report.truth.entries.empty()) {
-    out += "\nTRUTH\n";
-    util::Table table({"HOST", "ADDRESSES", "SOURCE"});
-    for (const auto& entry : report.truth.entries)
-      table.add({entry.host, list_or_dash(entry.addresses), entry.source});
-    out += table.render("  ");
-    for (const auto& note : report.truth.notes)
-      out += "  note: " + note + "\n";
+std::string truth_section(const Report& report) {
+  if (report.truth.entries.empty())
+    return {};
+  util::Table table({"HOST", "ADDRESSES", "SOURCE"});
+  for (const auto& entry : report.truth.entries)
+    table.add({entry.host, list_or_dash(entry.addresses), entry.source});
+  std::string out = "\nTRUTH\n" + table.render("  ");
+  for (const auto& note : report.truth.notes)
+    out += "  note: " + note + "\n";
+  return out;
+}
+
+std::string resolvers_section(const Report& report) {
+  if (report.resolvers.empty())
+    return {};
+  util::Table table({"LABEL", "SERVERS", "SCOPE", "WHY"});
+  for (const auto& resolver : report.resolvers) {
+    std::vector<std::string> servers;
+    for (const auto& server : resolver.servers)
+      servers.push_back(server.to_string());
+    std::string why = resolver.scope_reason;
+    if (resolver.hosts)
+      why += "; reads " + resolver.hosts->file.path + " first";
+    table.add({resolver.label, list_or_dash(servers), std::string(probe::to_string(resolver.scope)),
+               why.empty() ? "-" : why});
   }
+  return "\nRESOLVERS\n" + table.render("  ");
+}
 
-  if (!report.resolvers.empty()) {
-    out += "\nRESOLVERS\n";
-    util::Table table({"LABEL", "SERVERS", "SCOPE", "WHY"});
-    for (const auto& resolver : report.resolvers) {
-      std::vector<std::string> servers;
-      for (const auto& server : resolver.servers)
-        servers.push_back(server.to_string());
-      std::string why = resolver.scope_reason;
-      if (resolver.hosts)
-        why += "; reads " + resolver.hosts->file.path + " first";
-      table.add({resolver.label, list_or_dash(servers), std::string(probe::to_string(resolver.scope)),
-                 why.empty() ? "-" : why});
-    }
-    out += table.render("  ");
+std::string dns_section(const Report& report, const Paint& paint) {
+  if (report.observations.dns.empty())
+    return {};
+  util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
+  for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
+    const probe::DnsObservation& o = report.observations.dns[i];
+    const analysis::Annotation& note = annotation_of(report, i);
+    if (o.mode == probe::QueryMode::search && o.name == o.host + ".")
+      continue; // the search list fell through to the name itself: same as the absolute row
+    std::string match = !note.match ? "-" : *note.match ? "yes" : "NO";
+    std::string style = !note.match ? "" : *note.match ? paint(k_green) : paint(k_red);
+    std::string status_style =
+        o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata ? std::string() : paint(k_red);
+    std::string query = o.mode == probe::QueryMode::absolute ? "absolute"
+                        : o.mode == probe::QueryMode::hosts  ? "hosts:" + o.detail
+                                                             : "search:" + o.name;
+    table.add({o.host, o.resolver, query, std::string(probe::to_string(o.family)),
+               std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(note.expected), match,
+               o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},
+              {"", "", "", "", status_style, "", "", style, "", ""});
   }
+  return "\nDNS\n" + table.render("  ");
+}
 
-  if (!report.observations.dns.empty()) {
-    out += "\nDNS\n";
-    util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
-    for (const auto& o : report.observations.dns) {
-      if (o.mode == probe::QueryMode::search && o.name == o.host + ".")
-        continue; // the search list fell through to the name itself: same as the absolute row
-      std::string match = !o.match ? "-" : *o.match ? "yes" : "NO";
-      std::string style = !o.match ? "" : *o.match ? paint(k_green) : paint(k_red);
-      std::string status_style = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata
-                                     ? std::string()
-                                     : paint(k_red);
-      std::string query = o.mode == probe::QueryMode::absolute ? "absolute"
-                          : o.mode == probe::QueryMode::hosts  ? "hosts:" + o.detail
-                                                               : "search:" + o.name;
-      table.add({o.host, o.resolver, query, std::string(probe::to_string(o.family)),
-                 std::string(probe::to_string(o.status)), list_or_dash(o.addresses), list_or_dash(o.expected), match,
-                 o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},
-                {"", "", "", "", status_style, "", "", style, "", ""});
-    }
-    out += table.render("  ");
+std::string http_section(const Report& report, const Paint& paint) {
+  if (report.observations.http.empty())
+    return {};
+  util::Table table({"URL", "VIA", "ADDRESS", "FROM", "RESULT", "DEPLOYMENT", "MS"});
+  for (const auto& o : report.observations.http) {
+    // A failure reads "<status>: <error>", e.g. "refused: Failed to connect ...", "not_sent: Failed ...".
+    std::string detail = o.error.value_or("failed");
+    if (o.status == http::Status::not_sent && detail.starts_with("not sent: "))
+      detail.erase(0, std::string_view("not sent: ").size());
+    std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0))
+                              : fmt::format("{}: {}", http::to_string(o.status), detail);
+    table.add({o.url, std::string(probe::to_string(o.via)), o.address, list_or_dash(o.resolvers), result,
+               o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
+              {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});
   }
+  return "\nHTTP\n" + table.render("  ");
+}
 
-  if (!report.observations.http.empty()) {
-    out += "\nHTTP\n";
-    util::Table table({"URL", "VIA", "ADDRESS", "FROM", "RESULT", "DEPLOYMENT", "MS"});
-    for (const auto& o : report.observations.http) {
-      // A failure reads "<status>: <error>", e.g. "refused: Failed to connect ...", "not_sent: Failed ...".
-      std::string detail = o.error.value_or("failed");
-      if (o.status == http::Status::not_sent && detail.starts_with("not sent: "))
-        detail.erase(0, std::string_view("not sent: ").size());
-      std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0))
-                                : fmt::format("{}: {}", http::to_string(o.status), detail);
-      table.add({o.url, std::string(probe::to_string(o.via)), o.address, list_or_dash(o.resolvers), result,
-                 o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
-                {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});
-    }
-    out += table.render("  ");
-  }
+std::string workspaces_section(const Report& report, const Paint& paint) {
+  if (report.workspaces.empty())
+    return {};
+  util::Table table({"POD", "AGENT HOST", "TARGET", "FROM"});
+  for (const auto& agent : report.workspaces)
+    table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(k8s::to_string(agent.target)),
+               agent.origin.empty() ? "-" : agent.origin},
+              {"", "", agent.target == analysis::AgentTarget::external ? paint(k_yellow) : "", ""});
+  return "\nWORKSPACES\n" + table.render("  ");
+}
 
-  if (!report.workspaces.empty()) {
-    out += "\nWORKSPACES\n";
-    util::Table table({"POD", "AGENT HOST", "TARGET", "FROM"});
-    for (const auto& agent : report.workspaces)
-      table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(analysis::to_string(agent.target)),
-                 agent.origin.empty() ? "-" : agent.origin},
-                {"", "", agent.target == analysis::AgentTarget::external ? paint(k_yellow) : "", ""});
-    out += table.render("  ");
-  }
-
-  out += "\nFINDINGS\n";
+std::string findings_section(const Report& report, const Paint& paint) {
+  std::string out = "\nFINDINGS\n";
   if (report.findings.empty())
     out += "  none: every answer matches the truth and every path is healthy\n";
   for (const auto& finding : report.findings) {
@@ -117,13 +131,21 @@ std::string to_text(const Report& report, Colour colour) {
                        : finding.severity == analysis::Severity::warning ? k_yellow
                                                                          : "";
     out += fmt::format("  {}{:<7} {}{} {}\n", paint(tone), analysis::to_string(finding.severity),
-                       analysis::to_string(finding.code), colour == Colour::yes ? "\033[0m" : "", finding.summary);
+                       analysis::to_string(finding.code), paint.reset(), finding.summary);
     for (const auto& line : finding.evidence)
       out += "          - " + line + "\n";
     if (!finding.remediation.empty())
       out += "          fix: " + finding.remediation + "\n";
   }
   return out;
+}
+
+} // namespace
+
+std::string to_text(const Report& report, Colour colour) {
+  Paint paint{colour};
+  return headline(report, paint) + truth_section(report) + resolvers_section(report) + dns_section(report, paint) +
+         http_section(report, paint) + workspaces_section(report, paint) + findings_section(report, paint);
 }
 
 } // namespace coder_dns_doctor::report

@@ -49,18 +49,18 @@ std::expected<std::string, std::string> read_file(const std::filesystem::path& p
   return std::move(*bytes);
 }
 
-std::string check_replaceable(const std::filesystem::path& path) {
+std::expected<void, std::string> check_replaceable(const std::filesystem::path& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0)
-    return system_error("cannot stat", path);
+    return std::unexpected(system_error("cannot stat", path));
   if (!S_ISREG(info.st_mode))
-    return fmt::format("{}: not a regular file", path.string());
+    return std::unexpected(fmt::format("{}: not a regular file", path.string()));
   if ((info.st_mode & S_IWUSR) == 0 || ::access(path.c_str(), W_OK) != 0)
-    return fmt::format("{}: file is read-only (mode {:04o}); make it writable or run without --write",
-                       path.string(), info.st_mode & 07777);
+    return std::unexpected(fmt::format("{}: file is read-only (mode {:04o}); make it writable or run without --write",
+                       path.string(), info.st_mode & 07777));
   std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
   if (::access(directory.c_str(), W_OK) != 0)
-    return system_error("directory is not writable", directory);
+    return std::unexpected(system_error("directory is not writable", directory));
   return {};
 }
 

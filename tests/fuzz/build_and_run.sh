@@ -4,7 +4,7 @@
 #  1. replay its whole committed corpus (tests/fuzz/corpus/TARGET/), every seed in full: each must pass;
 #  2. explore from a scratch copy of that corpus with the fixed seed and run count of the table below.
 # Exit non-zero on any crash, sanitizer report or failed invariant (round-trip mismatch, bad edit,
-# an exception other than UsageError), printing the input (hex) and the command that reproduces it;
+# an exception other than core::UsageError), printing the input (hex) and the command that reproduces it;
 # the input is kept in BUILD/artifacts/. Open-ended random exploration is explore.sh.
 #
 #   build_and_run.sh [TARGET...]    default: every target in the table

@@ -36,13 +36,13 @@ constexpr std::array k_statuses{ARES_SUCCESS, ARES_SUCCESS,   ARES_SUCCESS, ARES
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0)
     return 0;
-  auto family = (data[0] & 1) != 0 ? probe::Family::aaaa : probe::Family::a;
+  auto family = (data[0] & 1) != 0 ? dns::Family::aaaa : dns::Family::a;
   int status = k_statuses[(data[0] >> 1) % k_statuses.size()];
   // A copy of exactly the reply's bytes, so the sanitizer sees any read past its end.
   std::basic_string<unsigned char> reply(data + 1, data + size);
   dns::Answer answer = dns::decode_answer(status, reply.data(), static_cast<int>(reply.size()), family);
 
-  if (answer.status == probe::LookupStatus::ok) {
+  if (answer.status == dns::LookupStatus::ok) {
     if (status != ARES_SUCCESS)
       fail("ok from a failed status", answer.detail);
     if (answer.addresses.empty() || !answer.ttl)
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!std::is_sorted(answer.addresses.begin(), answer.addresses.end()) ||
         std::adjacent_find(answer.addresses.begin(), answer.addresses.end()) != answer.addresses.end())
       fail("addresses not sorted and unique", answer.addresses.front());
-    auto want = family == probe::Family::a ? util::AddressFamily::ipv4 : util::AddressFamily::ipv6;
+    auto want = family == dns::Family::a ? util::AddressFamily::ipv4 : util::AddressFamily::ipv6;
     for (const std::string& address : answer.addresses) {
       auto ip = util::parse_ip(address);
       if (!ip || ip->family != want || ip->text != address)
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (!answer.addresses.empty()) {
     fail("addresses in a failed answer", answer.detail);
   }
-  if (answer.status != probe::LookupStatus::ok && answer.ttl)
+  if (answer.status != dns::LookupStatus::ok && answer.ttl)
     fail("a TTL without an answer", answer.detail);
   return 0;
 }

@@ -1,8 +1,8 @@
 // libFuzzer target: the parsers behind the probe options (--resolver, --expect, durations, URLs,
-// endpoints) must reject anything with cli::UsageError or an error value, never another exception
+// endpoints) must reject anything with core::UsageError or an error value, never another exception
 // or a crash; and what they accept must print back to text that parses to the same value.
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/util/address.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
@@ -88,12 +88,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     if (which == 0 || which == 5)
       (void)cli::parse_resolver(text, g_resolv_conf);
-  } catch (const cli::UsageError&) {
+  } catch (const core::UsageError&) {
   }
   try {
     if (which == 1 || which == 5)
       (void)cli::parse_expectations(util::split(text, '\n'));
-  } catch (const cli::UsageError&) {
+  } catch (const core::UsageError&) {
   }
   if (which == 2 || which == 5)
     check_duration(text);

@@ -65,19 +65,25 @@ probe::HttpObservation health(std::string base, Via via, std::string address, bo
 }
 
 // The field report from the pods' view: cluster DNS stale, public right, internal fine.
-probe::Observations field_report(const truth::Truth& truth) {
+probe::Observations field_report() {
   probe::Observations o;
   o.dns = {answer(k_external, "cluster", {"127.0.50.100"}), answer(k_external, "public", {"127.0.50.101"}),
            answer(k_internal, "cluster", {"127.0.209.202"})};
   o.http = {health(k_external_url, Via::dns, "127.0.50.100", false, {"cluster"}),
             health(k_external_url, Via::pinned, "127.0.50.101", true),
             health(k_internal_url, Via::dns, "127.0.209.202", true, {"cluster"})};
-  return analysis::annotate(std::move(o), truth);
+  return o;
 }
 
 truth::Truth field_truth() {
   return truth::merge({}, {{k_external, {"127.0.50.101"}, "kubernetes:ingress/coder/coder"},
                            {k_internal, {"127.0.209.202"}, "kubernetes:service/coder/coder"}});
+}
+
+// audit_agents on `observations` annotated against `truth`.
+std::optional<analysis::Finding> audit(const probe::Plan& plan, const probe::Observations& observations,
+                                       const truth::Truth& truth, const std::vector<analysis::WorkspaceAgent>& agents) {
+  return analysis::audit_agents(plan, observations, analysis::annotate(observations, truth), agents);
 }
 
 std::vector<analysis::WorkspaceAgent> agents() {
@@ -90,7 +96,7 @@ std::vector<analysis::WorkspaceAgent> agents() {
 TEST_SUITE("analysis::agent_audit") {
   TEST_CASE("flags agents on the external URL when it is broken in-cluster and the internal URL works") {
     auto plan = plan_with({resolver("cluster", true), resolver("public", false)});
-    auto finding = analysis::audit_agents(plan, field_report(field_truth()), agents());
+    auto finding = audit(plan, field_report(), field_truth(), agents());
     REQUIRE(finding);
     CHECK(finding->code == Code::agent_url_external);
     CHECK(finding->severity == Severity::error);
@@ -114,32 +120,30 @@ TEST_SUITE("analysis::agent_audit") {
     SUBCASE("every agent already uses the internal URL") {
       std::vector<analysis::WorkspaceAgent> patched{{"ws/bob", k_internal, "command", AgentTarget::internal},
                                                     {"ws/eve", "", "", AgentTarget::unknown}};
-      CHECK_FALSE(analysis::audit_agents(plan, field_report(field_truth()), patched));
+      CHECK_FALSE(audit(plan, field_report(), field_truth(), patched));
     }
     SUBCASE("the external URL is fine from the pods' view") {
-      auto observations = field_report(field_truth());
+      auto observations = field_report();
       observations.dns[0].addresses = {"127.0.50.101"};
       observations.http[0].ok = true;
-      observations = analysis::annotate(std::move(observations), field_truth());
-      CHECK_FALSE(analysis::audit_agents(plan, observations, agents()));
+      CHECK_FALSE(audit(plan, observations, field_truth(), agents()));
     }
     SUBCASE("only a resolver pods do not use is wrong") {
-      auto observations = field_report(field_truth());
+      auto observations = field_report();
       std::swap(observations.dns[0].addresses, observations.dns[1].addresses); // public stale, cluster right
       observations.http[0].resolvers = {"public"};
-      observations = analysis::annotate(std::move(observations), field_truth());
-      CHECK_FALSE(analysis::audit_agents(plan, observations, agents()));
+      CHECK_FALSE(audit(plan, observations, field_truth(), agents()));
     }
     SUBCASE("the internal URL is down too: moving agents there would not help") {
-      auto observations = field_report(field_truth());
+      auto observations = field_report();
       observations.http[2].ok = false;
-      CHECK_FALSE(analysis::audit_agents(plan, observations, agents()));
+      CHECK_FALSE(audit(plan, observations, field_truth(), agents()));
     }
-    SUBCASE("no agents") { CHECK_FALSE(analysis::audit_agents(plan, field_report(field_truth()), {})); }
+    SUBCASE("no agents") { CHECK_FALSE(audit(plan, field_report(), field_truth(), {})); }
     SUBCASE("a plan without an external URL") {
       auto internal_only = plan;
       internal_only.urls.erase(internal_only.urls.begin());
-      CHECK_FALSE(analysis::audit_agents(internal_only, field_report(field_truth()), agents()));
+      CHECK_FALSE(audit(internal_only, field_report(), field_truth(), agents()));
     }
   }
 
@@ -149,8 +153,7 @@ TEST_SUITE("analysis::agent_audit") {
     observations.dns = {answer(k_external, "lan", {"127.0.50.101"})};
     observations.http = {health(k_external_url, Via::dns, "127.0.50.101", false, {"lan"}),
                          health(k_internal_url, Via::internal, "127.0.209.202", true)};
-    observations = analysis::annotate(std::move(observations), truth::Truth{}); // no truth: no match verdict
-    auto finding = analysis::audit_agents(plan, observations, agents());
+    auto finding = audit(plan, observations, truth::Truth{}, agents()); // no truth: no match verdict
     REQUIRE(finding);
     std::string evidence;
     for (const auto& line : finding->evidence)

@@ -1,5 +1,6 @@
 // Table tests: one case per finding code, built from observations by hand (no network).
 #include <coder_dns_doctor/analysis/analyze.hpp>
+#include <coder_dns_doctor/analysis/evaluate.hpp>
 
 #include <doctest/doctest.h>
 
@@ -81,7 +82,7 @@ probe::Observations healthy() {
 }
 
 std::vector<analysis::Finding> run(const probe::Observations& observations, const truth::Truth& truth = field_truth()) {
-  return analysis::analyze(field_plan(), analysis::annotate(observations, truth), truth);
+  return analysis::evaluate(field_plan(), observations, truth, {}).findings;
 }
 
 const analysis::Finding* find(const std::vector<analysis::Finding>& findings, Code code) {
@@ -110,15 +111,15 @@ TEST_SUITE("analysis::annotate") {
     o.dns.push_back(answer("other.example.test", "cluster", Family::a, LookupStatus::ok, {"127.0.0.1"}));
     std::sort(o.dns[0].addresses.begin(), o.dns[0].addresses.end());
     auto annotated = analysis::annotate(o, truth);
-    CHECK(annotated.dns[0].match == true);  // same set, any order
-    CHECK(annotated.dns[1].match == true);  // a subset: round-robin answers are fine
-    CHECK(annotated.dns[2].match == false); // one address outside the truth
-    CHECK(annotated.dns[3].match == true);  // no AAAA truth, no AAAA answer
-    CHECK(annotated.dns[4].match == false); // AAAA answer while the truth has no IPv6
-    CHECK_FALSE(annotated.dns[5].match.has_value()); // no answer to judge
-    CHECK_FALSE(annotated.dns[6].match.has_value()); // no truth for that host
-    CHECK(annotated.dns[0].expected == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
-    CHECK(annotated.dns[4].expected.empty());
+    CHECK(annotated[0].match == true);  // same set, any order
+    CHECK(annotated[1].match == true);  // a subset: round-robin answers are fine
+    CHECK(annotated[2].match == false); // one address outside the truth
+    CHECK(annotated[3].match == true);  // no AAAA truth, no AAAA answer
+    CHECK(annotated[4].match == false); // AAAA answer while the truth has no IPv6
+    CHECK_FALSE(annotated[5].match.has_value()); // no answer to judge
+    CHECK_FALSE(annotated[6].match.has_value()); // no truth for that host
+    CHECK(annotated[0].expected == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
+    CHECK(annotated[4].expected.empty());
   }
 }
 
@@ -311,9 +312,9 @@ TEST_SUITE("analysis::analyze") {
     auto o = healthy();
     o.dns[1] = answer(k_external, "cluster", Family::aaaa, LookupStatus::nxdomain, {});
     auto annotated = analysis::annotate(o, field_truth());
-    CHECK(annotated.dns[1].match == false);
+    CHECK(annotated[1].match == false);
     auto unknown = analysis::annotate(o, truth::merge({}, {{"other.example.test", {"127.0.0.9"}, "static"}}));
-    CHECK_FALSE(unknown.dns[1].match.has_value());
+    CHECK_FALSE(unknown[1].match.has_value());
   }
 
   TEST_CASE("HOSTS_FILE_OVERRIDE names the file and line of a stale entry") {

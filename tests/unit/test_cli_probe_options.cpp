@@ -1,7 +1,7 @@
 // The probe options' scope rules: declarations, inference from the pod's resolv.conf, the cluster
 // domain, and the hosts-file lookup a system resolver gets.
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/cli/usage_error.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 
 #include <doctest/doctest.h>
 
@@ -31,8 +31,8 @@ TEST_SUITE("cli::probe_options") {
     auto external = cli::parse_resolver("pub=external:127.0.52.53", "/nonexistent");
     CHECK(external.scope == ResolverScope::external);
     CHECK(external.scope_declared);
-    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:", "/nonexistent"), cli::UsageError);
-    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:nope", "/nonexistent"), cli::UsageError);
+    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:", "/nonexistent"), core::UsageError);
+    CHECK_THROWS_AS((void)cli::parse_resolver("x=cluster:nope", "/nonexistent"), core::UsageError);
   }
 
   TEST_CASE("a server list naming a resolv.conf nameserver is cluster-scoped; declarations win") {
@@ -85,7 +85,7 @@ TEST_SUITE("cli::probe_options") {
     }
     SUBCASE("a hosts file that is not a regular file is a usage error") {
       options.hosts_file = dir.path.string();
-      CHECK_THROWS_AS((void)cli::make_plan(options), cli::UsageError);
+      CHECK_THROWS_AS((void)cli::make_plan(options), core::UsageError);
     }
   }
 }

@@ -11,18 +11,32 @@ using namespace coder_dns_doctor;
 
 namespace {
 
-probe::DnsObservation lookup(std::string host, std::string resolver, probe::LookupStatus status,
-                             std::optional<bool> match, probe::QueryMode mode = probe::QueryMode::absolute) {
+// A DNS answer and what analysis concluded of it (its match verdict).
+struct Lookup {
+  probe::DnsObservation o;
+  analysis::Annotation note;
+};
+
+Lookup lookup(std::string host, std::string resolver, probe::LookupStatus status, std::optional<bool> match,
+              probe::QueryMode mode = probe::QueryMode::absolute) {
   probe::DnsObservation o;
   o.host = std::move(host);
   o.resolver = std::move(resolver);
   o.status = status;
-  o.match = match;
   o.mode = mode;
   o.addresses = {"192.0.2.9"};
   o.ttl = 30;
   o.duration_ms = 1.5;
-  return o;
+  return {o, {.expected = {}, .match = match}};
+}
+
+void set_dns(report::Report& report, const std::vector<Lookup>& lookups) {
+  report.observations.dns.clear();
+  report.annotations.clear();
+  for (const auto& each : lookups) {
+    report.observations.dns.push_back(each.o);
+    report.annotations.push_back(each.note);
+  }
 }
 
 probe::HttpObservation request(std::string url, probe::Via via, bool ok,
@@ -65,11 +79,11 @@ TEST_SUITE("daemon::Metrics") {
     daemon::Metrics metrics("1.2.3", "abc");
     report::Report report;
     auto excused = lookup("coder.coder.svc.cluster.local", "public", probe::LookupStatus::nxdomain, std::nullopt);
-    excused.outside_scope = true;
+    excused.o.outside_scope = true;
     auto timed_out = lookup("x.svc.cluster.local", "public", probe::LookupStatus::timeout, std::nullopt);
-    timed_out.outside_scope = true; // no answer at all is still a failure of the resolver
-    report.observations.dns = {excused, timed_out,
-                               lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::hosts)};
+    timed_out.o.outside_scope = true; // no answer at all is still a failure of the resolver
+    set_dns(report, {excused, timed_out,
+                     lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::hosts)});
     metrics.record_cycle(report, std::chrono::system_clock::now());
     std::string text = metrics.render();
     CHECK(text.find(R"(dns_lookup_success{family="A",host="coder.coder.svc.cluster.local")") == std::string::npos);
@@ -115,11 +129,11 @@ TEST_SUITE("daemon::Metrics") {
   TEST_CASE("a cycle becomes series; addresses never become labels") {
     daemon::Metrics metrics("1.2.3", "abc");
     report::Report report;
-    report.observations.dns = {lookup("coder.test", "cluster", probe::LookupStatus::ok, false),
-                               lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::search),
-                               lookup("coder.test", "public", probe::LookupStatus::ok, true),
-                               lookup("other.test", "public", probe::LookupStatus::ok, std::nullopt),
-                               lookup("gone.test", "public", probe::LookupStatus::nxdomain, std::nullopt)};
+    set_dns(report, {lookup("coder.test", "cluster", probe::LookupStatus::ok, false),
+                     lookup("coder.test", "cluster", probe::LookupStatus::ok, false, probe::QueryMode::search),
+                     lookup("coder.test", "public", probe::LookupStatus::ok, true),
+                     lookup("other.test", "public", probe::LookupStatus::ok, std::nullopt),
+                     lookup("gone.test", "public", probe::LookupStatus::nxdomain, std::nullopt)});
     report.observations.http = {request("https://coder.test/healthz", probe::Via::dns, false),
                                 request("https://coder.test/healthz", probe::Via::dns, true),
                                 request("https://coder.test/healthz", probe::Via::pinned, true)};
@@ -146,6 +160,7 @@ TEST_SUITE("daemon::Metrics") {
 
     SUBCASE("the next cycle keeps counting and drops series that went away") {
       report.observations.dns.pop_back(); // gone.test is no longer configured
+      report.annotations.pop_back();
       report.findings.clear();
       report.verdict = analysis::Verdict::healthy;
       metrics.record_cycle(report, std::chrono::system_clock::now());

@@ -10,8 +10,8 @@
 
 using namespace coder_dns_doctor;
 using dns::decode_answer;
-using probe::Family;
-using probe::LookupStatus;
+using dns::Family;
+using dns::LookupStatus;
 
 namespace {
 

@@ -123,9 +123,9 @@ TEST_SUITE("k8s::connection") {
     CHECK(text.find("list pods in namespace coder-workspace") != std::string::npos);
     CHECK(text.find("HTTP 403") != std::string::npos);
     CHECK(text.find(R"(apiGroups: [""], resources: ["pods"], verbs: ["list"])") != std::string::npos);
-    auto problem = k8s::problem_of(error, analysis::KubeScope::audit);
-    CHECK(problem.failure == analysis::KubeFailure::forbidden);
-    CHECK(problem.scope == analysis::KubeScope::audit);
+    auto problem = k8s::problem_of(error, k8s::KubeScope::audit);
+    CHECK(problem.failure == k8s::KubeFailure::forbidden);
+    CHECK(problem.scope == k8s::KubeScope::audit);
 
     k8s::ApiError cluster_wide{.kind = k8s::ErrorKind::forbidden,
                                .access = {"list", "networking.k8s.io", "ingresses", {}, {}},
@@ -137,7 +137,7 @@ TEST_SUITE("k8s::connection") {
 
   TEST_CASE("every error kind maps to a failure") {
     using k8s::ErrorKind;
-    using analysis::KubeFailure;
+    using k8s::KubeFailure;
     std::vector<std::pair<ErrorKind, KubeFailure>> table{
         {ErrorKind::credentials, KubeFailure::credentials}, {ErrorKind::unauthorized, KubeFailure::unauthorized},
         {ErrorKind::forbidden, KubeFailure::forbidden},     {ErrorKind::not_found, KubeFailure::missing},
@@ -147,7 +147,7 @@ TEST_SUITE("k8s::connection") {
     for (const auto& [kind, failure] : table) {
       CAPTURE(k8s::to_string(kind));
       k8s::ApiError error{.kind = kind, .access = {"get", "", "services", "coder", "coder"}, .status_code = {}, .detail = "d"};
-      CHECK(k8s::problem_of(error, analysis::KubeScope::truth).failure == failure);
+      CHECK(k8s::problem_of(error, k8s::KubeScope::truth).failure == failure);
       CHECK(error.describe().starts_with("get services \"coder\" in namespace coder"));
     }
   }

@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 using namespace coder_dns_doctor;
-using analysis::AgentTarget;
+using k8s::AgentTarget;
 using nlohmann::json;
 
 namespace {

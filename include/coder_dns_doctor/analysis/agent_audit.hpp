@@ -3,7 +3,9 @@
 // KUBERNETES_UNAVAILABLE. Pure, like analyze: pods and API failures come in as values.
 #pragma once
 
+#include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
+#include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
@@ -15,21 +17,15 @@
 
 namespace coder_dns_doctor::analysis {
 
-// Which of the plan's Coder URLs an agent dials.
-enum class AgentTarget { external, internal, other, unknown };
-
-[[nodiscard]] std::string_view to_string(AgentTarget target);
+// The Kubernetes facts analysis reads are the k8s module's.
+using k8s::AgentTarget;
+using k8s::HostAlias;
+using k8s::KubeFailure;
+using k8s::KubeProblem;
+using k8s::KubeScope;
 
 // One workspace pod's agent, as the audit read it. Only the host is kept: the env values it came
 // from sit next to the agent token and are never stored.
-// One `spec.hostAliases` entry of a pod: Kubernetes writes it into the pod's /etc/hosts, which the
-// agent reads before DNS.
-struct HostAlias {
-  std::string address;
-  std::vector<std::string> hostnames; // lower case
-  friend bool operator==(const HostAlias&, const HostAlias&) = default;
-};
-
 struct WorkspaceAgent {
   std::string pod;    // namespace/name
   std::string host;   // empty when no agent URL was found
@@ -41,31 +37,17 @@ struct WorkspaceAgent {
 // Return one line per agent: "coder-workspace/ws-1: agent URL host coder.example.test (external, from command)".
 [[nodiscard]] std::string describe(const WorkspaceAgent& agent);
 
-// Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the annotated
-// `observations` of `plan`, the external host is mismatched (or its /healthz fails through DNS)
+// Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the
+// `observations` of `plan` (with their `annotations`), the external host is mismatched (or its /healthz fails through DNS)
 // on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
 [[nodiscard]] std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
+                                                  const std::vector<Annotation>& annotations,
                                                   const std::vector<WorkspaceAgent>& agents);
 
 // Add to `findings` the workspace pods whose `hostAliases` pin a host of `plan` outside its
 // `truth` (HOSTS_FILE_OVERRIDE: into the finding the hosts-file check made, or a new one).
 void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, const std::vector<WorkspaceAgent>& agents,
                         std::vector<Finding>& findings);
-
-} // namespace coder_dns_doctor::analysis
-
-namespace coder_dns_doctor::analysis {
-
-// What a failed Kubernetes read was for: truth and URLs (error), resolvers (error), or only the
-// workspace audit (warning: the rest of the check stands).
-enum class KubeScope { truth, resolvers, audit };
-enum class KubeFailure { config, credentials, unauthorized, forbidden, unreachable, server, malformed, missing };
-
-struct KubeProblem {
-  KubeScope scope = KubeScope::truth;
-  KubeFailure failure = KubeFailure::unreachable;
-  std::string text; // one line, names the request (verb, resource, namespace) and what went wrong
-};
 
 // Return KUBERNETES_UNAVAILABLE for `problems` (nullopt when there are none): one finding, each
 // problem one evidence line, a remediation per kind of failure.

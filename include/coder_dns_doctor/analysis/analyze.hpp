@@ -6,18 +6,28 @@
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace coder_dns_doctor::analysis {
 
-// Return `observations` with `expected` and `match` filled in for every DNS answer: the answer
-// matches when its address set is inside the truth set of its family (a nodata answer matches
-// only when that family has no truth). `match` stays empty when the host has no truth or the
-// lookup itself failed (timeout, servfail, refused, error).
-[[nodiscard]] probe::Observations annotate(probe::Observations observations, const truth::Truth& truth);
+// What analysis concludes about one DNS answer: the truth addresses of its family, and whether
+// the answer stays inside them (nullopt when no truth is known or the lookup itself failed).
+struct Annotation {
+  std::vector<std::string> expected;
+  std::optional<bool> match;
+};
 
-// Return the findings for annotated `observations` of `plan`, errors first.
+// Return one annotation per entry of `observations.dns`, in the same order: the answer matches
+// when its address set is inside the truth set of its family (a nodata answer matches only when
+// that family has no truth). `match` stays empty when the host has no truth, the lookup itself
+// failed (timeout, servfail, refused, error) or the resolver cannot know the name.
+[[nodiscard]] std::vector<Annotation> annotate(const probe::Observations& observations, const truth::Truth& truth);
+
+// Return the findings the DNS and HTTP observations of `plan` show, in check order (evaluate()
+// sorts); `annotations` is annotate() of the same observations.
 [[nodiscard]] std::vector<Finding> analyze(const probe::Plan& plan, const probe::Observations& observations,
-                                           const truth::Truth& truth);
+                                           const std::vector<Annotation>& annotations, const truth::Truth& truth);
 
 } // namespace coder_dns_doctor::analysis

@@ -1,6 +1,8 @@
 // The subcommands. Each registers its options on the parent app and returns the action to run
-// once parsing succeeded; the action returns an exit status (cli::ExitStatus).
+// once parsing succeeded; the action returns an exit status (core::ExitStatus).
 #pragma once
+
+#include <coder_dns_doctor/core/exit_status.hpp>
 
 #include <functional>
 
@@ -10,7 +12,7 @@ class App;
 
 namespace coder_dns_doctor::cli {
 
-using Action = std::function<int()>;
+using Action = std::function<core::ExitStatus()>;
 
 Action register_diagnose(CLI::App& parent);
 Action register_patch(CLI::App& parent);

@@ -44,20 +44,20 @@ struct ProbeOptions {
 // Register every shared probe option on `command`, writing into `options`.
 void add_probe_options(CLI::App& command, ProbeOptions& options);
 
-// Return the Plan for `options`; throw UsageError naming the bad option otherwise.
+// Return the Plan for `options`; throw core::UsageError naming the bad option otherwise.
 [[nodiscard]] probe::Plan make_plan(const ProbeOptions& options);
 
 // Return everything a checkup needs from `options` (plan, static truth, Kubernetes settings);
-// throw UsageError naming the bad option otherwise.
+// throw core::UsageError naming the bad option otherwise.
 [[nodiscard]] doctor::Settings make_settings(const ProbeOptions& options);
 
-// Parse every `--expect HOST=ADDR[,ADDR...]`; throw UsageError on a malformed one.
+// Parse every `--expect HOST=ADDR[,ADDR...]`; throw core::UsageError on a malformed one.
 [[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);
 
 // Parse one `--resolver LABEL=SPEC`, reading `resolv_conf` for `system`; `kube-dns-pods` gives a
 // resolver without servers that the checkup expands from the API server. A server list may be
 // declared `cluster:IP...` or `external:IP...`; undeclared lists stay external until
-// infer_scopes() looks at them. Throw UsageError.
+// infer_scopes() looks at them. Throw core::UsageError.
 [[nodiscard]] probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf);
 
 // Make every undeclared server-list resolver of `plan` cluster-scoped when one of its servers is a

@@ -1,3 +1,4 @@
+// Layer 2 (config; uses util; see README "Layers").
 // Option values in layers (default < file < env < flag), the YAML config file that forms one layer,
 // and the CLI11 glue that reads the command line as a layer and turns a merged layer back into
 // arguments. Knows nothing of DNS or Coder: the option set comes from the command it is given.

@@ -1,7 +1,9 @@
+// Layer 8 (daemon; uses doctor, report, core; see README "Layers").
 // The serve/sidecar daemon: the checkup on a schedule, each finished cycle published as an
 // immutable snapshot, metrics and health endpoints on one listener, signals for stop and reload.
 #pragma once
 
+#include <coder_dns_doctor/core/exit_status.hpp>
 #include <coder_dns_doctor/daemon/log.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
 
@@ -31,7 +33,7 @@ using Reloader = std::function<std::expected<RunConfig, std::string>()>;
 
 // Run until SIGTERM or SIGINT; return the process exit status (0 on a clean stop, 3 when the
 // listener cannot start or the loop failed). Blocks those signals and SIGHUP in every thread.
-[[nodiscard]] int serve(RunConfig config, const Reloader& reload, Logger& logger);
+[[nodiscard]] core::ExitStatus serve(RunConfig config, const Reloader& reload, Logger& logger);
 
 // Return the 503 threshold of /healthz: no loop progress for this long means it stalled.
 [[nodiscard]] constexpr std::chrono::milliseconds stall_threshold(std::chrono::milliseconds interval) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <coder_dns_doctor/dns/channel.hpp>
-#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/dns/lookup.hpp>
 
 namespace coder_dns_doctor::dns {
 
@@ -11,6 +11,6 @@ namespace coder_dns_doctor::dns {
 // and, when `status` is ARES_SUCCESS, the raw reply `reply` of `length` bytes. Never throws on a
 // malformed reply: it becomes LookupStatus::error with the reason in `detail`. A CNAME chain that
 // returns to one of its own names is an error, not an answer. `duration_ms` is left at 0.
-[[nodiscard]] Answer decode_answer(int status, const unsigned char* reply, int length, probe::Family family);
+[[nodiscard]] Answer decode_answer(int status, const unsigned char* reply, int length, Family family);
 
 } // namespace coder_dns_doctor::dns

@@ -1,8 +1,9 @@
+// Layer 2 (dns; c-ares behind one type; uses util; see README "Layers").
 // One c-ares channel: a resolution path (a list of servers) that many queries share.
 // The channel does no waiting of its own; an event loop drives it through sockets() / process().
 #pragma once
 
-#include <coder_dns_doctor/probe/observations.hpp>
+#include <coder_dns_doctor/dns/lookup.hpp>
 #include <coder_dns_doctor/util/address.hpp>
 
 #include <chrono>
@@ -19,7 +20,7 @@ namespace coder_dns_doctor::dns {
 
 // The answer to one query, as values: a failure of the world is a status, never an exception.
 struct Answer {
-  probe::LookupStatus status = probe::LookupStatus::error;
+  LookupStatus status = LookupStatus::error;
   std::string detail;
   std::vector<std::string> addresses; // canonical, sorted, unique
   std::optional<std::uint32_t> ttl;
@@ -50,7 +51,7 @@ public:
 
   // Ask `name` (absolute; a trailing dot is allowed) for A or AAAA; `done` runs from process().
   // Pending callbacks are dropped, not run, when the channel is destroyed.
-  void query(const std::string& name, probe::Family family, Callback done);
+  void query(const std::string& name, Family family, Callback done);
 
   // Sockets c-ares wants watched right now.
   [[nodiscard]] std::vector<SocketInterest> sockets() const;

@@ -1,3 +1,4 @@
+// Layer 7 (doctor; the one place k8s, probe and analysis meet; see README "Layers").
 // One complete check, as diagnose runs it once and serve runs it every interval:
 // gather the truth, probe every path, analyze, and return the report.
 #pragma once
@@ -30,7 +31,7 @@ struct Settings {
 };
 
 // Run one check of `settings`. Failures of the world become findings, never exceptions;
-// throws cli::UsageError only when the settings cannot describe a check (no external URL at all).
+// throws core::UsageError only when the settings cannot describe a check (no external URL at all).
 [[nodiscard]] report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel = nullptr);
 
 } // namespace coder_dns_doctor::doctor

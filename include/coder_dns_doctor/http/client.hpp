@@ -1,7 +1,10 @@
-// HTTP GETs through one libcurl multi handle, each pinned to a given IP address.
-// The client does no waiting of its own; an event loop drives it through poll() / perform().
+// Layer 2 (http): the program's one HTTP client. GETs through one libcurl multi handle, each
+// optionally pinned to an IP address; the probe engine's loop drives it through poll()/perform(),
+// the Kubernetes client through fetch(). Every request is set up the same way: http and https
+// only, no redirects followed, no proxy, a bounded body, the process-wide CA store.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -16,13 +19,19 @@ namespace coder_dns_doctor::http {
 // to the same host, port and pinned address when one is left from an earlier request.
 enum class Connection { fresh, reuse };
 
+enum class Verify { yes, no };
+
 struct Request {
   std::string url;        // http(s)://host[:port]/path; Host header and TLS SNI come from it
-  std::string connect_to; // IP literal to connect to instead of resolving the host
+  std::string connect_to; // IP literal to connect to instead of resolving the host; empty: resolve
   Connection connection = Connection::fresh;
   std::chrono::milliseconds timeout{2000};
-  std::string ca_file;                // extra CA bundle; empty: the system store
+  std::string ca_file;                // CA bundle (http::shared_ca_store); empty: the system store
+  Verify verify = Verify::yes;        // `no`: neither the peer's certificate nor its name is checked
   std::size_t max_body = 64 * 1024;   // larger bodies fail the request
+  // Extra request headers ("Name: value"). curl copies them when the request starts, so a caller
+  // may wipe a credential in them as soon as get() returns.
+  std::vector<std::string> headers;
 };
 
 struct Response {
@@ -47,6 +56,8 @@ class Client {
 public:
   using Callback = std::function<void(Response)>;
 
+  // A client whose multi handle cannot be made (out of memory) fails each request at once with
+  // CURLE_FAILED_INIT instead of throwing.
   Client();
   ~Client();
   Client(const Client&) = delete;
@@ -61,6 +72,10 @@ public:
   // Time until curl wants perform() called even without socket activity.
   [[nodiscard]] std::optional<std::chrono::milliseconds> next_timeout() const;
   [[nodiscard]] std::size_t pending() const;
+
+  // Run `request` alone to completion (connections stay open for the next one); nullopt when
+  // `cancel` was set first, in which case every transfer of this client is dropped.
+  [[nodiscard]] std::optional<Response> fetch(const Request& request, const std::atomic<bool>* cancel = nullptr);
 
 private:
   struct State;

@@ -1,6 +1,8 @@
 // A small Kubernetes API client: authenticated GETs of JSON objects, bounded in time and size.
 #pragma once
 
+#include <coder_dns_doctor/http/client.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -80,6 +82,9 @@ public:
   [[nodiscard]] const Connection& connection() const { return m_connection; }
 
 private:
+  [[nodiscard]] std::expected<http::Request, std::string> build_request(const std::string& path) const;
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> interpret(const http::Response& response, ApiError error);
+
   struct State;
   Connection m_connection;
   const std::atomic<bool>* m_cancel;

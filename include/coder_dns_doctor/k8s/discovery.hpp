@@ -1,8 +1,10 @@
+// Layer 4 (k8s: the Kubernetes API reader; uses http, dns, truth, util; not probe or analysis).
+// See README "Layers".
 // Truth discovery: read the Coder Service, Ingresses, Deployment, CoreDNS pods and workspace pods
 // from the API server and turn them into truth entries, the access URL, resolvers and agents.
 #pragma once
 
-#include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/k8s/client.hpp>
 #include <coder_dns_doctor/k8s/objects.hpp>
 #include <coder_dns_doctor/k8s/workspace.hpp>
@@ -82,7 +84,7 @@ struct Discovery {
   std::optional<std::vector<DnsPod>> dns_pods;
   std::vector<std::string> dns_service_ips; // ClusterIPs of the cluster DNS Service, when read
   std::optional<std::vector<AgentPodHost>> agents;
-  std::vector<analysis::KubeProblem> problems;
+  std::vector<KubeProblem> problems;
 };
 
 // Read what `wants` asks for, within `targets`, through `client`. Never throws for failures of
@@ -90,6 +92,6 @@ struct Discovery {
 [[nodiscard]] Discovery discover(Client& client, const Targets& targets, const Wants& wants);
 
 // Return the problem an API error stands for, in `scope`.
-[[nodiscard]] analysis::KubeProblem problem_of(const ApiError& error, analysis::KubeScope scope);
+[[nodiscard]] KubeProblem problem_of(const ApiError& error, KubeScope scope);
 
 } // namespace coder_dns_doctor::k8s

@@ -2,7 +2,7 @@
 // Pure. Env values and scripts are read here and dropped; only the host leaves.
 #pragma once
 
-#include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/k8s/facts.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -28,11 +28,11 @@ struct AgentPodHost {
   std::string pod; // namespace/name
   std::string host;
   std::string origin;
-  std::vector<analysis::HostAlias> host_aliases; // spec.hostAliases, valid IP entries only
+  std::vector<HostAlias> host_aliases; // spec.hostAliases, valid IP entries only
 };
 
 // Return the `spec.hostAliases` of `pod` whose address is an IP literal, names lower case.
-[[nodiscard]] std::vector<analysis::HostAlias> host_aliases_of(const nlohmann::json& pod);
+[[nodiscard]] std::vector<HostAlias> host_aliases_of(const nlohmann::json& pod);
 
 // Return the pods of a PodList that carry CODER_AGENT_TOKEN (not finished ones), with the host
 // their agent dials: the init script (ENVBUILDER_INIT_SCRIPT, command/args) wins over the
@@ -41,7 +41,7 @@ struct AgentPodHost {
 
 // Classify `host` against the plan's external and internal hosts; a shorter in-cluster alias of
 // the internal host (`coder.coder.svc`) or one of its Service addresses counts as internal.
-[[nodiscard]] analysis::AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
+[[nodiscard]] AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
                                                         std::string_view internal_host,
                                                         const std::vector<std::string>& internal_addresses);
 

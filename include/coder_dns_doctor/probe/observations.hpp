@@ -1,6 +1,7 @@
 // What one probe cycle saw: DNS answers and HTTP results, as plain values (no handles, no I/O).
 #pragma once
 
+#include <coder_dns_doctor/dns/lookup.hpp>
 #include <coder_dns_doctor/http/status.hpp>
 
 #include <cstdint>
@@ -11,8 +12,10 @@
 
 namespace coder_dns_doctor::probe {
 
-enum class Family { a, aaaa };
-enum class LookupStatus { ok, nxdomain, nodata, servfail, refused, timeout, error };
+// The lookup vocabulary is the dns module's; the engine speaks it unqualified.
+using dns::Family;
+using dns::LookupStatus;
+using dns::to_string;
 // `absolute` asks the exact name (trailing dot); `search` is what a libc stub resolver returns
 // for the relative name after applying the resolv.conf search list and ndots; `hosts` is the
 // hosts file's answer, which libc and Go's resolver use before DNS (nsswitch `hosts: files dns`).
@@ -20,8 +23,6 @@ enum class QueryMode { absolute, search, hosts };
 enum class Via { dns, pinned, internal };
 enum class Endpoint { healthz, buildinfo };
 
-[[nodiscard]] std::string_view to_string(Family family);   // "A" | "AAAA"
-[[nodiscard]] std::string_view to_string(LookupStatus status);
 [[nodiscard]] std::string_view to_string(QueryMode mode);
 [[nodiscard]] std::string_view to_string(Via via);
 [[nodiscard]] std::string_view to_string(Endpoint endpoint); // "/healthz" | "/api/v2/buildinfo"
@@ -44,10 +45,7 @@ struct DnsObservation {
   // which happens only when no resolver is cluster-scoped): its NXDOMAIN/REFUSED/NODATA is neither
   // a failure nor an opinion (analysis reports it as info; metrics leave it out).
   bool outside_scope = false;
-  // Filled by analysis::annotate: the truth addresses of this family, and whether the answer
-  // stays inside them (nullopt when no truth is known or the lookup itself failed).
-  std::vector<std::string> expected;
-  std::optional<bool> match;
+  // What analysis concludes about the answer (expected addresses, match) is analysis::Annotation.
 };
 
 struct HttpObservation {

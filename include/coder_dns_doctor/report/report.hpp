@@ -1,7 +1,9 @@
+// Layer 6 (report; uses analysis, probe, truth; see README "Layers").
 // The diagnose report: one value built after a cycle, rendered as JSON or as text tables.
 #pragma once
 
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/analysis/evaluate.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
@@ -18,15 +20,20 @@ struct Report {
   analysis::Verdict verdict = analysis::Verdict::healthy;
   std::vector<analysis::Finding> findings;
   truth::Truth truth;
-  probe::Observations observations; // annotated
+  probe::Observations observations;
+  std::vector<analysis::Annotation> annotations; // one per observations.dns entry, same order
   std::vector<probe::ResolverPlan> resolvers;
   std::vector<analysis::WorkspaceAgent> workspaces; // the Kubernetes workspace-pod audit, when it ran
   std::string generated_at;                         // RFC 3339 UTC
 };
 
-// Build the report of one cycle: annotate, analyze, decide the verdict.
+// Return the annotation of `report.observations.dns[index]`; an empty one (no expectation, no
+// match verdict) when the report carries none for it.
+[[nodiscard]] const analysis::Annotation& annotation_of(const Report& report, std::size_t index);
+
+// Assemble the report of one check from what it used, saw and concluded (analysis::evaluate).
 [[nodiscard]] Report build(const probe::Plan& plan, probe::Observations observations, truth::Truth truth,
-                           std::vector<analysis::Finding> extra_findings = {});
+                           analysis::Evaluation evaluation, std::vector<analysis::WorkspaceAgent> workspaces = {});
 
 // The JSON document of CONTRACTS.md (verdict, findings, truth, dns, http) plus resolvers and timing.
 [[nodiscard]] nlohmann::json to_json(const Report& report);

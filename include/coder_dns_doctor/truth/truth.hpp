@@ -1,3 +1,4 @@
+// Layer 3 (truth; uses util; see README "Layers").
 // What each host should resolve to, and where that knowledge came from.
 #pragma once
 

@@ -12,10 +12,10 @@ namespace coder_dns_doctor::util {
 // 16 MiB), or its one-line message naming the file and what is wrong with it.
 std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
 
-// Return an empty string when `path` may be replaced (a regular file whose owner-write bit is set
-// and that the caller may write), else a message saying why not. The bit is checked explicitly
+// Succeed when `path` may be replaced (a regular file whose owner-write bit is set and that the
+// caller may write), else fail with a message saying why not. The bit is checked explicitly
 // because a rename replaces a read-only file and root passes every access() check.
-std::string check_replaceable(const std::filesystem::path& path);
+std::expected<void, std::string> check_replaceable(const std::filesystem::path& path);
 
 // Replace the contents of `path` with `content` so that readers see the old or the new bytes,
 // never a mix: write a temporary file in the same directory, copy the mode of the existing file,

@@ -1,3 +1,4 @@
+// Layer 1 (util; below it only core; no DNS, Coder or library knowledge; see README "Layers").
 // String helpers that know nothing of DNS or Coder.
 #pragma once
 

@@ -1,0 +1,25 @@
+#include <coder_dns_doctor/analysis/evaluate.hpp>
+
+#include <algorithm>
+
+namespace coder_dns_doctor::analysis {
+
+Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
+                    const KubeFacts& kube) {
+  Evaluation result;
+  result.annotations = annotate(observations, truth);
+  result.findings = analyze(plan, observations, result.annotations, truth);
+  if (auto unavailable = kubernetes_unavailable(kube.problems))
+    result.findings.push_back(std::move(*unavailable));
+  if (kube.agents) {
+    if (auto finding = audit_agents(plan, observations, result.annotations, *kube.agents))
+      result.findings.push_back(std::move(*finding));
+    audit_host_aliases(plan, truth, *kube.agents, result.findings);
+  }
+  std::stable_sort(result.findings.begin(), result.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  result.verdict = verdict_of(result.findings);
+  return result;
+}
+
+} // namespace coder_dns_doctor::analysis
