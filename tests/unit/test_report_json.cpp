@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -214,13 +215,25 @@ probe::DnsObservation full_lookup() {
   made.duration_ms = 0.86;
   made.responded = true;
   made.outside_scope = false;
-  made.expected = {"127.0.50.101"};
-  made.match = false;
   return made;
 }
 
-// A DNS observation with nothing but defaults: no detail, ttl or match.
+// A DNS observation with nothing but defaults: no detail or ttl.
 probe::DnsObservation bare_lookup() { return probe::DnsObservation{}; }
+
+// What analysis concluded about one DNS answer.
+analysis::Annotation annotation(std::vector<std::string> expected, std::optional<bool> match) {
+  analysis::Annotation made;
+  made.expected = std::move(expected);
+  made.match = match;
+  return made;
+}
+
+// Add a DNS observation and its annotation (the report keeps them in two lists of the same order).
+void add_lookup(report::Report& report, probe::DnsObservation lookup, analysis::Annotation note) {
+  report.observations.dns.push_back(std::move(lookup));
+  report.annotations.push_back(std::move(note));
+}
 
 probe::HttpObservation full_request() {
   probe::HttpObservation made;
@@ -266,7 +279,7 @@ report::Report full_report() {
   made.verdict = analysis::Verdict::broken;
   made.findings = {finding()};
   made.truth = truth_with_note();
-  made.observations.dns = {full_lookup()};
+  add_lookup(made, full_lookup(), annotation({"127.0.50.101"}, false));
   made.observations.http = {full_request()};
   made.observations.cycle_ms = 12.34;
   made.resolvers = {system_resolver(), server_list_resolver()};
@@ -393,7 +406,7 @@ TEST_SUITE("report::to_json") {
 
   TEST_CASE("entries with nothing optional set: the same fields, optional ones null, lists empty arrays") {
     report::Report bare;
-    bare.observations.dns = {bare_lookup()};
+    bare.observations.dns = {bare_lookup()}; // and no annotation for it: no expectation, no match
     bare.observations.http = {bare_request()};
     bare.workspaces = {bare_agent()};
     bare.findings = {analysis::Finding{}};
@@ -437,21 +450,34 @@ TEST_SUITE("report::to_json") {
     check_shape(only(report::to_json(made)["resolvers"]), shape, "resolvers[0] (system, no hosts file)");
   }
 
-  TEST_CASE("match is true, false or null; ttl 0 is a number, not null") {
+  TEST_CASE("match is true, false or null; expected comes from the annotation; ttl 0 is a number") {
     report::Report made;
-    probe::DnsObservation matched = full_lookup();
-    matched.match = true;
-    matched.ttl = 0;
-    probe::DnsObservation unknown = full_lookup();
-    unknown.match.reset();
-    made.observations.dns = {matched, full_lookup(), unknown};
+    probe::DnsObservation zero_ttl = full_lookup();
+    zero_ttl.ttl = 0;
+    add_lookup(made, zero_ttl, annotation({"127.0.50.100"}, true));
+    add_lookup(made, full_lookup(), annotation({"127.0.50.101", "127.0.50.102"}, false));
+    add_lookup(made, full_lookup(), annotation({}, std::nullopt));
     json dns = report::to_json(made)["dns"];
     REQUIRE(dns.size() == 3);
     CHECK(dns[0]["match"] == true);
+    CHECK(dns[0]["expected"] == json{"127.0.50.100"});
     CHECK(dns[0]["ttl"].is_number_integer());
     CHECK(dns[0]["ttl"] == 0);
     CHECK(dns[1]["match"] == false);
+    CHECK(dns[1]["expected"] == json{"127.0.50.101", "127.0.50.102"});
     CHECK(dns[2]["match"].is_null());
+    CHECK(dns[2]["expected"] == json::array());
+  }
+
+  TEST_CASE("an observation beyond the annotations gets no expectation and a null match") {
+    report::Report made;
+    add_lookup(made, full_lookup(), annotation({"127.0.50.101"}, true));
+    made.observations.dns.push_back(full_lookup());
+    json dns = report::to_json(made)["dns"];
+    REQUIRE(dns.size() == 2);
+    CHECK(dns[0]["match"] == true);
+    check_shape(dns[1], with_nulls(k_dns, {"match"}), "dns[1] (no annotation)");
+    CHECK(dns[1]["expected"] == json::array());
   }
 
   TEST_CASE("durations are milliseconds rounded to 0.1") {

@@ -52,6 +52,12 @@ ino_t inode_of(const fs::path& path) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// check_replaceable's answer as text: empty when `path` may be replaced, else why not.
+std::string why_not(const fs::path& path) {
+  auto replaceable = util::check_replaceable(path);
+  return replaceable ? std::string() : replaceable.error();
+}
+
 // Sets the process umask for one test and restores it.
 struct Umask {
   mode_t old;
@@ -145,6 +151,16 @@ TEST_SUITE("util::write_file_atomically") {
     }
   }
 
+  TEST_CASE("a symlink is replaced by a regular file, its target keeps its bytes (callers pass resolved paths)") {
+    TempDir dir("cdd-atomic");
+    fs::path target = dir.write("real.yaml", "real");
+    fs::create_symlink(target, dir.path / "link.yaml");
+    REQUIRE(util::write_file_atomically(dir.path / "link.yaml", "new"));
+    CHECK_FALSE(fs::is_symlink(dir.path / "link.yaml"));
+    CHECK(slurp(dir.path / "link.yaml") == "new");
+    CHECK(slurp(target) == "real");
+  }
+
   TEST_CASE("a relative name without directory is written in the current directory") {
     TempDir dir("cdd-atomic");
     InDirectory here(dir.path);
@@ -209,21 +225,21 @@ TEST_SUITE("util::write_file_atomically") {
 TEST_SUITE("util::check_replaceable") {
   TEST_CASE("a writable regular file may be replaced") {
     TempDir dir("cdd-atomic");
-    CHECK(util::check_replaceable(dir.write("x.yaml", "a")) == "");
+    CHECK(why_not(dir.write("x.yaml", "a")) == "");
   }
 
   TEST_CASE("a missing path, a directory and a FIFO are refused, each naming the path") {
     TempDir dir("cdd-atomic");
     std::string missing = (dir.path / "missing.yaml").string();
-    std::string why = util::check_replaceable(missing);
+    std::string why = why_not(missing);
     CHECK(contains(why, missing));
     CHECK(contains(why, "cannot stat"));
 
     std::string directory = (dir.path / "d").string();
     fs::create_directory(directory);
-    CHECK(util::check_replaceable(directory) == directory + ": not a regular file");
+    CHECK(why_not(directory) == directory + ": not a regular file");
     std::string fifo = dir.fifo("pipe.yaml");
-    CHECK(util::check_replaceable(fifo) == fifo + ": not a regular file");
+    CHECK(why_not(fifo) == fifo + ": not a regular file");
   }
 
   TEST_CASE("a file without the owner-write bit is read-only, even for root, and the mode is named") {
@@ -232,22 +248,22 @@ TEST_SUITE("util::check_replaceable") {
     for (mode_t mode : {mode_t{0444}, mode_t{0555}, mode_t{0077}}) {
       CAPTURE(mode);
       REQUIRE(::chmod(path.c_str(), mode) == 0);
-      std::string why = util::check_replaceable(path);
+      std::string why = why_not(path);
       CHECK(contains(why, path + ": file is read-only (mode "));
       char octal[8];
       std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
       CHECK(contains(why, std::string("(mode ") + octal + ")"));
     }
     REQUIRE(::chmod(path.c_str(), 0200) == 0); // write-only is still replaceable
-    CHECK(util::check_replaceable(path) == "");
+    CHECK(why_not(path) == "");
   }
 
   TEST_CASE("a relative name is checked against the current directory") {
     TempDir dir("cdd-atomic");
     InDirectory here(dir.path);
     (void)dir.write("rel.yaml", "a");
-    CHECK(util::check_replaceable("rel.yaml") == "");
-    CHECK(contains(util::check_replaceable("other.yaml"), "other.yaml: cannot stat"));
+    CHECK(why_not("rel.yaml") == "");
+    CHECK(contains(why_not("other.yaml"), "other.yaml: cannot stat"));
   }
 }
 
