@@ -181,10 +181,9 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
       auto address = util::parse_ip(util::trim(piece));
       if (!address)
         throw core::UsageError(fmt::format("--expect '{}': '{}' is not an IP address", text, piece));
-      entry.addresses.push_back(address->text);
+      entry.addresses.push_back(*address);
     }
-    std::sort(entry.addresses.begin(), entry.addresses.end());
-    entry.addresses.erase(std::unique(entry.addresses.begin(), entry.addresses.end()), entry.addresses.end());
+    util::sort_unique(entry.addresses);
     auto same_host = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.host == entry.host; });
     if (same_host != entries.end())
       throw core::UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,

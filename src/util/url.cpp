@@ -32,7 +32,8 @@ std::string escape_bytes(std::string_view text) {
 } // namespace
 
 std::string Url::url_host() const {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  auto literal = parse_ip(host);
+  return literal && literal->is_v6() ? "[" + host + "]" : host;
 }
 
 std::string Url::to_string() const {
