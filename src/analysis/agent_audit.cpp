@@ -23,8 +23,8 @@ std::set<std::string> pod_resolvers(const probe::Plan& plan) {
   return labels;
 }
 
-std::string addresses_text(const std::vector<std::string>& addresses) {
-  return addresses.empty() ? std::string("(none)") : util::join(addresses, ", ");
+std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
+  return addresses.empty() ? std::string("(none)") : util::join(util::texts(addresses), ", ");
 }
 
 } // namespace
@@ -106,8 +106,10 @@ void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, cons
       for (const auto& name : alias.hostnames) {
         bool coder_host = std::any_of(plan.hosts.begin(), plan.hosts.end(),
                                       [&](const probe::HostPlan& h) { return h.host == name; });
-        std::vector<std::string> right = truth.addresses_for(name);
-        if (!coder_host || right.empty() || std::find(right.begin(), right.end(), alias.address) != right.end())
+        std::vector<util::IpAddress> right = truth.addresses_for(name);
+        bool pinned_right = std::any_of(right.begin(), right.end(),
+                                        [&](const util::IpAddress& address) { return address.text == alias.address; });
+        if (!coder_host || right.empty() || pinned_right)
           continue;
         hosts.insert(name);
         places.push_back(fmt::format("pod {} spec.hostAliases", agent.pod));
@@ -129,7 +131,7 @@ void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, cons
                     .evidence = std::move(evidence),
                     .remediation = remediation(Code::hosts_file_override,
                                                {.host = host_list, .wrong = places,
-                                                .right = truth.addresses_for(*hosts.begin())})};
+                                                .right = util::texts(truth.addresses_for(*hosts.begin()))})};
     findings.push_back(std::move(finding));
     return;
   }

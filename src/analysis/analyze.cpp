@@ -30,13 +30,8 @@ bool is_failure(LookupStatus status) {
 // nxdomain is an answer (the name does not exist); the others mean no answer was had.
 bool has_no_answer(LookupStatus status) { return is_failure(status) && status != LookupStatus::nxdomain; }
 
-bool is_v6(const std::string& address) {
-  auto ip = util::parse_ip(address);
-  return ip && ip->family == util::AddressFamily::ipv6;
-}
-
-std::string addresses_text(const std::vector<std::string>& addresses) {
-  return addresses.empty() ? std::string("(none)") : util::join(addresses, ", ");
+std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
+  return addresses.empty() ? std::string("(none)") : util::join(util::texts(addresses), ", ");
 }
 
 // How an answer reads in evidence: "127.0.50.100 (ttl 30)", "nxdomain", "timeout (...)".
@@ -346,8 +341,8 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
                                              working.front()->address),
                       .evidence = {},
                       .remediation = remediation(Code::healthz_fails_via_dns, {.host = url.url.host,
-                                                                               .wrong = {failing_dns.front()->address},
-                                                                               .right = {working.front()->address}})};
+                                                                               .wrong = {failing_dns.front()->address.text},
+                                                                               .right = {working.front()->address.text}})};
       for (const HttpObservation* o : failing_dns)
         finding.evidence.push_back(path_text(*o));
       for (const HttpObservation* o : working)
@@ -418,7 +413,7 @@ void check_hosts_file(const probe::Plan& plan, const probe::Observations& observ
   finding.summary = fmt::format("the hosts file pins {} to an address {} (read before DNS)", host_list,
                                 truth.knows(*hosts.begin()) ? "outside the truth" : "that does not answer");
   finding.remediation = remediation(Code::hosts_file_override,
-                                    {.host = host_list, .wrong = entries, .right = truth.addresses_for(*hosts.begin())});
+                                    {.host = host_list, .wrong = entries, .right = util::texts(truth.addresses_for(*hosts.begin()))});
   findings.push_back(std::move(finding));
 }
 
@@ -453,12 +448,12 @@ std::vector<Annotation> annotate(const probe::Observations& observations, const 
     if (!truth.knows(o.host))
       continue;
     for (const auto& address : truth.addresses_for(o.host))
-      if (is_v6(address) == (o.family == Family::aaaa))
+      if (address.is_v6() == (o.family == Family::aaaa))
         note.expected.push_back(address);
     if (has_no_answer(o.status) || excused(o))
       continue; // no answer, or not this resolver's to give: neither right nor wrong
     if (o.status == LookupStatus::ok)
-      note.match = std::all_of(o.addresses.begin(), o.addresses.end(), [&](const std::string& address) {
+      note.match = std::all_of(o.addresses.begin(), o.addresses.end(), [&](const util::IpAddress& address) {
         return std::binary_search(note.expected.begin(), note.expected.end(), address);
       });
     else if (o.status == LookupStatus::nodata)

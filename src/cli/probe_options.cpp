@@ -181,10 +181,9 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
       auto address = util::parse_ip(util::trim(piece));
       if (!address)
         throw core::UsageError(fmt::format("--expect '{}': '{}' is not an IP address", text, piece));
-      entry.addresses.push_back(address->text);
+      entry.addresses.push_back(*address);
     }
-    std::sort(entry.addresses.begin(), entry.addresses.end());
-    entry.addresses.erase(std::unique(entry.addresses.begin(), entry.addresses.end()), entry.addresses.end());
+    util::sort_unique(entry.addresses);
     auto same_host = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.host == entry.host; });
     if (same_host != entries.end())
       throw core::UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,
@@ -252,50 +251,54 @@ void infer_scopes(probe::Plan& plan, const dns::ResolvConf& pod_resolv_conf, std
   probe::scope_by_servers(plan, pod_resolv_conf.nameservers, fmt::format("a nameserver of {}", origin));
 }
 
-probe::Plan make_plan(const ProbeOptions& options) {
-  probe::Plan plan;
-  auto timeout = util::parse_duration(options.timeout);
-  if (!timeout)
-    throw core::UsageError(fmt::format("--timeout: {}", timeout.error()));
-  plan.timeout = *timeout;
-  plan.ca_file = options.ca_file;
+namespace {
 
-  if (options.family == "4")
-    plan.families = {probe::Family::a};
-  else if (options.family == "6")
-    plan.families = {probe::Family::aaaa};
-  else if (options.family == "both")
-    plan.families = {probe::Family::a, probe::Family::aaaa};
-  else
-    throw core::UsageError(fmt::format("--family '{}': expected 4, 6 or both", options.family));
+std::vector<probe::Family> parse_family_option(const std::string& family) {
+  if (family == "4")
+    return {probe::Family::a};
+  if (family == "6")
+    return {probe::Family::aaaa};
+  if (family == "both")
+    return {probe::Family::a, probe::Family::aaaa};
+  throw core::UsageError(fmt::format("--family '{}': expected 4, 6 or both", family));
+}
 
-  if (!options.checks.empty()) {
-    plan.checks = {.dns = false, .http = false, .kube = false};
-    for (const std::string& raw : util::split(options.checks, ',')) {
-      std::string check = util::to_lower(util::trim(raw));
-      if (check == "dns")
-        plan.checks.dns = true;
-      else if (check == "http")
-        plan.checks.http = true;
-      else if (check == "kube")
-        plan.checks.kube = true;
-      else
-        throw core::UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", options.checks, raw));
-    }
+// --checks: empty keeps every check on; otherwise exactly the ones listed.
+probe::CheckSet parse_checks_option(const std::string& checks) {
+  if (checks.empty())
+    return {};
+  probe::CheckSet set{.dns = false, .http = false, .kube = false};
+  for (const std::string& raw : util::split(checks, ',')) {
+    std::string check = util::to_lower(util::trim(raw));
+    if (check == "dns")
+      set.dns = true;
+    else if (check == "http")
+      set.http = true;
+    else if (check == "kube")
+      set.kube = true;
+    else
+      throw core::UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", checks, raw));
   }
+  return set;
+}
 
+std::vector<probe::ResolverPlan> parse_resolver_options(const ProbeOptions& options) {
   std::vector<std::string> resolver_texts = options.resolvers;
   if (resolver_texts.empty())
     resolver_texts.push_back("cluster=system");
+  std::vector<probe::ResolverPlan> resolvers;
   std::set<std::string> labels;
   for (const std::string& text : resolver_texts) {
     probe::ResolverPlan resolver = parse_resolver(text, options.resolv_conf);
     if (!labels.insert(resolver.label).second)
       throw core::UsageError(fmt::format("--resolver '{}': label '{}' is used twice", text, resolver.label));
-    plan.resolvers.push_back(std::move(resolver));
+    resolvers.push_back(std::move(resolver));
   }
-  apply_pod_view(plan, options);
+  return resolvers;
+}
 
+// The URLs and hosts to check: the external and internal URLs' hosts first, then every --host.
+void add_urls_and_hosts(probe::Plan& plan, const ProbeOptions& options) {
   auto add_host = [&](const std::string& host, probe::HostRole role) {
     auto same = std::find_if(plan.hosts.begin(), plan.hosts.end(), [&](const auto& h) { return h.host == host; });
     if (same == plan.hosts.end())
@@ -317,6 +320,22 @@ probe::Plan make_plan(const ProbeOptions& options) {
       throw core::UsageError(fmt::format("--host '{}': expected a host name", raw));
     add_host(host, probe::HostRole::extra);
   }
+}
+
+} // namespace
+
+probe::Plan make_plan(const ProbeOptions& options) {
+  probe::Plan plan;
+  auto timeout = util::parse_duration(options.timeout);
+  if (!timeout)
+    throw core::UsageError(fmt::format("--timeout: {}", timeout.error()));
+  plan.timeout = *timeout;
+  plan.ca_file = options.ca_file;
+  plan.families = parse_family_option(options.family);
+  plan.checks = parse_checks_option(options.checks);
+  plan.resolvers = parse_resolver_options(options);
+  apply_pod_view(plan, options);
+  add_urls_and_hosts(plan, options);
   return plan;
 }
 

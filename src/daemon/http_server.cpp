@@ -58,24 +58,24 @@ socklen_t to_sockaddr(const util::Endpoint& endpoint, sockaddr_storage& address)
   return sizeof(sockaddr_in);
 }
 
-// Return why binding `endpoint` fails ("Address already in use"), or nothing when it would work:
-// civetweb only says "Failed to setup server ports".
-std::optional<std::string> bind_problem(const util::Endpoint& endpoint) {
+// Fail with why binding `endpoint` fails ("Address already in use"): civetweb only says "Failed
+// to setup server ports". Succeeds when the bind would work or cannot be tried (civetweb decides).
+std::expected<void, std::string> check_bindable(const util::Endpoint& endpoint) {
   if (endpoint.port == 0)
-    return std::nullopt;
+    return {};
   bool v6 = endpoint.address.family == util::AddressFamily::ipv6;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return std::nullopt;
+    return {};
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); // as civetweb does
   sockaddr_storage address;
   socklen_t length = to_sockaddr(endpoint, address);
-  std::optional<std::string> problem;
+  std::expected<void, std::string> result;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0)
-    problem = std::strerror(errno);
+    result = std::unexpected(std::strerror(errno));
   ::close(fd);
-  return problem;
+  return result;
 }
 
 // Open and close a TCP connection to `endpoint` (a wildcard address means loopback).
@@ -175,8 +175,8 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const 
   auto endpoint = parse_listen(options.listen);
   if (!endpoint)
     return std::unexpected(endpoint.error());
-  if (auto problem = bind_problem(*endpoint))
-    return std::unexpected(fmt::format("--listen {}: cannot listen: {}", options.listen, *problem));
+  if (auto bindable = check_bindable(*endpoint); !bindable)
+    return std::unexpected(fmt::format("--listen {}: cannot listen: {}", options.listen, bindable.error()));
   std::string ports = endpoint->to_string(); // "ip:port" or "[v6]:port", as civetweb reads it
   std::string threads = std::to_string(options.threads);
   std::string timeout = std::to_string(options.request_timeout_ms);

@@ -194,16 +194,7 @@ Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(
 
 Metrics::~Metrics() = default;
 
-void Metrics::record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished) {
-  std::lock_guard lock(m_mutex);
-  State& s = *m_state;
-  s.dns_lookup_success.begin();
-  s.dns_answer_match.begin();
-  s.dns_answer_ttl.begin();
-  s.http_up.begin();
-  s.finding.begin();
-  s.verdict.begin();
-
+void Metrics::record_dns(State& s, const report::Report& report) {
   std::map<std::vector<std::string>, bool> mismatched; // (host, resolver) -> any family outside the truth
   for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
     const probe::DnsObservation& o = report.observations.dns[i];
@@ -231,7 +222,9 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
     if (any)
       counter.Increment();
   }
+}
 
+void Metrics::record_http(State& s, const report::Report& report) {
   std::map<std::vector<std::string>, bool> up; // (url, via) -> every request succeeded
   for (const probe::HttpObservation& o : report.observations.http) {
     auto [entry, inserted] = up.emplace(std::vector<std::string>{o.url, std::string(probe::to_string(o.via))}, o.ok);
@@ -248,7 +241,21 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   }
   for (const auto& [labels, ok] : up)
     s.http_up.at(labels).Set(ok ? 1 : 0);
+}
 
+void Metrics::record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished) {
+  std::lock_guard lock(m_mutex);
+  State& s = *m_state;
+  // Families whose series follow the report: marked now, the ones not set again are swept below.
+  s.dns_lookup_success.begin();
+  s.dns_answer_match.begin();
+  s.dns_answer_ttl.begin();
+  s.http_up.begin();
+  s.finding.begin();
+  s.verdict.begin();
+
+  record_dns(s, report);
+  record_http(s, report);
   for (const analysis::Finding& f : report.findings)
     s.finding.at({std::string(analysis::to_string(f.code)), std::string(analysis::to_string(f.severity))}).Set(1);
   s.verdict.at({std::string(analysis::to_string(report.verdict))}).Set(1);

@@ -176,27 +176,10 @@ private:
     std::mt19937_64 random{std::random_device{}()};
     Clock::time_point next_start = Clock::now();
     std::uint64_t cycle = 0;
-    std::vector<std::string> last_codes;
-    std::optional<analysis::Verdict> last_verdict;
-    while (true) {
-      {
-        std::unique_lock lock(m_wake_mutex);
-        m_wake.wait_until(lock, next_start, [this] { return m_stop || m_reload_pending; });
-        if (m_stop)
-          return;
-        if (m_reload_pending) {
-          m_reload_pending = false;
-          lock.unlock();
-          apply_reload(); // then run a cycle right away with the new settings
-        }
-      }
+    while (wait_turn(next_start)) {
       ++cycle;
       beat();
-      if (static_cast<std::uint64_t>(m_config.daemon.test_stall_cycle) == cycle) {
-        m_log.warn("TEST ONLY: --test-stall-cycle blocks this cycle until shutdown", {{"cycle", cycle}});
-        while (!m_cancel)
-          std::this_thread::sleep_for(milliseconds(20));
-      }
+      stall_if_asked(cycle);
       if (m_cancel)
         return;
 
@@ -215,35 +198,62 @@ private:
       }
       if (m_cancel)
         return; // a cancelled cycle is incomplete: keep the last snapshot
-      auto finished = std::chrono::system_clock::now();
-      m_metrics.record_cycle(report, finished);
-      auto snapshot = std::make_shared<Snapshot>();
-      snapshot->cycle = cycle;
-      snapshot->report_json = report::to_json(report).dump(2) + "\n";
-      bool first = latest() == nullptr;
-      publish(std::move(snapshot));
-      beat();
-
-      std::vector<std::string> codes = codes_of(report);
-      nlohmann::json fields{{"cycle", cycle},
-                            {"verdict", analysis::to_string(report.verdict)},
-                            {"findings", fmt::format("{}", fmt::join(codes, ","))},
-                            {"duration_ms", std::round(report.observations.cycle_ms * 10) / 10}};
-      if (first)
-        m_log.info("first cycle complete: ready", fields);
-      else if (last_verdict != report.verdict || last_codes != codes)
-        m_log.log(report.verdict == analysis::Verdict::broken ? LogLevel::warn : LogLevel::info, "findings changed",
-                  fields);
-      else
-        m_log.debug("cycle complete", fields);
-      last_verdict = report.verdict;
-      last_codes = std::move(codes);
-
+      publish_cycle(cycle, report);
       if (Clock::now() - started > daemon.interval)
         m_log.warn("the cycle took longer than --interval; the next one starts right away",
                    {{"duration_ms", std::round(seconds(Clock::now() - started) * 1000)},
                     {"interval", util::format_duration(daemon.interval)}});
     }
+  }
+
+  // Sleep until `next_start`, applying a reload that arrives meanwhile (then the next cycle runs at
+  // once, with the new settings); false when the daemon is stopping.
+  bool wait_turn(Clock::time_point next_start) {
+    std::unique_lock lock(m_wake_mutex);
+    m_wake.wait_until(lock, next_start, [this] { return m_stop || m_reload_pending; });
+    if (m_stop)
+      return false;
+    if (m_reload_pending) {
+      m_reload_pending = false;
+      lock.unlock();
+      apply_reload();
+    }
+    return true;
+  }
+
+  void stall_if_asked(std::uint64_t cycle) {
+    if (static_cast<std::uint64_t>(m_config.daemon.test_stall_cycle) != cycle)
+      return;
+    m_log.warn("TEST ONLY: --test-stall-cycle blocks this cycle until shutdown", {{"cycle", cycle}});
+    while (!m_cancel)
+      std::this_thread::sleep_for(milliseconds(20));
+  }
+
+  // Metrics, the /report snapshot, and one log line: info when the findings changed (warn when
+  // broken), debug when they did not.
+  void publish_cycle(std::uint64_t cycle, const report::Report& report) {
+    m_metrics.record_cycle(report, std::chrono::system_clock::now());
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->cycle = cycle;
+    snapshot->report_json = report::to_json(report).dump(2) + "\n";
+    bool first = latest() == nullptr;
+    publish(std::move(snapshot));
+    beat();
+
+    std::vector<std::string> codes = codes_of(report);
+    nlohmann::json fields{{"cycle", cycle},
+                          {"verdict", analysis::to_string(report.verdict)},
+                          {"findings", fmt::format("{}", fmt::join(codes, ","))},
+                          {"duration_ms", std::round(report.observations.cycle_ms * 10) / 10}};
+    if (first)
+      m_log.info("first cycle complete: ready", fields);
+    else if (m_last_verdict != report.verdict || m_last_codes != codes)
+      m_log.log(report.verdict == analysis::Verdict::broken ? LogLevel::warn : LogLevel::info, "findings changed",
+                fields);
+    else
+      m_log.debug("cycle complete", fields);
+    m_last_verdict = report.verdict;
+    m_last_codes = std::move(codes);
   }
 
   void apply_reload() {
@@ -280,6 +290,9 @@ private:
   bool m_reload_pending = false; // guarded by m_wake_mutex
   std::atomic<bool> m_cancel{false};
   std::atomic<bool> m_prober_done{false};
+  // What the last published cycle found, so only changes are logged at info.
+  std::vector<std::string> m_last_codes;
+  std::optional<analysis::Verdict> m_last_verdict;
   std::atomic<bool> m_failed{false};
   std::atomic<std::int64_t> m_heartbeat{0};   // steady clock ticks of the last loop progress
   std::atomic<std::int64_t> m_interval_ms{0}; // for /healthz, which runs on other threads

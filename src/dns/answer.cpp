@@ -22,10 +22,11 @@ namespace {
 constexpr int k_max_records = 512;
 
 
-std::string address_text(int family, const void* raw) {
+// The typed address of a raw record; inet_ntop's text is canonical by definition.
+util::IpAddress address_of(int family, const void* raw) {
   std::array<char, INET6_ADDRSTRLEN> buffer{};
   inet_ntop(family, raw, buffer.data(), buffer.size());
-  return buffer.data();
+  return {family == AF_INET6 ? util::AddressFamily::ipv6 : util::AddressFamily::ipv4, buffer.data()};
 }
 
 // A DNS name at `at` inside `reply`, lower case without the trailing dot; advances `at` past it.
@@ -111,7 +112,7 @@ Answer decode_reply(const unsigned char* reply, int length, Family family) {
     rc = ares_parse_a_reply(reply, length, &host, records.data(), &count);
     if (rc == ARES_SUCCESS)
       for (int i = 0; i < count; ++i) {
-        answer.addresses.push_back(address_text(AF_INET, &records[i].ipaddr));
+        answer.addresses.push_back(address_of(AF_INET, &records[i].ipaddr));
         ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
       }
   } else {
@@ -119,7 +120,7 @@ Answer decode_reply(const unsigned char* reply, int length, Family family) {
     rc = ares_parse_aaaa_reply(reply, length, &host, records.data(), &count);
     if (rc == ARES_SUCCESS)
       for (int i = 0; i < count; ++i) {
-        answer.addresses.push_back(address_text(AF_INET6, &records[i].ip6addr));
+        answer.addresses.push_back(address_of(AF_INET6, &records[i].ip6addr));
         ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
       }
   }
@@ -143,8 +144,7 @@ Answer decode_reply(const unsigned char* reply, int length, Family family) {
     answer.detail = fmt::format("unreadable answer: {}", ares_strerror(rc));
     return answer;
   }
-  std::sort(answer.addresses.begin(), answer.addresses.end());
-  answer.addresses.erase(std::unique(answer.addresses.begin(), answer.addresses.end()), answer.addresses.end());
+  util::sort_unique(answer.addresses);
   answer.ttl = *std::min_element(ttls.begin(), ttls.end());
   answer.status = LookupStatus::ok;
   return answer;

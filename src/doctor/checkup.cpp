@@ -129,7 +129,7 @@ std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, c
   for (const auto& pod : pods)
     agents.push_back({pod.pod, pod.host, pod.origin,
                       k8s::classify_agent_host(pod.host, external_host, internal_host,
-                                               truth.addresses_for(internal_host)),
+                                               util::texts(truth.addresses_for(internal_host))),
                       pod.host_aliases});
   return agents;
 }

@@ -19,7 +19,7 @@ std::vector<std::string> hostnames_of(const std::vector<k8s::HostnameClaim>& cla
 ResolvedClaims truth_from_hostnames(const std::vector<k8s::HostnameClaim>& claims,
                                     const std::vector<probe::DnsObservation>& lookups) {
   // hostname -> addresses, and who said so
-  std::map<std::string, std::set<std::string>> addresses;
+  std::map<std::string, std::set<util::IpAddress>> addresses;
   std::map<std::string, std::set<std::string>> answered_by;
   for (const auto& lookup : lookups) {
     if (lookup.status != probe::LookupStatus::ok || lookup.addresses.empty())
@@ -36,11 +36,11 @@ ResolvedClaims truth_from_hostnames(const std::vector<k8s::HostnameClaim>& claim
                                       claim.source, claim.hostname, claim.host));
       continue;
     }
-    std::vector<std::string> list(found.begin(), found.end());
+    std::vector<util::IpAddress> list(found.begin(), found.end());
     out.entries.push_back({claim.host, list, claim.source});
     const auto& who = answered_by[claim.hostname];
     out.notes.push_back(fmt::format("{}: load-balancer hostname {} resolved to {} (via {})", claim.source,
-                                    claim.hostname, util::join(list, ", "),
+                                    claim.hostname, util::join(util::texts(list), ", "),
                                     util::join({who.begin(), who.end()}, ", ")));
   }
   return out;

@@ -38,9 +38,14 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   return bytes;
 }
 
-// Return "host:port" of `url` for CURLOPT_CONNECT_TO, read back from curl's own URL parser so
-// the pin matches exactly what curl will connect to.
-std::optional<std::string> host_and_port(const std::string& url) {
+struct HostPort {
+  std::string host; // as curl writes it in CONNECT_TO rules (an IPv6 literal in brackets)
+  std::string port;
+};
+
+// Return the host and port of `url` for CURLOPT_CONNECT_TO, read back from curl's own URL parser
+// so the pin matches exactly what curl will connect to.
+std::optional<HostPort> host_and_port(const std::string& url) {
   UrlHandle parsed(curl_url());
   if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
     return std::nullopt;
@@ -52,7 +57,7 @@ std::optional<std::string> host_and_port(const std::string& url) {
   CurlText port_text(port);
   if (!got)
     return std::nullopt;
-  return fmt::format("{}:{}", host, port);
+  return HostPort{host, port};
 }
 
 // The CONNECT_TO rule HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT pinning `url` to `address`; the
@@ -63,7 +68,7 @@ std::optional<std::string> pin_rule(const std::string& url, const std::string& a
     return std::nullopt;
   auto parsed = util::parse_ip(address);
   std::string target = parsed && parsed->family == util::AddressFamily::ipv6 ? "[" + address + "]" : address;
-  return fmt::format("{}:{}:{}", *pinned, target, pinned->substr(pinned->rfind(':') + 1));
+  return fmt::format("{}:{}:{}:{}", pinned->host, pinned->port, target, pinned->port);
 }
 
 // Give the connection's SSL_CTX the process-wide store instead of one curl would parse anew.

@@ -174,13 +174,14 @@ private:
           m_out.notes.push_back(fmt::format("{} is headless and has no ready endpoints: no truth for {}", source,
                                             m_wants.internal_host));
         else {
-          m_out.entries.push_back({m_wants.internal_host, *addresses, "kubernetes:endpointslices/" + ref.to_string()});
+          m_out.entries.push_back({m_wants.internal_host, util::parse_ips(*addresses),
+                                   "kubernetes:endpointslices/" + ref.to_string()});
           m_out.notes.push_back(fmt::format("{} is headless: {} resolves to its ready endpoints", source,
                                             m_wants.internal_host));
         }
       }
     } else if (!facts->cluster_ips.empty()) {
-      m_out.entries.push_back({m_wants.internal_host, facts->cluster_ips, source});
+      m_out.entries.push_back({m_wants.internal_host, util::parse_ips(facts->cluster_ips), source});
     }
     if (facts->type == "LoadBalancer" && !external_host.empty())
       add_load_balancer(external_host, facts->load_balancer, source);
@@ -188,7 +189,7 @@ private:
 
   void add_load_balancer(const std::string& host, const LoadBalancer& lb, const std::string& source) {
     if (!lb.ips.empty())
-      m_out.entries.push_back({host, lb.ips, source});
+      m_out.entries.push_back({host, util::parse_ips(lb.ips), source});
     for (const std::string& hostname : lb.hostnames)
       m_out.hostnames.push_back({host, hostname, source});
     if (lb.empty())

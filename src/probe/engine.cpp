@@ -26,9 +26,8 @@ constexpr std::size_t k_max_in_flight = 128;
 // Slack after a check's own time budget before the cycle gives up on it.
 constexpr std::chrono::milliseconds k_deadline_slack{500};
 
-bool address_matches_family(const std::string& address, Family family) {
-  bool is_v6 = address.find(':') != std::string::npos;
-  return is_v6 == (family == Family::aaaa);
+bool address_matches_family(const util::IpAddress& address, Family family) {
+  return address.is_v6() == (family == Family::aaaa);
 }
 
 // Judge an HTTP response for `endpoint` and copy what buildinfo says into `observation`.
@@ -207,11 +206,9 @@ private:
       std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::hosts, host.host);
       DnsObservation& observation = m_observations.dns[slot];
       for (const dns::HostsEntry* entry : entries)
-        if (address_matches_family(entry->address.text, family))
-          observation.addresses.push_back(entry->address.text);
-      std::sort(observation.addresses.begin(), observation.addresses.end());
-      observation.addresses.erase(std::unique(observation.addresses.begin(), observation.addresses.end()),
-                                  observation.addresses.end());
+        if (address_matches_family(entry->address, family))
+          observation.addresses.push_back(entry->address);
+      util::sort_unique(observation.addresses);
       observation.status = observation.addresses.empty() ? LookupStatus::nodata : LookupStatus::ok;
       observation.detail = util::join(lines, ", ");
       observation.servers.clear(); // no DNS server was asked
@@ -289,7 +286,8 @@ private:
   }
 
   // A resolver answered `host` with `addresses`: check every URL on that host through them.
-  void on_addresses(const HostPlan& host, const std::string& resolver_label, const std::vector<std::string>& addresses) {
+  void on_addresses(const HostPlan& host, const std::string& resolver_label,
+                    const std::vector<util::IpAddress>& addresses) {
     if (!m_plan.checks.http)
       return;
     for (const auto& url : m_plan.urls) {
@@ -303,8 +301,8 @@ private:
 
   void start_pinned_and_literal() {
     for (const auto& url : m_plan.urls) {
-      if (util::parse_ip(url.url.host)) {
-        request(url, url.role == HostRole::internal ? Via::internal : Via::dns, url.url.host, "literal");
+      if (auto literal = util::parse_ip(url.url.host)) {
+        request(url, url.role == HostRole::internal ? Via::internal : Via::dns, *literal, "literal");
         continue;
       }
       for (const auto& address : m_truth.addresses_for(url.url.host)) {
@@ -319,8 +317,8 @@ private:
   // Check `url` pinned to `address`, once per (url, route, address): /healthz on a fresh
   // connection, then /api/v2/buildinfo on the same one (one TLS handshake per path, not two).
   // Later resolvers that return the same address are added to the existing observations.
-  void request(const UrlPlan& url, Via via, const std::string& address, const std::string& resolver_label) {
-    auto key = std::make_tuple(url.url.to_string(), via, address);
+  void request(const UrlPlan& url, Via via, const util::IpAddress& address, const std::string& resolver_label) {
+    auto key = std::make_tuple(url.url.to_string(), via, address.text);
     if (auto existing = m_requested.find(key); existing != m_requested.end()) {
       for (std::size_t index : existing->second)
         if (!resolver_label.empty())
@@ -359,7 +357,7 @@ private:
   void send(std::size_t index, http::Connection connection, std::function<void()> then) {
     const HttpObservation& observation = m_observations.http[index];
     http::Request request{.url = observation.url,
-                          .connect_to = observation.address,
+                          .connect_to = observation.address.text,
                           .connection = connection,
                           .timeout = m_plan.timeout,
                           .ca_file = m_plan.ca_file};

@@ -28,7 +28,7 @@ json findings_json(const Report& report) {
 json truth_json(const Report& report) {
   json truth = json::array();
   for (const auto& entry : report.truth.entries)
-    truth.push_back({{"host", entry.host}, {"addresses", entry.addresses}, {"source", entry.source}});
+    truth.push_back({{"host", entry.host}, {"addresses", util::texts(entry.addresses)}, {"source", entry.source}});
   return truth;
 }
 
@@ -70,13 +70,13 @@ json dns_json(const Report& report) {
                    {"query", probe::to_string(o.mode)},
                    {"status", probe::to_string(o.status)},
                    {"detail", o.detail.empty() ? json(nullptr) : json(o.detail)},
-                   {"addresses", o.addresses},
+                   {"addresses", util::texts(o.addresses)},
                    {"ttl", optional_value(o.ttl)},
                    {"cname_chain", o.cname_chain},
                    {"responded", o.responded},
                    {"outside_scope", o.outside_scope},
                    {"duration_ms", round_ms(o.duration_ms)},
-                   {"expected", note.expected},
+                   {"expected", util::texts(note.expected)},
                    {"match", optional_value(note.match)}});
   }
   return dns;
@@ -89,7 +89,7 @@ json http_json(const Report& report) {
                     {"base_url", o.base_url},
                     {"endpoint", probe::to_string(o.endpoint)},
                     {"via", probe::to_string(o.via)},
-                    {"address", o.address},
+                    {"address", o.address.text},
                     {"resolvers", o.resolvers},
                     {"status_code", optional_value(o.status_code)},
                     {"status", http::to_string(o.status)},

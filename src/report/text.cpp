@@ -16,6 +16,8 @@ std::string list_or_dash(const std::vector<std::string>& values) {
   return values.empty() ? std::string("-") : util::join(values, ",");
 }
 
+std::string list_or_dash(const std::vector<util::IpAddress>& addresses) { return list_or_dash(util::texts(addresses)); }
+
 // ANSI colours when the output is a terminal, nothing otherwise.
 struct Paint {
   Colour colour;
@@ -104,7 +106,7 @@ std::string http_section(const Report& report, const Paint& paint) {
       detail.erase(0, std::string_view("not sent: ").size());
     std::string result = o.ok ? fmt::format("ok {}", o.status_code.value_or(0))
                               : fmt::format("{}: {}", http::to_string(o.status), detail);
-    table.add({o.url, std::string(probe::to_string(o.via)), o.address, list_or_dash(o.resolvers), result,
+    table.add({o.url, std::string(probe::to_string(o.via)), o.address.text, list_or_dash(o.resolvers), result,
                o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
               {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});
   }

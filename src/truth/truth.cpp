@@ -8,8 +8,8 @@
 
 namespace coder_dns_doctor::truth {
 
-std::vector<std::string> Truth::addresses_for(std::string_view host) const {
-  std::set<std::string> all;
+std::vector<util::IpAddress> Truth::addresses_for(std::string_view host) const {
+  std::set<util::IpAddress> all;
   for (const auto& entry : entries)
     if (entry.host == host)
       all.insert(entry.addresses.begin(), entry.addresses.end());

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace coder_dns_doctor::util {
@@ -24,6 +25,28 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
     return IpAddress{AddressFamily::ipv6, buffer};
   }
   return std::nullopt;
+}
+
+std::vector<std::string> texts(const std::vector<IpAddress>& addresses) {
+  std::vector<std::string> out;
+  out.reserve(addresses.size());
+  for (const auto& address : addresses)
+    out.push_back(address.text);
+  return out;
+}
+
+std::vector<IpAddress> parse_ips(const std::vector<std::string>& texts) {
+  std::vector<IpAddress> out;
+  for (const auto& text : texts)
+    if (auto address = parse_ip(text))
+      out.push_back(std::move(*address));
+  sort_unique(out);
+  return out;
+}
+
+void sort_unique(std::vector<IpAddress>& addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
 }
 
 std::string Endpoint::to_string() const {

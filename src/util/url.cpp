@@ -32,7 +32,8 @@ std::string escape_bytes(std::string_view text) {
 } // namespace
 
 std::string Url::url_host() const {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  auto literal = parse_ip(host);
+  return literal && literal->is_v6() ? "[" + host + "]" : host;
 }
 
 std::string Url::to_string() const {
@@ -43,6 +44,78 @@ std::string Url::to_string() const {
 }
 
 std::string Url::join(std::string_view sub_path) const { return to_string() + std::string(sub_path); }
+
+namespace {
+
+// The host and port text of an authority (`host`, `host:port`, `[v6]`, `[v6]:port`); the error
+// is the reason, for parse_url's message.
+struct Authority {
+  std::string_view host;
+  std::string_view port_text; // empty: the scheme's port
+  bool bracketed = false;
+};
+
+std::expected<Authority, std::string> split_authority(std::string_view authority) {
+  Authority out{.host = authority, .port_text = {}, .bracketed = false};
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return std::unexpected("unclosed '[' in host");
+    out.host = authority.substr(1, close - 1);
+    out.bracketed = true;
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return std::unexpected("expected ':' after ']'");
+      out.port_text = after.substr(1);
+      if (out.port_text.empty())
+        return std::unexpected("empty port");
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    out.host = authority.substr(0, colon);
+    out.port_text = authority.substr(colon + 1);
+    if (out.port_text.empty())
+      return std::unexpected("empty port");
+  }
+  if (out.host.empty())
+    return std::unexpected("expected a host name");
+  return out;
+}
+
+std::expected<std::uint16_t, std::string> parse_port(std::string_view text) {
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (error != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
+    return std::unexpected("port must be 1-65535");
+  return static_cast<std::uint16_t>(port);
+}
+
+// A host becomes a DNS question and a TLS name: an IPv6 literal (in brackets only) or a name.
+// Returns it lower case, a name without its trailing dot.
+std::expected<std::string, std::string> check_host(std::string_view written, bool bracketed) {
+  std::string host = to_lower(written);
+  if (bracketed) {
+    // Checked as written, with no trailing dot dropped, so that what is accepted is exactly what
+    // to_string() puts back between the brackets.
+    auto ip = parse_ip(host);
+    if (!ip || ip->family != AddressFamily::ipv6)
+      return std::unexpected("expected an IPv6 address inside '[...]'");
+    return host;
+  }
+  if (host.back() == '.')
+    host.pop_back();
+  if (host.empty())
+    return std::unexpected("expected a host name");
+  if (!std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
+      }))
+    return std::unexpected("a host name holds only letters, digits, '-', '_' and '.'");
+  if (host.front() == '.' || host.back() == '.' || host.find("..") != std::string::npos)
+    return std::unexpected("empty label in host name");
+  return host;
+}
+
+} // namespace
 
 std::expected<Url, std::string> parse_url(std::string_view text) {
   auto fail = [&](std::string_view why) {
@@ -67,61 +140,24 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
     return fail("expected scheme http or https");
   std::string_view rest = text.substr(scheme_end + 3);
   auto path_at = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, path_at);
+  std::string_view authority_text = rest.substr(0, path_at);
   std::string_view path = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
-  if (authority.find('@') != std::string_view::npos)
+  if (authority_text.find('@') != std::string_view::npos)
     return fail("credentials in the URL are not supported");
-  std::string_view host = authority;
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos)
-      return fail("unclosed '[' in host");
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':')
-        return fail("expected ':' after ']'");
-      port_text = after.substr(1);
-      if (port_text.empty())
-        return fail("empty port");
-    }
-  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-    if (port_text.empty())
-      return fail("empty port");
-  }
-  if (host.empty())
-    return fail("expected a host name");
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (error != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-      return fail("port must be 1-65535");
-    url.port = static_cast<std::uint16_t>(port);
+  auto authority = split_authority(authority_text);
+  if (!authority)
+    return fail(authority.error());
+  if (!authority->port_text.empty()) {
+    auto port = parse_port(authority->port_text);
+    if (!port)
+      return fail(port.error());
+    url.port = *port;
     url.port_explicit = true;
   }
-  url.host = to_lower(host);
-  // A host becomes a DNS question and a TLS name: an IPv6 literal (in brackets only) or a name.
-  if (authority.front() == '[') {
-    // Checked as written, with no trailing dot dropped, so that what is accepted is exactly what
-    // to_string() puts back between the brackets.
-    auto ip = parse_ip(url.host);
-    if (!ip || ip->family != AddressFamily::ipv6)
-      return fail("expected an IPv6 address inside '[...]'");
-  } else {
-    if (url.host.back() == '.')
-      url.host.pop_back();
-    if (url.host.empty())
-      return fail("expected a host name");
-    if (!std::all_of(url.host.begin(), url.host.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
-        }))
-      return fail("a host name holds only letters, digits, '-', '_' and '.'");
-    if (url.host.front() == '.' || url.host.back() == '.' || url.host.find("..") != std::string::npos)
-      return fail("empty label in host name");
-  }
+  auto host = check_host(authority->host, authority->bracketed);
+  if (!host)
+    return fail(host.error());
+  url.host = std::move(*host);
   if (path.find_first_of("?#") != std::string_view::npos)
     return fail("query and fragment are not supported");
   url.path = path;

@@ -49,12 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fail("ok without addresses or TTL", answer.detail);
     if (!std::is_sorted(answer.addresses.begin(), answer.addresses.end()) ||
         std::adjacent_find(answer.addresses.begin(), answer.addresses.end()) != answer.addresses.end())
-      fail("addresses not sorted and unique", answer.addresses.front());
+      fail("addresses not sorted and unique", answer.addresses.front().text);
     auto want = family == dns::Family::a ? util::AddressFamily::ipv4 : util::AddressFamily::ipv6;
-    for (const std::string& address : answer.addresses) {
-      auto ip = util::parse_ip(address);
-      if (!ip || ip->family != want || ip->text != address)
-        fail("an address that is not canonical text of the asked family", address);
+    for (const util::IpAddress& address : answer.addresses) {
+      auto ip = util::parse_ip(address.text); // the text re-parses to the same typed address
+      if (!ip || *ip != address || address.family != want)
+        fail("an address that is not canonical text of the asked family", address.text);
     }
   } else if (!answer.addresses.empty()) {
     fail("addresses in a failed answer", answer.detail);

@@ -2,6 +2,8 @@
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
 #include <coder_dns_doctor/analysis/analyze.hpp>
 
+#include "addresses.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace coder_dns_doctor;
@@ -44,7 +46,7 @@ probe::DnsObservation answer(std::string host, std::string who, std::vector<std:
   o.resolver = std::move(who);
   o.family = Family::a;
   o.status = LookupStatus::ok;
-  o.addresses = std::move(addresses);
+  o.addresses = test::ips(addresses);
   return o;
 }
 
@@ -54,7 +56,7 @@ probe::HttpObservation health(std::string base, Via via, std::string address, bo
   o.base_url = base;
   o.url = base + "/healthz";
   o.via = via;
-  o.address = std::move(address);
+  o.address = test::ip(address);
   o.resolvers = std::move(resolvers);
   o.ok = ok;
   if (!ok)
@@ -76,8 +78,8 @@ probe::Observations field_report() {
 }
 
 truth::Truth field_truth() {
-  return truth::merge({}, {{k_external, {"127.0.50.101"}, "kubernetes:ingress/coder/coder"},
-                           {k_internal, {"127.0.209.202"}, "kubernetes:service/coder/coder"}});
+  return truth::merge({}, {{k_external, test::ips({"127.0.50.101"}), "kubernetes:ingress/coder/coder"},
+                           {k_internal, test::ips({"127.0.209.202"}), "kubernetes:service/coder/coder"}});
 }
 
 // audit_agents on `observations` annotated against `truth`.
@@ -124,7 +126,7 @@ TEST_SUITE("analysis::agent_audit") {
     }
     SUBCASE("the external URL is fine from the pods' view") {
       auto observations = field_report();
-      observations.dns[0].addresses = {"127.0.50.101"};
+      observations.dns[0].addresses = test::ips({"127.0.50.101"});
       observations.http[0].ok = true;
       CHECK_FALSE(audit(plan, observations, field_truth(), agents()));
     }

@@ -2,6 +2,8 @@
 #include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/analysis/evaluate.hpp>
 
+#include "addresses.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -30,7 +32,7 @@ probe::Plan field_plan() {
 }
 
 truth::Truth field_truth() {
-  return truth::merge({}, {{k_external, {"127.0.50.101"}, "static"}, {k_internal, {"127.0.209.202"}, "static"}});
+  return truth::merge({}, {{k_external, test::ips({"127.0.50.101"}), "static"}, {k_internal, test::ips({"127.0.209.202"}), "static"}});
 }
 
 probe::DnsObservation answer(std::string host, std::string resolver, Family family, LookupStatus status,
@@ -42,7 +44,7 @@ probe::DnsObservation answer(std::string host, std::string resolver, Family fami
   o.resolver = std::move(resolver);
   o.family = family;
   o.status = status;
-  o.addresses = std::move(addresses);
+  o.addresses = test::ips(addresses);
   o.mode = mode;
   if (status == LookupStatus::ok)
     o.ttl = 30;
@@ -56,7 +58,7 @@ probe::HttpObservation health(std::string base, Via via, std::string address, bo
   o.base_url = base;
   o.url = base + std::string(probe::to_string(endpoint));
   o.via = via;
-  o.address = std::move(address);
+  o.address = test::ip(address);
   o.ok = ok;
   o.endpoint = endpoint;
   o.deployment_id = std::move(deployment);
@@ -100,7 +102,7 @@ bool mentions(const analysis::Finding& finding, const std::string& text) {
 
 TEST_SUITE("analysis::annotate") {
   TEST_CASE("answers are compared as sets per family") {
-    auto truth = truth::merge({}, {{k_external, {"127.0.50.101", "127.0.50.102"}, "static"}});
+    auto truth = truth::merge({}, {{k_external, test::ips({"127.0.50.101", "127.0.50.102"}), "static"}});
     probe::Observations o;
     o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.102", "127.0.50.101"}));
     o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}));
@@ -118,7 +120,7 @@ TEST_SUITE("analysis::annotate") {
     CHECK(annotated[4].match == false); // AAAA answer while the truth has no IPv6
     CHECK_FALSE(annotated[5].match.has_value()); // no answer to judge
     CHECK_FALSE(annotated[6].match.has_value()); // no truth for that host
-    CHECK(annotated[0].expected == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
+    CHECK(util::texts(annotated[0].expected) == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
     CHECK(annotated[4].expected.empty());
   }
 }
@@ -128,7 +130,7 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("EXTERNAL_DNS_MISMATCH and RESOLVER_DISAGREEMENT name the stale resolver and the right one") {
     auto o = healthy();
-    o.dns[0].addresses = {"127.0.50.100"}; // cluster gives the stale LAN record
+    o.dns[0].addresses = test::ips({"127.0.50.100"}); // cluster gives the stale LAN record
     auto findings = run(o);
     const auto* mismatch = find(findings, Code::external_dns_mismatch);
     REQUIRE(mismatch);
@@ -146,7 +148,7 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("RESOLVER_DISAGREEMENT without truth is a warning") {
     auto o = healthy();
-    o.dns[0].addresses = {"127.0.50.100"};
+    o.dns[0].addresses = test::ips({"127.0.50.100"});
     auto findings = run(o, truth::Truth{});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == Code::resolver_disagreement);
@@ -156,7 +158,7 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("INTERNAL_DNS_MISMATCH for the Service name") {
     auto o = healthy();
-    o.dns[2].addresses = {"127.0.0.99"};
+    o.dns[2].addresses = test::ips({"127.0.0.99"});
     auto findings = run(o);
     REQUIRE(find(findings, Code::internal_dns_mismatch));
     CHECK_FALSE(find(findings, Code::external_dns_mismatch));
@@ -166,7 +168,7 @@ TEST_SUITE("analysis::analyze") {
     auto o = healthy();
     o.dns.push_back(answer("extra.example.test", "cluster", Family::a, LookupStatus::ok, {"127.0.0.7"}));
     auto truth = field_truth();
-    truth.entries.push_back({"extra.example.test", {"127.0.0.8"}, "static"});
+    truth.entries.push_back({"extra.example.test", test::ips({"127.0.0.8"}), "static"});
     auto findings = run(o, truth);
     REQUIRE(find(findings, Code::host_dns_mismatch));
   }
@@ -249,7 +251,7 @@ TEST_SUITE("analysis::analyze") {
     std::sort(sorted.begin(), sorted.end());
     CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
     auto o = healthy();
-    o.dns[0].addresses = {"127.0.50.100"};
+    o.dns[0].addresses = test::ips({"127.0.50.100"});
     o.http[0] = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
     for (const auto& finding : run(o))
       if (finding.severity == Severity::error)
@@ -297,7 +299,7 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("a resolver agrees with the truth only when every family it answered matches") {
     auto o = healthy();
-    o.dns[0].addresses = {"127.0.50.100"}; // cluster A is stale
+    o.dns[0].addresses = test::ips({"127.0.50.100"}); // cluster A is stale
     // public: A right, but AAAA nxdomain for a name whose truth has an A address: wrong
     o.dns[4] = answer(k_external, "public", Family::aaaa, LookupStatus::nxdomain, {});
     auto findings = run(o);
@@ -313,7 +315,7 @@ TEST_SUITE("analysis::analyze") {
     o.dns[1] = answer(k_external, "cluster", Family::aaaa, LookupStatus::nxdomain, {});
     auto annotated = analysis::annotate(o, field_truth());
     CHECK(annotated[1].match == false);
-    auto unknown = analysis::annotate(o, truth::merge({}, {{"other.example.test", {"127.0.0.9"}, "static"}}));
+    auto unknown = analysis::annotate(o, truth::merge({}, {{"other.example.test", test::ips({"127.0.0.9"}), "static"}}));
     CHECK_FALSE(unknown[1].match.has_value());
   }
 

@@ -1,6 +1,8 @@
 #include <coder_dns_doctor/daemon/log.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 
+#include "addresses.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -24,7 +26,7 @@ Lookup lookup(std::string host, std::string resolver, probe::LookupStatus status
   o.resolver = std::move(resolver);
   o.status = status;
   o.mode = mode;
-  o.addresses = {"192.0.2.9"};
+  o.addresses = test::ips({"192.0.2.9"});
   o.ttl = 30;
   o.duration_ms = 1.5;
   return {o, {.expected = {}, .match = match}};
@@ -46,7 +48,7 @@ probe::HttpObservation request(std::string url, probe::Via via, bool ok,
   o.via = via;
   o.ok = ok;
   o.status = ok ? http::Status::ok : status;
-  o.address = "192.0.2.9";
+  o.address = test::ip("192.0.2.9");
   o.duration_ms = 3;
   return o;
 }
@@ -96,7 +98,7 @@ TEST_SUITE("daemon::Metrics") {
     report::Report report;
     auto refused = request("https://coder.test/healthz", probe::Via::dns, false, http::Status::refused);
     auto refused_too = refused;
-    refused_too.address = "192.0.2.10"; // a second address of the same path: a second request
+    refused_too.address = test::ip("192.0.2.10"); // a second address of the same path: a second request
     report.observations.http = {refused, refused_too,
                                 request("https://coder.test/api/v2/buildinfo", probe::Via::dns, false, http::Status::not_sent),
                                 request("https://coder.test/healthz", probe::Via::pinned, false, http::Status::tls),

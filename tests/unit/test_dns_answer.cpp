@@ -1,6 +1,8 @@
 #include <coder_dns_doctor/dns/answer.hpp>
 
 #include <ares.h>
+#include "addresses.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -95,7 +97,7 @@ TEST_SUITE("dns::answer") {
                                {a(30, {127, 0, 50, 102}), a(10, {127, 0, 50, 101}), a(20, {127, 0, 50, 102})}),
                          Family::a);
     CHECK(answer.status == LookupStatus::ok);
-    CHECK(answer.addresses == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
+    CHECK(util::texts(answer.addresses) == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
     REQUIRE(answer.ttl);
     CHECK(*answer.ttl == 10);
     CHECK(answer.cname_chain.empty());
@@ -109,7 +111,7 @@ TEST_SUITE("dns::answer") {
     auto answer = decode(reply("coder.example.test", k_aaaa, {{"", k_aaaa, 60, doc}, {"", k_aaaa, 45, loopback}}),
                          Family::aaaa);
     CHECK(answer.status == LookupStatus::ok);
-    CHECK(answer.addresses == std::vector<std::string>{"2001:db8::1", "::1"});
+    CHECK(util::texts(answer.addresses) == std::vector<std::string>{"2001:db8::1", "::1"});
     REQUIRE(answer.ttl);
     CHECK(*answer.ttl == 45);
   }
@@ -122,7 +124,7 @@ TEST_SUITE("dns::answer") {
                                 a(5, {127, 0, 0, 5}, "b.example.test")}),
                          Family::a);
     CHECK(answer.status == LookupStatus::ok);
-    CHECK(answer.addresses == std::vector<std::string>{"127.0.0.5"});
+    CHECK(util::texts(answer.addresses) == std::vector<std::string>{"127.0.0.5"});
     CHECK(answer.cname_chain == std::vector<std::string>{"www.example.test", "a.example.test", "b.example.test"});
   }
 

@@ -15,7 +15,7 @@ namespace coder_dns_doctor::analysis {
 // What analysis concludes about one DNS answer: the truth addresses of its family, and whether
 // the answer stays inside them (nullopt when no truth is known or the lookup itself failed).
 struct Annotation {
-  std::vector<std::string> expected;
+  std::vector<util::IpAddress> expected;
   std::optional<bool> match;
 };
 

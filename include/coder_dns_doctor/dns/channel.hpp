@@ -22,7 +22,7 @@ namespace coder_dns_doctor::dns {
 struct Answer {
   LookupStatus status = LookupStatus::error;
   std::string detail;
-  std::vector<std::string> addresses; // canonical, sorted, unique
+  std::vector<util::IpAddress> addresses; // sorted, unique
   std::optional<std::uint32_t> ttl;
   std::vector<std::string> cname_chain;
   double duration_ms = 0;

@@ -3,6 +3,7 @@
 
 #include <coder_dns_doctor/dns/lookup.hpp>
 #include <coder_dns_doctor/http/status.hpp>
+#include <coder_dns_doctor/util/address.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -36,7 +37,7 @@ struct DnsObservation {
   QueryMode mode = QueryMode::absolute;
   LookupStatus status = LookupStatus::error;
   std::string detail;                 // library message when status is not ok; `path:line` for hosts
-  std::vector<std::string> addresses; // canonical text, sorted, unique
+  std::vector<util::IpAddress> addresses; // sorted, unique
   std::optional<std::uint32_t> ttl;   // minimum TTL of the address records
   std::vector<std::string> cname_chain;
   double duration_ms = 0;
@@ -53,7 +54,7 @@ struct HttpObservation {
   std::string base_url; // the configured external or internal URL it belongs to
   Endpoint endpoint = Endpoint::healthz;
   Via via = Via::dns;
-  std::string address;                // the IP the connection was pinned to
+  util::IpAddress address;            // the IP the connection was pinned to
   std::vector<std::string> resolvers; // via dns: the resolvers whose answer held `address`
   std::optional<long> status_code;
   bool ok = false;                                  // status == http::Status::ok

@@ -2,7 +2,10 @@
 // What each host should resolve to, and where that knowledge came from.
 #pragma once
 
+#include <coder_dns_doctor/util/address.hpp>
+
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace coder_dns_doctor::truth {
@@ -11,7 +14,7 @@ namespace coder_dns_doctor::truth {
 // `kubernetes:ingress/<ns>/<name>`, ... as CONTRACTS.md lists.
 struct TruthEntry {
   std::string host;                   // lower case, no trailing dot
-  std::vector<std::string> addresses; // canonical text form (inet_ntop), sorted, unique
+  std::vector<util::IpAddress> addresses; // sorted, unique
   std::string source;
 };
 
@@ -22,7 +25,7 @@ struct Truth {
   std::vector<std::string> notes; // e.g. "--expect overrides kubernetes:... for host X"
 
   // Return the union of addresses claimed for `host`, sorted; empty when nothing is known.
-  [[nodiscard]] std::vector<std::string> addresses_for(std::string_view host) const;
+  [[nodiscard]] std::vector<util::IpAddress> addresses_for(std::string_view host) const;
   [[nodiscard]] bool knows(std::string_view host) const;
 };
 
