@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "addresses.hpp"
+
 #include <map>
 #include <optional>
 #include <set>
@@ -156,7 +158,7 @@ analysis::Finding finding() {
 truth::TruthEntry truth_entry(std::string host, std::vector<std::string> addresses, std::string source) {
   truth::TruthEntry made;
   made.host = std::move(host);
-  made.addresses = std::move(addresses);
+  made.addresses = test::ips(addresses);
   made.source = std::move(source);
   return made;
 }
@@ -209,7 +211,7 @@ probe::DnsObservation full_lookup() {
   made.mode = probe::QueryMode::hosts;
   made.status = probe::LookupStatus::ok;
   made.detail = "/etc/hosts:3";
-  made.addresses = {"127.0.50.100"};
+  made.addresses = test::ips({"127.0.50.100"});
   made.ttl = 30;
   made.cname_chain = {"ingress.example.test"};
   made.duration_ms = 0.86;
@@ -224,7 +226,7 @@ probe::DnsObservation bare_lookup() { return probe::DnsObservation{}; }
 // What analysis concluded about one DNS answer.
 analysis::Annotation annotation(std::vector<std::string> expected, std::optional<bool> match) {
   analysis::Annotation made;
-  made.expected = std::move(expected);
+  made.expected = test::ips(expected);
   made.match = match;
   return made;
 }
@@ -241,7 +243,7 @@ probe::HttpObservation full_request() {
   made.base_url = "https://coder.example.test:18443";
   made.endpoint = probe::Endpoint::buildinfo;
   made.via = probe::Via::pinned;
-  made.address = "127.0.50.101";
+  made.address = test::ip("127.0.50.101");
   made.resolvers = {"cluster", "cluster/search"};
   made.status_code = 200;
   made.status = http::Status::ok;

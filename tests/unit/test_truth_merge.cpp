@@ -4,10 +4,15 @@
 
 #include <doctest/doctest.h>
 
+#include "addresses.hpp"
+
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace truth = coder_dns_doctor::truth;
+namespace util = coder_dns_doctor::util;
+namespace test = coder_dns_doctor::test;
 
 namespace {
 
@@ -17,7 +22,7 @@ using Strings = std::vector<std::string>;
 truth::TruthEntry entry(std::string host, Strings addresses, std::string source) {
   truth::TruthEntry made;
   made.host = std::move(host);
-  made.addresses = std::move(addresses);
+  made.addresses = test::ips(addresses); // in the order given
   made.source = std::move(source);
   return made;
 }
@@ -37,11 +42,14 @@ Strings lines(const truth::Truth& merged) {
   for (const auto& e : merged.entries) {
     std::string line = e.host + " " + e.source + " ";
     for (std::size_t i = 0; i < e.addresses.size(); ++i)
-      line += (i ? "," : "") + e.addresses[i];
+      line += (i ? "," : "") + e.addresses[i].text;
     out.push_back(line);
   }
   return out;
 }
+
+// The truth set of `host`, as canonical texts.
+Strings addresses_for(const truth::Truth& merged, std::string_view host) { return util::texts(merged.addresses_for(host)); }
 
 const char* const k_ingress = "kubernetes:ingress/coder/coder";
 const char* const k_service = "kubernetes:service/coder/coder";
@@ -55,7 +63,7 @@ TEST_SUITE("truth::merge") {
     CHECK(merged.entries.empty());
     CHECK(merged.notes.empty());
     CHECK_FALSE(merged.knows("coder.example.test"));
-    CHECK(merged.addresses_for("coder.example.test").empty());
+    CHECK(addresses_for(merged, "coder.example.test").empty());
   }
 
   TEST_CASE("without --expect the discovered truth comes back unchanged, notes included") {
@@ -81,7 +89,7 @@ TEST_SUITE("truth::merge") {
                                                    entry("coder.example.test", {"127.0.50.102", "127.0.50.103"}, k_lb)}),
                                        {expect("coder.example.test", {"127.0.52.34"})});
     CHECK(lines(merged) == Strings{"coder.example.test static 127.0.52.34"});
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.52.34"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.52.34"});
     REQUIRE(merged.notes.size() == 2);
     CHECK(merged.notes[0] == "--expect for coder.example.test overrides kubernetes:ingress/coder/coder (127.0.50.101)");
     CHECK(merged.notes[1] ==
@@ -121,7 +129,7 @@ TEST_SUITE("truth::merge") {
     truth::Truth merged = truth::merge(discovered({entry("coder.example.test", {"127.0.50.101"}, k_ingress)}),
                                        {expect("coder.example.test", {"127.0.0.2"}), expect("coder.example.test", {"127.0.0.1", "127.0.0.2"})});
     CHECK(lines(merged) == Strings{"coder.example.test static 127.0.0.2", "coder.example.test static 127.0.0.1,127.0.0.2"});
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.0.1", "127.0.0.2"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.0.1", "127.0.0.2"});
     // The discovered entry was overridden once, by the first claim: one note, not one per claim.
     CHECK(merged.notes.size() == 1);
   }
@@ -131,13 +139,13 @@ TEST_SUITE("truth::merge") {
                                                    entry("coder.example.test", {"127.0.50.102", "127.0.50.100"}, k_lb)}),
                                        {});
     CHECK(merged.entries.size() == 2);
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.50.100", "127.0.50.101", "127.0.50.102"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.50.100", "127.0.50.101", "127.0.50.102"});
   }
 
   TEST_CASE("the override is per host, not per family: an IPv4-only --expect drops the discovered IPv6") {
     truth::Truth merged = truth::merge(discovered({entry("coder.example.test", {"127.0.50.101", "::1"}, k_ingress)}),
                                        {expect("coder.example.test", {"127.0.0.1"})});
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.0.1"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.0.1"});
     REQUIRE(merged.notes.size() == 1);
     CHECK(merged.notes[0] == "--expect for coder.example.test overrides kubernetes:ingress/coder/coder (127.0.50.101,::1)");
   }
@@ -147,14 +155,14 @@ TEST_SUITE("truth::merge") {
                                                    entry("coder.example.test", {"127.0.0.9", "127.0.0.10"}, k_lb)}),
                                        {});
     // Text order, not numeric: "127.0.0.10" < "127.0.0.9" < "::1".
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.0.10", "127.0.0.9", "::1"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.0.10", "127.0.0.9", "::1"});
   }
 
   TEST_CASE("an --expect with no addresses still overrides: the host is known, with an empty truth set") {
     truth::Truth merged =
         truth::merge(discovered({entry("coder.example.test", {"127.0.50.101"}, k_ingress)}), {expect("coder.example.test", {})});
     CHECK(merged.knows("coder.example.test"));
-    CHECK(merged.addresses_for("coder.example.test").empty());
+    CHECK(addresses_for(merged, "coder.example.test").empty());
     REQUIRE(merged.notes.size() == 1);
     CHECK(merged.notes[0] == "--expect for coder.example.test overrides kubernetes:ingress/coder/coder (127.0.50.101)");
   }
@@ -164,8 +172,8 @@ TEST_SUITE("truth::merge") {
                                        {expect("Coder.Example.Test", {"127.0.0.1"}), expect("coder.example.test.", {"127.0.0.2"})});
     CHECK(merged.entries.size() == 3);
     CHECK(merged.notes.empty());
-    CHECK(merged.addresses_for("coder.example.test") == Strings{"127.0.50.101"});
-    CHECK(merged.addresses_for("Coder.Example.Test") == Strings{"127.0.0.1"});
+    CHECK(addresses_for(merged, "coder.example.test") == Strings{"127.0.50.101"});
+    CHECK(addresses_for(merged, "Coder.Example.Test") == Strings{"127.0.0.1"});
   }
 
   TEST_CASE("knows and addresses_for answer only for the host asked") {
@@ -176,7 +184,7 @@ TEST_SUITE("truth::merge") {
     CHECK_FALSE(merged.knows("example.test"));
     CHECK_FALSE(merged.knows("coder.example.tes"));
     CHECK_FALSE(merged.knows(""));
-    CHECK(merged.addresses_for("other.example.test") == Strings{"127.0.0.1"});
-    CHECK(merged.addresses_for("example.test").empty());
+    CHECK(addresses_for(merged, "other.example.test") == Strings{"127.0.0.1"});
+    CHECK(addresses_for(merged, "example.test").empty());
   }
 }
