@@ -22,12 +22,12 @@ bool Truth::knows(std::string_view host) const {
 
 Truth merge(Truth discovered, const std::vector<TruthEntry>& static_entries) {
   for (const auto& claim : static_entries) {
-    auto overridden = std::remove_if(discovered.entries.begin(), discovered.entries.end(),
-                                     [&](const TruthEntry& entry) { return entry.host == claim.host; });
-    for (auto it = overridden; it != discovered.entries.end(); ++it)
-      discovered.notes.push_back(fmt::format("--expect for {} overrides {} ({})", claim.host, it->source,
-                                             fmt::join(it->addresses, ",")));
-    discovered.entries.erase(overridden, discovered.entries.end());
+    // Notes first: std::remove_if leaves the removed entries moved-from, not intact at the end.
+    for (const auto& entry : discovered.entries)
+      if (entry.host == claim.host)
+        discovered.notes.push_back(fmt::format("--expect for {} overrides {} ({})", claim.host, entry.source,
+                                               fmt::join(util::texts(entry.addresses), ",")));
+    std::erase_if(discovered.entries, [&](const TruthEntry& entry) { return entry.host == claim.host; });
   }
   discovered.entries.insert(discovered.entries.end(), static_entries.begin(), static_entries.end());
   return discovered;
