@@ -353,104 +353,157 @@ std::string format_scalar(std::string_view value, bool prefer_quotes) {
   return quoted + "\"";
 }
 
-std::expected<SetResult, EditError> set_scalar(std::string_view text, const Document& document,
-                                               const std::vector<std::string>& path, std::string_view value,
-                                               std::string_view comment) {
+namespace {
+
+// One set_scalar call: the document and the key path to set to `value`.
+struct SetRequest {
+  std::string_view text;
+  const Document& document;
+  const std::vector<std::string>& path;
+  std::string_view value;
+  std::string_view comment; // written as `# comment` above an inserted key
+};
+
+// Return an editor over `text` whose document range is the lines of `document`.
+Editor open_document(std::string_view text, const Document& document) {
   Editor editor{text, split_lines(text), 0, 0};
   while (editor.doc_first < editor.lines.size() && editor.lines[editor.doc_first].begin < document.begin)
     ++editor.doc_first;
   editor.doc_last = editor.doc_first;
   while (editor.doc_last < editor.lines.size() && editor.lines[editor.doc_last].begin < document.end)
     ++editor.doc_last;
+  return editor;
+}
 
+// The document's top-level mapping: its lines, keyed at the indentation of its first content line.
+Mapping top_mapping(const Editor& editor) {
   Mapping mapping{editor.doc_first, editor.doc_last, 0};
   for (std::size_t i = mapping.first; i < mapping.last; ++i)
     if (is_content(editor.at(i))) {
       mapping.indent = indent_of(editor.at(i));
       break;
     }
-  std::optional<std::size_t> parent_line; // the key line whose value `mapping` is
+  return mapping;
+}
+
+// The value bytes of the key line `key` (parsed as `parsed`), without its trailing comment.
+std::string_view raw_value(const Editor& editor, std::size_t key, const KeyLine& parsed) {
+  return editor.at(key).substr(parsed.value_begin, parsed.value_end - parsed.value_begin);
+}
+
+// Replace the one-line scalar of the last key of the path, found at line `key`, keeping the
+// quoting style, the rest of the line and every other byte. Unchanged when it already holds the value.
+std::expected<SetResult, EditError> replace_value(const Editor& editor, const SetRequest& request, std::size_t key) {
+  auto parsed = parse_key_line(editor.at(key));
+  std::string_view raw = raw_value(editor, key, *parsed);
+  if (raw.starts_with('|') || raw.starts_with('>') || raw.empty())
+    return std::unexpected(editor.error(
+        key, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value",
+                         json_path(request.path))));
+  auto current = get_scalar(request.text, request.document, request.path);
+  if (!current)
+    return std::unexpected(current.error());
+  if (*current && **current == request.value)
+    return SetResult{std::string(request.text), Change::none, key + 1, std::string(request.value)};
+  bool quoted = raw.starts_with('"') || raw.starts_with('\'');
+  std::string out(request.text.substr(0, editor.lines[key].begin + parsed->value_begin));
+  out += format_scalar(request.value, quoted);
+  out += request.text.substr(editor.lines[key].begin + parsed->value_end);
+  return SetResult{std::move(out), Change::updated, key + 1, current->value_or(std::string(raw))};
+}
+
+// Return the block mapping under the intermediate key `name` at line `key` of `mapping`. An empty
+// one (`key:` alone) gets the parent's indentation plus the document's step; a flow value, a
+// scalar or a sequence is an error.
+std::expected<Mapping, EditError> descend(const Editor& editor, const Mapping& mapping, std::size_t key,
+                                          const std::string& name) {
+  auto parsed = parse_key_line(editor.at(key));
+  if (std::string_view raw = raw_value(editor, key, *parsed); !raw.empty())
+    return std::unexpected(editor.error(
+        key, fmt::format("expected a block mapping under `{}:`, found `{}` (flow style and scalars are not "
+                         "edited; write it as an indented block)",
+                         name, raw)));
+  Mapping child = editor.children(key, mapping.last);
+  if (child.indent <= indent_of(editor.at(key))) {
+    child.indent = indent_of(editor.at(key)) + editor.indent_step();
+    return child;
+  }
+  for (std::size_t i = child.first; i < child.last; ++i)
+    if (is_content(editor.at(i)) && indent_of(editor.at(i)) == child.indent &&
+        editor.at(i).substr(child.indent).starts_with("- "))
+      return std::unexpected(editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", name)));
+  return child;
+}
+
+// Whether the nearest key of `mapping` at or above line `after` has a double-quoted value.
+bool sibling_quoted(const Editor& editor, const Mapping& mapping, std::size_t after) {
+  for (std::size_t i = after + 1; i-- > mapping.first;) {
+    if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent) {
+      auto sibling = parse_key_line(editor.at(i));
+      return sibling && sibling->value_begin < editor.at(i).size() && editor.at(i)[sibling->value_begin] == '"';
+    }
+  }
+  return false;
+}
+
+// The lines for the keys `path[depth..]` nested from `indent` down, the last one holding the value.
+std::string nested_keys(const Editor& editor, const SetRequest& request, std::size_t depth, std::size_t indent,
+                        bool quoted) {
   const std::string eol = editor.eol();
-  const std::string where = json_path(path);
+  std::string insertion;
+  for (std::size_t rest = depth; rest < request.path.size(); ++rest) {
+    std::string pad(indent, ' ');
+    if (rest + 1 == request.path.size()) {
+      if (!request.comment.empty())
+        insertion += pad + "# " + std::string(request.comment) + eol;
+      insertion += pad + format_scalar(request.path[rest], false) + ": " + format_scalar(request.value, quoted) + eol;
+    } else {
+      insertion += pad + format_scalar(request.path[rest], false) + ":" + eol;
+    }
+    indent += editor.indent_step();
+  }
+  return insertion;
+}
 
+// Insert the missing keys `path[depth..]` after the last line of `mapping` (after `parent_line`,
+// the key whose value it is, when it has none), matching the quoting of the sibling above.
+SetResult insert_keys(const Editor& editor, const SetRequest& request, const Mapping& mapping,
+                      std::optional<std::size_t> parent_line, std::size_t depth) {
+  std::optional<std::size_t> last = editor.last_line(mapping);
+  std::size_t after = last ? *last : parent_line ? *parent_line : (mapping.last == 0 ? 0 : mapping.last - 1);
+  bool quoted = last && sibling_quoted(editor, mapping, after);
+  std::string insertion = nested_keys(editor, request, depth, mapping.indent, quoted);
+  const Line& anchor = editor.lines.empty() ? Line{} : editor.lines[after];
+  std::string out(request.text.substr(0, anchor.next));
+  if (anchor.next == anchor.end && !editor.lines.empty())
+    out += editor.eol(); // the anchor is the last line and has no line ending
+  std::size_t key_line = after + 2 + static_cast<std::size_t>(std::count(insertion.begin(), insertion.end(), '\n')) - 1;
+  out += insertion;
+  out += request.text.substr(anchor.next);
+  return SetResult{std::move(out), Change::inserted, key_line, {}};
+}
+
+} // namespace
+
+std::expected<SetResult, EditError> set_scalar(std::string_view text, const Document& document,
+                                               const std::vector<std::string>& path, std::string_view value,
+                                               std::string_view comment) {
+  const SetRequest request{text, document, path, value, comment};
+  const Editor editor = open_document(text, document);
+  Mapping mapping = top_mapping(editor);
+  std::optional<std::size_t> parent_line; // the key line whose value `mapping` is
+  // Walk down the path while its keys exist; replace the value at the end or insert the rest.
   for (std::size_t depth = 0; depth < path.size(); ++depth) {
-    const std::string& key = path[depth];
-    bool last = depth + 1 == path.size();
-    std::optional<std::size_t> found = editor.find_key(mapping, key);
-    if (found) {
-      auto parsed = parse_key_line(editor.at(*found));
-      std::string_view raw_value =
-          editor.at(*found).substr(parsed->value_begin, parsed->value_end - parsed->value_begin);
-      if (last) {
-        if (raw_value.starts_with('|') || raw_value.starts_with('>') || raw_value.empty())
-          return std::unexpected(editor.error(
-              *found, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value", where)));
-        auto current = get_scalar(text, document, path);
-        if (!current)
-          return std::unexpected(current.error());
-        if (*current && **current == value)
-          return SetResult{std::string(text), Change::none, *found + 1, std::string(value)};
-        bool quoted = raw_value.starts_with('"') || raw_value.starts_with('\'');
-        std::string out(text.substr(0, editor.lines[*found].begin + parsed->value_begin));
-        out += format_scalar(value, quoted);
-        out += text.substr(editor.lines[*found].begin + parsed->value_end);
-        return SetResult{std::move(out), Change::updated, *found + 1, current->value_or(std::string(raw_value))};
-      }
-      if (!raw_value.empty())
-        return std::unexpected(editor.error(
-            *found, fmt::format("expected a block mapping under `{}:`, found `{}` (flow style and scalars are not "
-                                "edited; write it as an indented block)",
-                                key, raw_value)));
-      parent_line = *found;
-      mapping = editor.children(*found, mapping.last);
-      if (mapping.indent <= indent_of(editor.at(*found))) {
-        mapping.indent = indent_of(editor.at(*found)) + editor.indent_step(); // empty: `key:` alone
-      } else {
-        for (std::size_t i = mapping.first; i < mapping.last; ++i)
-          if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent &&
-              editor.at(i).substr(mapping.indent).starts_with("- "))
-            return std::unexpected(
-                editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", key)));
-      }
-      continue;
-    }
-
-    // Insert the rest of the path after the mapping's last line.
-    std::optional<std::size_t> after = editor.last_line(mapping);
-    if (!after)
-      after = parent_line ? parent_line : std::optional<std::size_t>(mapping.last == 0 ? 0 : mapping.last - 1);
-    bool quoted = false;
-    if (editor.last_line(mapping)) {
-      // Match the quoting style of the sibling just above.
-      for (std::size_t i = *after + 1; i-- > mapping.first;) {
-        if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent) {
-          auto sibling = parse_key_line(editor.at(i));
-          quoted = sibling && sibling->value_begin < editor.at(i).size() && editor.at(i)[sibling->value_begin] == '"';
-          break;
-        }
-      }
-    }
-    std::string insertion;
-    std::size_t indent = mapping.indent;
-    for (std::size_t rest = depth; rest < path.size(); ++rest) {
-      std::string pad(indent, ' ');
-      if (rest + 1 == path.size()) {
-        if (!comment.empty())
-          insertion += pad + "# " + std::string(comment) + eol;
-        insertion += pad + format_scalar(path[rest], false) + ": " + format_scalar(value, quoted) + eol;
-      } else {
-        insertion += pad + format_scalar(path[rest], false) + ":" + eol;
-      }
-      indent += editor.indent_step();
-    }
-    const Line& anchor = editor.lines.empty() ? Line{} : editor.lines[*after];
-    std::string out(text.substr(0, anchor.next));
-    if (anchor.next == anchor.end && !editor.lines.empty())
-      out += eol; // the anchor is the last line and has no line ending
-    std::size_t key_line = *after + 2 + static_cast<std::size_t>(std::count(insertion.begin(), insertion.end(), '\n')) - 1;
-    out += insertion;
-    out += text.substr(anchor.next);
-    return SetResult{std::move(out), Change::inserted, key_line, {}};
+    std::optional<std::size_t> found = editor.find_key(mapping, path[depth]);
+    if (!found)
+      return insert_keys(editor, request, mapping, parent_line, depth);
+    if (depth + 1 == path.size())
+      return replace_value(editor, request, *found);
+    auto child = descend(editor, mapping, *found, path[depth]);
+    if (!child)
+      return std::unexpected(child.error());
+    parent_line = *found;
+    mapping = *child;
   }
   return std::unexpected(EditError{document.first_line, "empty key path"});
 }
