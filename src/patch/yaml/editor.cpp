@@ -69,45 +69,37 @@ struct KeyLine {
   std::size_t value_end = 0;
 };
 
-std::optional<KeyLine> parse_key_line(std::string_view line) {
-  KeyLine result;
-  result.indent = indent_of(line);
-  std::size_t pos = result.indent;
-  if (pos >= line.size() || line[pos] == '#' || line[pos] == '-' || line[pos] == '[' || line[pos] == '{')
-    return std::nullopt;
+// Read the key that starts at `pos` (quoted, or plain up to the first `: `/`:` at the end) into
+// `key`; return the offset of its ':', or nullopt when the line is no `key:` line.
+std::optional<std::size_t> read_key(std::string_view line, std::size_t pos, std::string& key) {
   if (line[pos] == '"' || line[pos] == '\'') {
-    char quote = line[pos];
-    std::size_t close = line.find(quote, pos + 1);
+    std::size_t close = line.find(line[pos], pos + 1);
     if (close == std::string_view::npos)
       return std::nullopt;
-    result.key = std::string(line.substr(pos + 1, close - pos - 1));
-    pos = close + 1;
-    if (pos >= line.size() || line[pos] != ':')
+    key = std::string(line.substr(pos + 1, close - pos - 1));
+    if (close + 1 >= line.size() || line[close + 1] != ':')
       return std::nullopt;
-  } else {
-    std::size_t colon = pos;
-    for (;;) {
-      colon = line.find(':', colon);
-      if (colon == std::string_view::npos)
-        return std::nullopt;
-      if (colon + 1 == line.size() || line[colon + 1] == ' ' || line[colon + 1] == '\t')
-        break;
-      ++colon;
-    }
-    std::string_view key = line.substr(pos, colon - pos);
-    while (!key.empty() && key.back() == ' ')
-      key.remove_suffix(1);
-    result.key = std::string(key);
-    pos = colon;
+    return close + 1;
   }
-  ++pos; // ':'
-  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
-    ++pos;
-  result.value_begin = pos;
-  if (pos < line.size() && line[pos] == '#') {
-    result.value_end = pos;
-    return result;
+  std::size_t colon = pos;
+  for (;;) {
+    colon = line.find(':', colon);
+    if (colon == std::string_view::npos)
+      return std::nullopt;
+    if (colon + 1 == line.size() || line[colon + 1] == ' ' || line[colon + 1] == '\t')
+      break;
+    ++colon;
   }
+  std::string_view plain = line.substr(pos, colon - pos);
+  while (!plain.empty() && plain.back() == ' ')
+    plain.remove_suffix(1);
+  key = std::string(plain);
+  return colon;
+}
+
+// Return the end of the value that starts at `pos`: past a quoted scalar's closing quote, then
+// before a ` #`/`\t#` comment and trailing blanks.
+std::size_t value_end(std::string_view line, std::size_t pos) {
   std::size_t end = pos;
   if (pos < line.size() && (line[pos] == '"' || line[pos] == '\'')) {
     char quote = line[pos];
@@ -121,7 +113,23 @@ std::optional<KeyLine> parse_key_line(std::string_view line) {
   end = std::min({comment, tab_comment, line.size()});
   while (end > pos && (line[end - 1] == ' ' || line[end - 1] == '\t'))
     --end;
-  result.value_end = end;
+  return end;
+}
+
+std::optional<KeyLine> parse_key_line(std::string_view line) {
+  KeyLine result;
+  result.indent = indent_of(line);
+  std::size_t pos = result.indent;
+  if (pos >= line.size() || line[pos] == '#' || line[pos] == '-' || line[pos] == '[' || line[pos] == '{')
+    return std::nullopt;
+  std::optional<std::size_t> colon = read_key(line, pos, result.key);
+  if (!colon)
+    return std::nullopt;
+  pos = *colon + 1;
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
+    ++pos;
+  result.value_begin = pos;
+  result.value_end = (pos < line.size() && line[pos] == '#') ? pos : value_end(line, pos);
   return result;
 }
 
@@ -241,6 +249,42 @@ std::expected<YAML::Node, EditError> load_one(std::string_view text) {
 
 } // namespace
 
+namespace {
+
+// Fill `doc.kind` and `doc.name` from a parsed document (left empty when absent or not scalars).
+void read_identity(const YAML::Node& node, Document& doc) {
+  if (!node.IsMap())
+    return;
+  if (node["kind"] && node["kind"].IsScalar())
+    doc.kind = node["kind"].Scalar();
+  if (node["metadata"] && node["metadata"].IsMap() && node["metadata"]["name"] && node["metadata"]["name"].IsScalar())
+    doc.name = node["metadata"]["name"].Scalar();
+}
+
+// Append the document of lines [start, end_line) to `result` when it has content; return the
+// parse error (its line in the whole file) when it does not parse.
+std::optional<EditError> add_document(std::string_view text, const std::vector<Line>& lines, std::size_t start,
+                                      std::size_t end_line, std::vector<Document>& result) {
+  bool has_content = false;
+  for (std::size_t i = start; i < end_line; ++i)
+    has_content = has_content || is_content(content(text, lines[i]));
+  if (!has_content)
+    return std::nullopt;
+  Document doc;
+  doc.begin = lines[start].begin;
+  doc.end = end_line < lines.size() ? lines[end_line].begin : text.size();
+  doc.first_line = start + 1;
+  try {
+    read_identity(YAML::Load(std::string(text.substr(doc.begin, doc.end - doc.begin))), doc);
+  } catch (const YAML::Exception& error) {
+    return EditError{start + static_cast<std::size_t>(error.mark.line) + 1, error.msg};
+  }
+  result.push_back(std::move(doc));
+  return std::nullopt;
+}
+
+} // namespace
+
 std::expected<std::vector<Document>, EditError> documents(std::string_view text) {
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
     return std::unexpected(EditError{static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
@@ -248,39 +292,14 @@ std::expected<std::vector<Document>, EditError> documents(std::string_view text)
   std::vector<Line> lines = split_lines(text);
   std::vector<Document> result;
   std::size_t start = 0;
-  auto close = [&](std::size_t end_line) -> std::optional<EditError> {
-    bool has_content = false;
-    for (std::size_t i = start; i < end_line; ++i)
-      has_content = has_content || is_content(content(text, lines[i]));
-    if (has_content) {
-      Document doc;
-      doc.begin = lines[start].begin;
-      doc.end = end_line < lines.size() ? lines[end_line].begin : text.size();
-      doc.first_line = start + 1;
-      try {
-        YAML::Node node = YAML::Load(std::string(text.substr(doc.begin, doc.end - doc.begin)));
-        if (node.IsMap()) {
-          if (node["kind"] && node["kind"].IsScalar())
-            doc.kind = node["kind"].Scalar();
-          if (node["metadata"] && node["metadata"].IsMap() && node["metadata"]["name"] &&
-              node["metadata"]["name"].IsScalar())
-            doc.name = node["metadata"]["name"].Scalar();
-        }
-      } catch (const YAML::Exception& error) {
-        return EditError{start + static_cast<std::size_t>(error.mark.line) + 1, error.msg};
-      }
-      result.push_back(std::move(doc));
-    }
-    return std::nullopt;
-  };
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (is_document_marker(content(text, lines[i]))) {
-      if (auto failure = close(i))
+      if (auto failure = add_document(text, lines, start, i, result))
         return std::unexpected(*failure);
       start = i + 1;
     }
   }
-  if (auto failure = close(lines.size()))
+  if (auto failure = add_document(text, lines, start, lines.size(), result))
     return std::unexpected(*failure);
   return result;
 }
