@@ -39,9 +39,8 @@ std::optional<DataSource> find_configmap_source(const Node& root, std::string_vi
     if (item.kind != NodeKind::block || item.text != "data")
       continue;
     auto labels = labels_of(item);
-    if (labels.size() != 2 ||
-        std::find(k_configmap_data_types.begin(), k_configmap_data_types.end(), labels[0]->text) ==
-            k_configmap_data_types.end())
+    if (labels.size() != 2 || std::find(k_configmap_data_types.begin(), k_configmap_data_types.end(),
+                                        labels[0]->text) == k_configmap_data_types.end())
       continue;
     for (const Node& inner : body_of(item).children) {
       if (inner.kind != NodeKind::block || inner.text != "metadata")
@@ -125,8 +124,8 @@ void insert_local(TemplateFix& fix) {
     std::string indent = indentation_at(fix.source, last_reader->span.begin);
     std::string comment = indent + "# " + std::string(k_local_comment) + fix.eol;
     std::size_t insert_at = after_line_end(fix.source, last_reader->span.end);
-    fix.edits.push_back({insert_at, insert_at, comment + indent + "coder_url = " + fix.wanted_expr + fix.eol,
-                         comment.size()});
+    fix.edits.push_back(
+        {insert_at, insert_at, comment + indent + "coder_url = " + fix.wanted_expr + fix.eol, comment.size()});
     fix.report("template-local", StepStatus::done,
                fmt::format("{}: local.coder_url = {} (in the locals block that reads the ConfigMap)",
                            fix.where(insert_at), fix.wanted_expr));
@@ -237,13 +236,13 @@ std::expected<int, PatchError> plan_agent_env(TemplateFix& fix, Scope scope) {
                fmt::format("{}: \"CODER_AGENT_URL\" = local.coder_url ({} of {} entries changed)",
                            fix.where(scan.first_offset), scan.done, entries));
   else if (entries > 0)
-    fix.report("agent-env", StepStatus::already_done,
-               fmt::format("{}: \"CODER_AGENT_URL\" = local.coder_url ({} entries)", fix.where(scan.first_offset),
-                           entries));
+    fix.report(
+        "agent-env", StepStatus::already_done,
+        fmt::format("{}: \"CODER_AGENT_URL\" = local.coder_url ({} entries)", fix.where(scan.first_offset), entries));
   else
-    fix.report("agent-env", StepStatus::skipped,
-               fmt::format("{}: no \"CODER_AGENT_URL\" entry; the agent takes its URL from the init script",
-                           fix.display));
+    fix.report(
+        "agent-env", StepStatus::skipped,
+        fmt::format("{}: no \"CODER_AGENT_URL\" entry; the agent takes its URL from the init script", fix.display));
   return entries;
 }
 
@@ -322,12 +321,12 @@ std::expected<void, PatchError> plan_init_script(TemplateFix& fix, int agent_env
 std::expected<void, PatchError> check_fixed(const std::string& display, const Node& edited, const Node& original,
                                             std::string_view configmap_name) {
   if (coder_url_locals(edited).size() != 1)
-    return failure(fmt::format("internal check failed, nothing written: {}: local.coder_url is not defined exactly once",
-                               display));
+    return failure(fmt::format(
+        "internal check failed, nothing written: {}: local.coder_url is not defined exactly once", display));
   if (!find_configmap_source(edited, configmap_name))
-    return failure(fmt::format("internal check failed, nothing written: {}: the ConfigMap data source is gone", display));
-  if (references(edited, "data.coder_workspace") && !find_workspace_source(edited) &&
-      !find_workspace_source(original))
+    return failure(
+        fmt::format("internal check failed, nothing written: {}: the ConfigMap data source is gone", display));
+  if (references(edited, "data.coder_workspace") && !find_workspace_source(edited) && !find_workspace_source(original))
     return failure(fmt::format("internal check failed, nothing written: {}: data.coder_workspace is referenced but "
                                "not defined",
                                display));
@@ -417,7 +416,8 @@ std::expected<std::vector<YamlTarget>, PatchError> find_documents(const std::vec
   return found;
 }
 
-std::expected<fs::path, PatchError> resolve_given(const fs::path& repo, const fs::path& given, std::string_view option) {
+std::expected<fs::path, PatchError> resolve_given(const fs::path& repo, const fs::path& given,
+                                                  std::string_view option) {
   fs::path path = given.is_absolute() ? given : repo / given;
   std::error_code error;
   if (!fs::exists(path, error))
@@ -432,9 +432,9 @@ std::expected<void, PatchError> check_inside(const fs::path& path, const fs::pat
   return {};
 }
 
-std::expected<void, PatchError> set_yaml(const YamlTarget& target, FileChange& file, const std::vector<std::string>& key,
-                                         std::string_view value, std::string_view comment, StepReport& report,
-                                         const std::string& what) {
+std::expected<void, PatchError> set_yaml(const YamlTarget& target, FileChange& file,
+                                         const std::vector<std::string>& key, std::string_view value,
+                                         std::string_view comment, StepReport& report, const std::string& what) {
   auto result = yaml::set_scalar(file.after, target.document, key, value, comment);
   if (!result)
     return failure(fmt::format("{}:{}: {}", file.display, result.error().line, result.error().message));
@@ -456,7 +456,6 @@ std::expected<void, PatchError> set_yaml(const YamlTarget& target, FileChange& f
   file.after = std::move(result->text);
   return {};
 }
-
 
 bool defines_agent(const Node& root) {
   return std::any_of(root.children.begin(), root.children.end(), [](const Node& item) {
@@ -540,8 +539,9 @@ std::expected<std::optional<YamlTarget>, PatchError> find_configmap(const Option
   if (!found)
     return std::unexpected(found.error());
   if (found->size() > 1)
-    return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose", options.configmap_name,
-                               display_path((*found)[0].path, repo), display_path((*found)[1].path, repo)));
+    return failure(fmt::format("ConfigMap {} is defined in {} and {}; pass --configmap to choose",
+                               options.configmap_name, display_path((*found)[0].path, repo),
+                               display_path((*found)[1].path, repo)));
   if (found->size() == 1)
     return std::move(found->front());
   if (options.mode == Mode::automatic && !any_template_reads_configmap(options, repo))
@@ -616,8 +616,8 @@ std::expected<void, PatchError> plan_templates(PlanBuilder& builder, const Optio
     FileChange& file = builder.file_for(path, *text);
     auto fixed = options.mode == Mode::provider_url ? fix_provider_url(file.display, file.after, options.coder_url)
                  : template_only ? fix_template_only(file.display, file.after, options.coder_url, options.scope)
-                               : fix_template(file.display, file.after, options.configmap_name, options.scope,
-                                              options.configmap_key);
+                                 : fix_template(file.display, file.after, options.configmap_name, options.scope,
+                                                options.configmap_key);
     if (!fixed)
       return std::unexpected(fixed.error());
     file.after = std::move(fixed->text);

@@ -17,28 +17,27 @@ struct LineText {
 
 // Cells of one line, as byte offsets relative to the line's start.
 struct Cells {
-  std::size_t lead_begin = 0;                  // first non-blank byte
-  std::optional<std::size_t> lead_end;         // end of the name before `=` (trailing blanks removed)
-  std::optional<std::size_t> equals;           // the `=` of an assignment
-  std::optional<std::size_t> code_end;         // end of code before a trailing comment
-  std::optional<std::size_t> comment;          // start of a trailing comment
+  std::size_t lead_begin = 0;          // first non-blank byte
+  std::optional<std::size_t> lead_end; // end of the name before `=` (trailing blanks removed)
+  std::optional<std::size_t> equals;   // the `=` of an assignment
+  std::optional<std::size_t> code_end; // end of code before a trailing comment
+  std::optional<std::size_t> comment;  // start of a trailing comment
 };
 
 std::size_t columns(std::string_view text) {
   // Columns count characters, not bytes: skip UTF-8 continuation bytes.
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // Where the code of a line ends, and what the scan saw on the way (see analyse()).
 struct LineScan {
-  std::size_t stop = 0;      // a trailing comment's start, a heredoc opener or the line's end
-  bool heredoc = false;      // stopped at a heredoc opener
-  bool in_string = false;    // inside a quoted string (at the end: it is unterminated)
-  int interpolation = 0;     // open ${ / %{ inside strings
-  int brackets = 0;          // brackets opened since the first `=`
-  bool counting = false;     // the first `=` was seen: count brackets
+  std::size_t stop = 0;   // a trailing comment's start, a heredoc opener or the line's end
+  bool heredoc = false;   // stopped at a heredoc opener
+  bool in_string = false; // inside a quoted string (at the end: it is unterminated)
+  int interpolation = 0;  // open ${ / %{ inside strings
+  int brackets = 0;       // brackets opened since the first `=`
+  bool counting = false;  // the first `=` was seen: count brackets
   std::size_t first_equals = std::string_view::npos;
 };
 
@@ -126,8 +125,7 @@ Cells analyse(std::string_view line) {
   if (cells.lead_begin == std::string_view::npos)
     return cells;
   LineScan scan = scan_code(line, cells.lead_begin);
-  if (scan.first_equals != std::string_view::npos && scan.brackets == 0 && !scan.in_string &&
-      scan.interpolation == 0) {
+  if (scan.first_equals != std::string_view::npos && scan.brackets == 0 && !scan.in_string && scan.interpolation == 0) {
     cells.equals = scan.first_equals;
     cells.lead_end = trim_blanks_before(line, scan.first_equals, cells.lead_begin);
   }
@@ -186,7 +184,8 @@ void align_groups(std::vector<std::string>& text, const std::vector<std::size_t>
       Cells cells = cells_of(i);
       std::size_t begin = *(cells.*pass.gap_begin);
       std::size_t width = columns(std::string_view(text[i]).substr(0, begin));
-      text[i] = text[i].substr(0, begin) + std::string(widest - width + 1, ' ') + text[i].substr(*(cells.*pass.gap_end));
+      text[i] =
+          text[i].substr(0, begin) + std::string(widest - width + 1, ' ') + text[i].substr(*(cells.*pass.gap_end));
       done.insert(i);
     }
   }

@@ -17,11 +17,13 @@ bool is_identifier_part(char c) {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Multi-byte operators first, so the longest match wins.
-constexpr std::array<std::string_view, 10> k_long_operators = {"...", "=>", "==", "!=", "<=",
-                                                                ">=", "&&", "||", "::", "<<"};
+constexpr std::array<std::string_view, 10> k_long_operators = {
+    "...", "=>", "==", "!=", "<=", ">=", "&&", "||", "::", "<<"};
 constexpr std::string_view k_short_operators = "{}[]()=:,.?!+-*/%<>~";
 
 } // namespace
@@ -35,8 +37,7 @@ std::size_t Lexer::skip_trivia(std::size_t pos) const {
     } else if (c == '\r' && (pos + 1 >= n || m_source[pos + 1] != '\n')) {
       ++pos; // a lone CR is whitespace; CRLF is a newline token
     } else if (c == '#' || (c == '/' && pos + 1 < n && m_source[pos + 1] == '/')) {
-      while (pos < n && m_source[pos] != '\n' &&
-             !(m_source[pos] == '\r' && pos + 1 < n && m_source[pos + 1] == '\n'))
+      while (pos < n && m_source[pos] != '\n' && !(m_source[pos] == '\r' && pos + 1 < n && m_source[pos + 1] == '\n'))
         ++pos;
     } else if (c == '/' && pos + 1 < n && m_source[pos + 1] == '*') {
       std::size_t close = m_source.find("*/", pos + 2);

@@ -53,7 +53,9 @@ bool is_comment(std::string_view line) {
   return first != std::string_view::npos && line[first] == '#';
 }
 
-bool is_content(std::string_view line) { return !is_blank(line) && !is_comment(line); }
+bool is_content(std::string_view line) {
+  return !is_blank(line) && !is_comment(line);
+}
 
 bool is_document_marker(std::string_view line) {
   if (!line.starts_with("---") && !line.starts_with("..."))
@@ -194,7 +196,8 @@ struct Editor {
   std::optional<std::size_t> last_line(const Mapping& mapping) const {
     std::optional<std::size_t> last;
     for (std::size_t i = mapping.first; i < mapping.last; ++i)
-      if (!is_blank(at(i)) && indent_of(at(i)) >= mapping.indent && (is_content(at(i)) || indent_of(at(i)) > 0 || mapping.indent == 0))
+      if (!is_blank(at(i)) && indent_of(at(i)) >= mapping.indent &&
+          (is_content(at(i)) || indent_of(at(i)) > 0 || mapping.indent == 0))
         last = i;
     return last;
   }
@@ -217,10 +220,8 @@ std::string json_path(const std::vector<std::string>& path) {
 nlohmann::json to_json(const YAML::Node& node) {
   switch (node.Type()) {
   case YAML::NodeType::Null:
-  case YAML::NodeType::Undefined:
-    return nullptr;
-  case YAML::NodeType::Scalar:
-    return node.Scalar();
+  case YAML::NodeType::Undefined: return nullptr;
+  case YAML::NodeType::Scalar: return node.Scalar();
   case YAML::NodeType::Sequence: {
     nlohmann::json array = nlohmann::json::array();
     for (const auto& item : node)
@@ -287,8 +288,9 @@ std::optional<EditError> add_document(std::string_view text, const std::vector<L
 
 std::expected<std::vector<Document>, EditError> documents(std::string_view text) {
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
-    return std::unexpected(EditError{static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
-                                     "a NUL byte: expected a text file"});
+    return std::unexpected(EditError{
+        static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
+        "a NUL byte: expected a text file"});
   std::vector<Line> lines = split_lines(text);
   std::vector<Document> result;
   std::size_t start = 0;
@@ -416,9 +418,9 @@ std::expected<SetResult, EditError> replace_value(const Editor& editor, const Se
   auto parsed = parse_key_line(editor.at(key));
   std::string_view raw = raw_value(editor, key, *parsed);
   if (raw.starts_with('|') || raw.starts_with('>') || raw.empty())
-    return std::unexpected(editor.error(
-        key, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value",
-                         json_path(request.path))));
+    return std::unexpected(
+        editor.error(key, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value",
+                                      json_path(request.path))));
   auto current = get_scalar(request.text, request.document, request.path);
   if (!current)
     return std::unexpected(current.error());
@@ -450,7 +452,8 @@ std::expected<Mapping, EditError> descend(const Editor& editor, const Mapping& m
   for (std::size_t i = child.first; i < child.last; ++i)
     if (is_content(editor.at(i)) && indent_of(editor.at(i)) == child.indent &&
         editor.at(i).substr(child.indent).starts_with("- "))
-      return std::unexpected(editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", name)));
+      return std::unexpected(
+          editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", name)));
   return child;
 }
 
