@@ -71,7 +71,7 @@ if [ -n "$crashed" ]; then
 fi
 
 # A header's diagnostic repeats in every file that includes it: count each one once.
-cat "$logs"/*.log | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): .*\[[a-z0-9.-]+(,-warnings-as-errors)?\]$' |
+cat "$logs"/*.log | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): .*\[[a-z0-9.,-]+\]$' |
   grep -v '\[clang-diagnostic-' | LC_ALL=C sort -u >"$logs/all.txt" || true
 grep -F ',-warnings-as-errors]' "$logs/all.txt" >"$logs/failures.txt" || true
 warnings=$(grep -cvF ',-warnings-as-errors]' "$logs/all.txt" || true)
