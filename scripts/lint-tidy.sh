@@ -41,7 +41,7 @@ fi
 extra=(--extra-arg=-std=c++2b --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L
        --extra-arg=-ferror-limit=0 --extra-arg=-Wno-error)
 
-# PROMOTED_ONLY=1 runs only the checks that fail (a sixth of the time; CTest's lint/clang-tidy).
+# PROMOTED_ONLY=1 runs only the checks that fail (about a fifth of the time; CTest's lint/clang-tidy).
 if [ "${PROMOTED_ONLY:-0}" = 1 ]; then
   promoted=$("$tidy" --config-file="$repo/.clang-tidy" --dump-config |
     sed -n 's/^WarningsAsErrors: *//p' | tr -d "\"' " | sed 's/\\n//g; s/,$//')
