@@ -20,7 +20,9 @@ namespace coder_dns_doctor::patch::detail {
 using hcl::Node;
 using hcl::NodeKind;
 
-inline std::unexpected<PatchError> failure(std::string message) { return std::unexpected(PatchError{std::move(message)}); }
+inline std::unexpected<PatchError> failure(std::string message) {
+  return std::unexpected(PatchError{std::move(message)});
+}
 
 // A byte edit of one file: replace [begin, end) with `text`. `anchor` is the offset inside `text`
 // whose line should be realigned afterwards.
@@ -43,7 +45,9 @@ inline std::vector<const Node*> labels_of(const Node& block) {
   return labels;
 }
 
-inline const Node& body_of(const Node& block) { return block.children.back(); }
+inline const Node& body_of(const Node& block) {
+  return block.children.back();
+}
 
 inline const Node* find_attribute(const Node& body, std::string_view name) {
   for (const Node& item : body.children)
@@ -63,15 +67,14 @@ inline std::optional<std::string> literal_string(const Node& expr) {
 
 inline bool references(const Node& node, std::string_view prefix) {
   std::string path = hcl::traversal_path(node);
-  if (!path.empty() && (path == prefix || path.starts_with(std::string(prefix) + ".") ||
-                        path.starts_with(std::string(prefix) + "[")))
+  if (!path.empty() &&
+      (path == prefix || path.starts_with(std::string(prefix) + ".") || path.starts_with(std::string(prefix) + "[")))
     return true;
   return std::any_of(node.children.begin(), node.children.end(),
                      [&](const Node& child) { return references(child, prefix); });
 }
 
-template <typename Visitor>
-inline void walk(const Node& root, Visitor&& visit) {
+template <typename Visitor> inline void walk(const Node& root, Visitor&& visit) {
   std::vector<const Node*> parents;
   hcl::walk(root, visit, parents);
 }
@@ -171,7 +174,8 @@ inline std::expected<Edited, PatchError> apply_and_reparse(const std::string& di
 inline std::optional<std::string> find_workspace_source(const Node& root) {
   for (const Node& item : root.children) {
     auto labels = labels_of(item);
-    if (item.kind == NodeKind::block && item.text == "data" && labels.size() == 2 && labels[0]->text == "coder_workspace")
+    if (item.kind == NodeKind::block && item.text == "data" && labels.size() == 2 &&
+        labels[0]->text == "coder_workspace")
       return fmt::format("data.coder_workspace.{}", labels[1]->text);
   }
   return std::nullopt;

@@ -51,7 +51,9 @@ bool is_access_url(const Node& node) {
          std::count(path.begin(), path.end(), '.') == 3;
 }
 
-bool uses_internal_url(const Node& node) { return references(node, k_var_ref) || references(node, "local.coder_url"); }
+bool uses_internal_url(const Node& node) {
+  return references(node, k_var_ref) || references(node, "local.coder_url");
+}
 
 // `<...>.init_script` whose base is coder_agent.<name>, optionally indexed (`coder_agent.main[0]`).
 bool agent_rooted(const Node& init_script) {
@@ -75,8 +77,8 @@ std::string variable_block(std::string_view coder_url, const std::string& eol) {
 
 // Step `template-variable`: the variable exists, or is added after the last variable block (before
 // the first block when there is none).
-void plan_variable(const std::string& display, const std::string& source, const Node& root,
-                   std::string_view coder_url, TemplatePlan& out) {
+void plan_variable(const std::string& display, const std::string& source, const Node& root, std::string_view coder_url,
+                   TemplatePlan& out) {
   const std::string eol = eol_of(source);
   if (const Node* existing = find_variable(root)) {
     out.steps.push_back({"template-variable", StepStatus::already_done,
@@ -281,9 +283,9 @@ void plan_provider_url(const std::string& display, const std::string& source, co
   std::string caveat = "; caveat: this changes data.coder_workspace.*.access_url for everything in the template "
                        "(apps, links, modules), not only the agents";
   if (url && references(url->children[1], k_var_ref)) {
-    out.steps.push_back({"provider-url", StepStatus::already_done,
-                         fmt::format("{}: provider \"coder\" {}{}", at(display, source, url->span.begin), assignment,
-                                     caveat)});
+    out.steps.push_back(
+        {"provider-url", StepStatus::already_done,
+         fmt::format("{}: provider \"coder\" {}{}", at(display, source, url->span.begin), assignment, caveat)});
     return;
   }
   std::size_t offset = 0;
@@ -296,8 +298,7 @@ void plan_provider_url(const std::string& display, const std::string& source, co
     out.edits.push_back({offset, offset, indent + assignment + eol, 0});
   } else if (provider) {
     offset = provider->span.begin;
-    out.edits.push_back(
-        {offset, provider->span.end, "provider \"coder\" {" + eol + "  " + assignment + eol + "}", 0});
+    out.edits.push_back({offset, provider->span.end, "provider \"coder\" {" + eol + "  " + assignment + eol + "}", 0});
   } else {
     const Node* agent = find_top_block(root, "resource", "coder_agent");
     offset = line_start(source, agent->span.begin);

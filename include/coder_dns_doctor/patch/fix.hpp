@@ -40,7 +40,7 @@ struct Options {
   Scope scope = Scope::full;
   Mode mode = Mode::automatic;
   std::string configmap_name = std::string(k_configmap_name); // --configmap-name
-  std::string configmap_key = "coder_url";                     // --configmap-key: the data key read and written
+  std::string configmap_key = "coder_url";                    // --configmap-key: the data key read and written
 };
 
 enum class StepStatus { done, already_done, skipped };
@@ -54,8 +54,8 @@ struct StepReport {
 
 // One file the plan reads, with its bytes before and after.
 struct FileChange {
-  std::filesystem::path path;  // absolute
-  std::string display;         // relative to the repo, for diffs and messages
+  std::filesystem::path path; // absolute
+  std::string display;        // relative to the repo, for diffs and messages
   std::string before;
   std::string after;
 

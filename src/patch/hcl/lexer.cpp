@@ -17,11 +17,13 @@ bool is_identifier_part(char c) {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Multi-byte operators first, so the longest match wins.
-constexpr std::array<std::string_view, 10> k_long_operators = {"...", "=>", "==", "!=", "<=",
-                                                                ">=", "&&", "||", "::", "<<"};
+constexpr std::array<std::string_view, 10> k_long_operators = {
+    "...", "=>", "==", "!=", "<=", ">=", "&&", "||", "::", "<<"};
 constexpr std::string_view k_short_operators = "{}[]()=:,.?!+-*/%<>~";
 
 } // namespace
@@ -35,8 +37,7 @@ std::size_t Lexer::skip_trivia(std::size_t pos) const {
     } else if (c == '\r' && (pos + 1 >= n || m_source[pos + 1] != '\n')) {
       ++pos; // a lone CR is whitespace; CRLF is a newline token
     } else if (c == '#' || (c == '/' && pos + 1 < n && m_source[pos + 1] == '/')) {
-      while (pos < n && m_source[pos] != '\n' &&
-             !(m_source[pos] == '\r' && pos + 1 < n && m_source[pos + 1] == '\n'))
+      while (pos < n && m_source[pos] != '\n' && !(m_source[pos] == '\r' && pos + 1 < n && m_source[pos + 1] == '\n'))
         ++pos;
     } else if (c == '/' && pos + 1 < n && m_source[pos + 1] == '*') {
       std::size_t close = m_source.find("*/", pos + 2);
@@ -49,6 +50,64 @@ std::size_t Lexer::skip_trivia(std::size_t pos) const {
   }
   return pos;
 }
+
+namespace {
+
+// Return the end of the digits starting at `pos` in `source`.
+std::size_t digits_end(std::string_view source, std::size_t pos) {
+  while (pos < source.size() && is_digit(source[pos]))
+    ++pos;
+  return pos;
+}
+
+// Return the end of the number literal starting at `pos` (a digit): digits, an optional fraction
+// (only when a digit follows the '.') and an optional exponent (only when it has digits).
+std::size_t number_end(std::string_view source, std::size_t pos) {
+  const std::size_t n = source.size();
+  std::size_t end = digits_end(source, pos);
+  if (end + 1 < n && source[end] == '.' && is_digit(source[end + 1]))
+    end = digits_end(source, end + 1);
+  if (end < n && (source[end] == 'e' || source[end] == 'E')) {
+    std::size_t exp = end + 1;
+    if (exp < n && (source[exp] == '+' || source[exp] == '-'))
+      ++exp;
+    if (exp < n && is_digit(source[exp]))
+      end = digits_end(source, exp);
+  }
+  return end;
+}
+
+// Return the end of a heredoc opener at `pos` (`<<` or `<<-`, an identifier, then "\n" or
+// "\r\n", which the token includes), or npos when there is none.
+std::size_t heredoc_opener_end(std::string_view source, std::size_t pos) {
+  const std::size_t n = source.size();
+  if (source.substr(pos, 2) != "<<")
+    return std::string_view::npos;
+  std::size_t p = pos + 2;
+  if (p < n && source[p] == '-')
+    ++p;
+  if (p >= n || !is_identifier_start(source[p]))
+    return std::string_view::npos;
+  while (p < n && is_identifier_part(source[p]))
+    ++p;
+  if (p < n && source[p] == '\n')
+    return p + 1;
+  if (p + 1 < n && source[p] == '\r' && source[p + 1] == '\n')
+    return p + 2;
+  return std::string_view::npos;
+}
+
+// Return the end of the operator at `pos`, longest match first, or npos when there is none.
+std::size_t operator_end(std::string_view source, std::size_t pos) {
+  for (std::string_view op : k_long_operators)
+    if (source.substr(pos, op.size()) == op)
+      return pos + op.size();
+  if (k_short_operators.find(source[pos]) != std::string_view::npos)
+    return pos + 1;
+  return std::string_view::npos;
+}
+
+} // namespace
 
 Token Lexer::scan(std::size_t pos) const {
   const std::size_t n = m_source.size();
@@ -73,46 +132,12 @@ Token Lexer::scan(std::size_t pos) const {
       ++end;
     return make(TokenKind::identifier, end);
   }
-  if (is_digit(c)) {
-    std::size_t end = pos;
-    while (end < n && is_digit(m_source[end]))
-      ++end;
-    if (end + 1 < n && m_source[end] == '.' && is_digit(m_source[end + 1])) {
-      ++end;
-      while (end < n && is_digit(m_source[end]))
-        ++end;
-    }
-    if (end < n && (m_source[end] == 'e' || m_source[end] == 'E')) {
-      std::size_t exp = end + 1;
-      if (exp < n && (m_source[exp] == '+' || m_source[exp] == '-'))
-        ++exp;
-      if (exp < n && is_digit(m_source[exp])) {
-        end = exp;
-        while (end < n && is_digit(m_source[end]))
-          ++end;
-      }
-    }
-    return make(TokenKind::number, end);
-  }
-  // Heredoc opener: << or <<- then an identifier then a line ending.
-  if (m_source.substr(pos, 2) == "<<") {
-    std::size_t p = pos + 2;
-    if (p < n && m_source[p] == '-')
-      ++p;
-    if (p < n && is_identifier_start(m_source[p])) {
-      while (p < n && is_identifier_part(m_source[p]))
-        ++p;
-      if (p < n && m_source[p] == '\n')
-        return make(TokenKind::open_heredoc, p + 1);
-      if (p + 1 < n && m_source[p] == '\r' && m_source[p + 1] == '\n')
-        return make(TokenKind::open_heredoc, p + 2);
-    }
-  }
-  for (std::string_view op : k_long_operators)
-    if (m_source.substr(pos, op.size()) == op)
-      return make(TokenKind::punctuation, pos + op.size());
-  if (k_short_operators.find(c) != std::string_view::npos)
-    return make(TokenKind::punctuation, pos + 1);
+  if (is_digit(c))
+    return make(TokenKind::number, number_end(m_source, pos));
+  if (std::size_t end = heredoc_opener_end(m_source, pos); end != std::string_view::npos)
+    return make(TokenKind::open_heredoc, end);
+  if (std::size_t end = operator_end(m_source, pos); end != std::string_view::npos)
+    return make(TokenKind::punctuation, end);
   return make(TokenKind::invalid, pos + 1);
 }
 

@@ -91,9 +91,7 @@ private:
     Parser& m_parser;
   };
 
-  [[noreturn]] void fail(std::size_t offset, std::string message) const {
-    throw Failure{offset, std::move(message)};
-  }
+  [[noreturn]] void fail(std::size_t offset, std::string message) const { throw Failure{offset, std::move(message)}; }
 
   // Return the next token, skipping newlines when they do not matter here.
   Token peek() const {
@@ -149,23 +147,20 @@ private:
       }
       if (token.kind == TokenKind::end_of_input) {
         if (inside_block)
-          fail(token.span.begin,
-               fmt::format("expected '}}' to close the block opened at line {}, found end of file",
-                           line_column(m_source, opener).first));
+          fail(token.span.begin, fmt::format("expected '}}' to close the block opened at line {}, found end of file",
+                                             line_column(m_source, opener).first));
         break;
       }
       if (inside_block && token.kind == TokenKind::punctuation && token.text == "}")
         break;
       if (token.kind != TokenKind::identifier)
-        fail(token.span.begin,
-             fmt::format("expected an attribute or block name, found {}", describe(token)));
+        fail(token.span.begin, fmt::format("expected an attribute or block name, found {}", describe(token)));
       body.children.push_back(parse_body_item());
       // An item ends at a line ending, the end of the file, or a block's closing brace.
       Token after = peek();
       bool closes = inside_block && after.kind == TokenKind::punctuation && after.text == "}";
       if (after.kind != TokenKind::newline && after.kind != TokenKind::end_of_input && !closes)
-        fail(after.span.begin,
-             fmt::format("expected a line ending after the item, found {}", describe(after)));
+        fail(after.span.begin, fmt::format("expected a line ending after the item, found {}", describe(after)));
     }
     body.span.end = m_pos;
     if (!body.children.empty())
@@ -204,8 +199,7 @@ private:
         break;
       } else {
         fail(token.span.begin,
-             fmt::format("expected '=' or a block label or '{{' after '{}', found {}", name.text,
-                         describe(token)));
+             fmt::format("expected '=' or a block label or '{{' after '{}', found {}", name.text, describe(token)));
       }
     }
     next(); // '{'
@@ -234,12 +228,18 @@ private:
   }
 
   static int precedence(std::string_view op) {
-    if (op == "||") return 1;
-    if (op == "&&") return 2;
-    if (op == "==" || op == "!=") return 3;
-    if (op == "<" || op == ">" || op == "<=" || op == ">=") return 4;
-    if (op == "+" || op == "-") return 5;
-    if (op == "*" || op == "/" || op == "%") return 6;
+    if (op == "||")
+      return 1;
+    if (op == "&&")
+      return 2;
+    if (op == "==" || op == "!=")
+      return 3;
+    if (op == "<" || op == ">" || op == "<=" || op == ">=")
+      return 4;
+    if (op == "+" || op == "-")
+      return 5;
+    if (op == "*" || op == "/" || op == "%")
+      return 6;
     return 0;
   }
 
@@ -321,12 +321,9 @@ private:
     DepthGuard guard(*this);
     Token token = next();
     switch (token.kind) {
-    case TokenKind::number:
-      return leaf(NodeKind::literal, token.span, std::string(token.text));
-    case TokenKind::open_quote:
-      return parse_quoted(token.span.begin);
-    case TokenKind::open_heredoc:
-      return parse_heredoc(token);
+    case TokenKind::number: return leaf(NodeKind::literal, token.span, std::string(token.text));
+    case TokenKind::open_quote: return parse_quoted(token.span.begin);
+    case TokenKind::open_heredoc: return parse_heredoc(token);
     case TokenKind::identifier: {
       if (token.text == "true" || token.text == "false" || token.text == "null")
         return leaf(NodeKind::literal, token.span, std::string(token.text));
@@ -359,8 +356,7 @@ private:
       if (token.text == "{")
         return parse_object(token.span.begin);
       break;
-    default:
-      break;
+    default: break;
     }
     fail(token.span.begin, fmt::format("expected an expression, found {}", describe(token)));
   }
@@ -380,8 +376,8 @@ private:
       if (peek_punct(","))
         next();
       else if (!peek_punct(")"))
-        fail(peek().span.begin, fmt::format("expected ',' or ')' in the arguments of {}(), found {}",
-                                             call.text, describe(peek())));
+        fail(peek().span.begin,
+             fmt::format("expected ',' or ')' in the arguments of {}(), found {}", call.text, describe(peek())));
     }
     call.span.end = next().span.end;
     return call;
@@ -470,8 +466,7 @@ private:
         fail(separator.span.begin,
              fmt::format("expected '=' or ':' after an object key, found {}", describe(separator)));
       Node value = parse_expression();
-      Node item = leaf(NodeKind::object_item, Span{key.span.begin, value.span.end},
-                       std::string(separator.text));
+      Node item = leaf(NodeKind::object_item, Span{key.span.begin, value.span.end}, std::string(separator.text));
       item.children.push_back(std::move(key));
       item.children.push_back(std::move(value));
       object.children.push_back(std::move(item));
@@ -508,8 +503,7 @@ private:
       out.append(m_source.substr(pos, length)); // kept raw: only ASCII keys are ever compared
       return length;
     }
-    default:
-      fail(pos, fmt::format("invalid escape sequence '\\{}' in a string", c));
+    default: fail(pos, fmt::format("invalid escape sequence '\\{}' in a string", c));
     }
   }
 
@@ -717,8 +711,7 @@ std::string check_spans(const Node& root, std::size_t source_size) {
 
 std::string traversal_path(const Node& expr) {
   switch (expr.kind) {
-  case NodeKind::variable:
-    return expr.text;
+  case NodeKind::variable: return expr.text;
   case NodeKind::get_attr: {
     std::string base = traversal_path(expr.children.front());
     return base.empty() ? base : base + "." + expr.text;
@@ -739,8 +732,7 @@ std::string traversal_path(const Node& expr) {
       return base + "[\"" + key.text + "\"]";
     return {};
   }
-  default:
-    return {};
+  default: return {};
   }
 }
 

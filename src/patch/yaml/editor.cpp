@@ -53,7 +53,9 @@ bool is_comment(std::string_view line) {
   return first != std::string_view::npos && line[first] == '#';
 }
 
-bool is_content(std::string_view line) { return !is_blank(line) && !is_comment(line); }
+bool is_content(std::string_view line) {
+  return !is_blank(line) && !is_comment(line);
+}
 
 bool is_document_marker(std::string_view line) {
   if (!line.starts_with("---") && !line.starts_with("..."))
@@ -69,45 +71,37 @@ struct KeyLine {
   std::size_t value_end = 0;
 };
 
-std::optional<KeyLine> parse_key_line(std::string_view line) {
-  KeyLine result;
-  result.indent = indent_of(line);
-  std::size_t pos = result.indent;
-  if (pos >= line.size() || line[pos] == '#' || line[pos] == '-' || line[pos] == '[' || line[pos] == '{')
-    return std::nullopt;
+// Read the key that starts at `pos` (quoted, or plain up to the first `: `/`:` at the end) into
+// `key`; return the offset of its ':', or nullopt when the line is no `key:` line.
+std::optional<std::size_t> read_key(std::string_view line, std::size_t pos, std::string& key) {
   if (line[pos] == '"' || line[pos] == '\'') {
-    char quote = line[pos];
-    std::size_t close = line.find(quote, pos + 1);
+    std::size_t close = line.find(line[pos], pos + 1);
     if (close == std::string_view::npos)
       return std::nullopt;
-    result.key = std::string(line.substr(pos + 1, close - pos - 1));
-    pos = close + 1;
-    if (pos >= line.size() || line[pos] != ':')
+    key = std::string(line.substr(pos + 1, close - pos - 1));
+    if (close + 1 >= line.size() || line[close + 1] != ':')
       return std::nullopt;
-  } else {
-    std::size_t colon = pos;
-    for (;;) {
-      colon = line.find(':', colon);
-      if (colon == std::string_view::npos)
-        return std::nullopt;
-      if (colon + 1 == line.size() || line[colon + 1] == ' ' || line[colon + 1] == '\t')
-        break;
-      ++colon;
-    }
-    std::string_view key = line.substr(pos, colon - pos);
-    while (!key.empty() && key.back() == ' ')
-      key.remove_suffix(1);
-    result.key = std::string(key);
-    pos = colon;
+    return close + 1;
   }
-  ++pos; // ':'
-  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
-    ++pos;
-  result.value_begin = pos;
-  if (pos < line.size() && line[pos] == '#') {
-    result.value_end = pos;
-    return result;
+  std::size_t colon = pos;
+  for (;;) {
+    colon = line.find(':', colon);
+    if (colon == std::string_view::npos)
+      return std::nullopt;
+    if (colon + 1 == line.size() || line[colon + 1] == ' ' || line[colon + 1] == '\t')
+      break;
+    ++colon;
   }
+  std::string_view plain = line.substr(pos, colon - pos);
+  while (!plain.empty() && plain.back() == ' ')
+    plain.remove_suffix(1);
+  key = std::string(plain);
+  return colon;
+}
+
+// Return the end of the value that starts at `pos`: past a quoted scalar's closing quote, then
+// before a ` #`/`\t#` comment and trailing blanks.
+std::size_t value_end(std::string_view line, std::size_t pos) {
   std::size_t end = pos;
   if (pos < line.size() && (line[pos] == '"' || line[pos] == '\'')) {
     char quote = line[pos];
@@ -121,7 +115,23 @@ std::optional<KeyLine> parse_key_line(std::string_view line) {
   end = std::min({comment, tab_comment, line.size()});
   while (end > pos && (line[end - 1] == ' ' || line[end - 1] == '\t'))
     --end;
-  result.value_end = end;
+  return end;
+}
+
+std::optional<KeyLine> parse_key_line(std::string_view line) {
+  KeyLine result;
+  result.indent = indent_of(line);
+  std::size_t pos = result.indent;
+  if (pos >= line.size() || line[pos] == '#' || line[pos] == '-' || line[pos] == '[' || line[pos] == '{')
+    return std::nullopt;
+  std::optional<std::size_t> colon = read_key(line, pos, result.key);
+  if (!colon)
+    return std::nullopt;
+  pos = *colon + 1;
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
+    ++pos;
+  result.value_begin = pos;
+  result.value_end = (pos < line.size() && line[pos] == '#') ? pos : value_end(line, pos);
   return result;
 }
 
@@ -186,7 +196,8 @@ struct Editor {
   std::optional<std::size_t> last_line(const Mapping& mapping) const {
     std::optional<std::size_t> last;
     for (std::size_t i = mapping.first; i < mapping.last; ++i)
-      if (!is_blank(at(i)) && indent_of(at(i)) >= mapping.indent && (is_content(at(i)) || indent_of(at(i)) > 0 || mapping.indent == 0))
+      if (!is_blank(at(i)) && indent_of(at(i)) >= mapping.indent &&
+          (is_content(at(i)) || indent_of(at(i)) > 0 || mapping.indent == 0))
         last = i;
     return last;
   }
@@ -209,10 +220,8 @@ std::string json_path(const std::vector<std::string>& path) {
 nlohmann::json to_json(const YAML::Node& node) {
   switch (node.Type()) {
   case YAML::NodeType::Null:
-  case YAML::NodeType::Undefined:
-    return nullptr;
-  case YAML::NodeType::Scalar:
-    return node.Scalar();
+  case YAML::NodeType::Undefined: return nullptr;
+  case YAML::NodeType::Scalar: return node.Scalar();
   case YAML::NodeType::Sequence: {
     nlohmann::json array = nlohmann::json::array();
     for (const auto& item : node)
@@ -241,46 +250,58 @@ std::expected<YAML::Node, EditError> load_one(std::string_view text) {
 
 } // namespace
 
+namespace {
+
+// Fill `doc.kind` and `doc.name` from a parsed document (left empty when absent or not scalars).
+void read_identity(const YAML::Node& node, Document& doc) {
+  if (!node.IsMap())
+    return;
+  if (node["kind"] && node["kind"].IsScalar())
+    doc.kind = node["kind"].Scalar();
+  if (node["metadata"] && node["metadata"].IsMap() && node["metadata"]["name"] && node["metadata"]["name"].IsScalar())
+    doc.name = node["metadata"]["name"].Scalar();
+}
+
+// Append the document of lines [start, end_line) to `result` when it has content; return the
+// parse error (its line in the whole file) when it does not parse.
+std::optional<EditError> add_document(std::string_view text, const std::vector<Line>& lines, std::size_t start,
+                                      std::size_t end_line, std::vector<Document>& result) {
+  bool has_content = false;
+  for (std::size_t i = start; i < end_line; ++i)
+    has_content = has_content || is_content(content(text, lines[i]));
+  if (!has_content)
+    return std::nullopt;
+  Document doc;
+  doc.begin = lines[start].begin;
+  doc.end = end_line < lines.size() ? lines[end_line].begin : text.size();
+  doc.first_line = start + 1;
+  try {
+    read_identity(YAML::Load(std::string(text.substr(doc.begin, doc.end - doc.begin))), doc);
+  } catch (const YAML::Exception& error) {
+    return EditError{start + static_cast<std::size_t>(error.mark.line) + 1, error.msg};
+  }
+  result.push_back(std::move(doc));
+  return std::nullopt;
+}
+
+} // namespace
+
 std::expected<std::vector<Document>, EditError> documents(std::string_view text) {
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
-    return std::unexpected(EditError{static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
-                                     "a NUL byte: expected a text file"});
+    return std::unexpected(EditError{
+        static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n')) + 1,
+        "a NUL byte: expected a text file"});
   std::vector<Line> lines = split_lines(text);
   std::vector<Document> result;
   std::size_t start = 0;
-  auto close = [&](std::size_t end_line) -> std::optional<EditError> {
-    bool has_content = false;
-    for (std::size_t i = start; i < end_line; ++i)
-      has_content = has_content || is_content(content(text, lines[i]));
-    if (has_content) {
-      Document doc;
-      doc.begin = lines[start].begin;
-      doc.end = end_line < lines.size() ? lines[end_line].begin : text.size();
-      doc.first_line = start + 1;
-      try {
-        YAML::Node node = YAML::Load(std::string(text.substr(doc.begin, doc.end - doc.begin)));
-        if (node.IsMap()) {
-          if (node["kind"] && node["kind"].IsScalar())
-            doc.kind = node["kind"].Scalar();
-          if (node["metadata"] && node["metadata"].IsMap() && node["metadata"]["name"] &&
-              node["metadata"]["name"].IsScalar())
-            doc.name = node["metadata"]["name"].Scalar();
-        }
-      } catch (const YAML::Exception& error) {
-        return EditError{start + static_cast<std::size_t>(error.mark.line) + 1, error.msg};
-      }
-      result.push_back(std::move(doc));
-    }
-    return std::nullopt;
-  };
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (is_document_marker(content(text, lines[i]))) {
-      if (auto failure = close(i))
+      if (auto failure = add_document(text, lines, start, i, result))
         return std::unexpected(*failure);
       start = i + 1;
     }
   }
-  if (auto failure = close(lines.size()))
+  if (auto failure = add_document(text, lines, start, lines.size(), result))
     return std::unexpected(*failure);
   return result;
 }
@@ -353,104 +374,158 @@ std::string format_scalar(std::string_view value, bool prefer_quotes) {
   return quoted + "\"";
 }
 
-std::expected<SetResult, EditError> set_scalar(std::string_view text, const Document& document,
-                                               const std::vector<std::string>& path, std::string_view value,
-                                               std::string_view comment) {
+namespace {
+
+// One set_scalar call: the document and the key path to set to `value`.
+struct SetRequest {
+  std::string_view text;
+  const Document& document;
+  const std::vector<std::string>& path;
+  std::string_view value;
+  std::string_view comment; // written as `# comment` above an inserted key
+};
+
+// Return an editor over `text` whose document range is the lines of `document`.
+Editor open_document(std::string_view text, const Document& document) {
   Editor editor{text, split_lines(text), 0, 0};
   while (editor.doc_first < editor.lines.size() && editor.lines[editor.doc_first].begin < document.begin)
     ++editor.doc_first;
   editor.doc_last = editor.doc_first;
   while (editor.doc_last < editor.lines.size() && editor.lines[editor.doc_last].begin < document.end)
     ++editor.doc_last;
+  return editor;
+}
 
+// The document's top-level mapping: its lines, keyed at the indentation of its first content line.
+Mapping top_mapping(const Editor& editor) {
   Mapping mapping{editor.doc_first, editor.doc_last, 0};
   for (std::size_t i = mapping.first; i < mapping.last; ++i)
     if (is_content(editor.at(i))) {
       mapping.indent = indent_of(editor.at(i));
       break;
     }
-  std::optional<std::size_t> parent_line; // the key line whose value `mapping` is
+  return mapping;
+}
+
+// The value bytes of the key line `key` (parsed as `parsed`), without its trailing comment.
+std::string_view raw_value(const Editor& editor, std::size_t key, const KeyLine& parsed) {
+  return editor.at(key).substr(parsed.value_begin, parsed.value_end - parsed.value_begin);
+}
+
+// Replace the one-line scalar of the last key of the path, found at line `key`, keeping the
+// quoting style, the rest of the line and every other byte. Unchanged when it already holds the value.
+std::expected<SetResult, EditError> replace_value(const Editor& editor, const SetRequest& request, std::size_t key) {
+  auto parsed = parse_key_line(editor.at(key));
+  std::string_view raw = raw_value(editor, key, *parsed);
+  if (raw.starts_with('|') || raw.starts_with('>') || raw.empty())
+    return std::unexpected(
+        editor.error(key, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value",
+                                      json_path(request.path))));
+  auto current = get_scalar(request.text, request.document, request.path);
+  if (!current)
+    return std::unexpected(current.error());
+  if (*current && **current == request.value)
+    return SetResult{std::string(request.text), Change::none, key + 1, std::string(request.value)};
+  bool quoted = raw.starts_with('"') || raw.starts_with('\'');
+  std::string out(request.text.substr(0, editor.lines[key].begin + parsed->value_begin));
+  out += format_scalar(request.value, quoted);
+  out += request.text.substr(editor.lines[key].begin + parsed->value_end);
+  return SetResult{std::move(out), Change::updated, key + 1, current->value_or(std::string(raw))};
+}
+
+// Return the block mapping under the intermediate key `name` at line `key` of `mapping`. An empty
+// one (`key:` alone) gets the parent's indentation plus the document's step; a flow value, a
+// scalar or a sequence is an error.
+std::expected<Mapping, EditError> descend(const Editor& editor, const Mapping& mapping, std::size_t key,
+                                          const std::string& name) {
+  auto parsed = parse_key_line(editor.at(key));
+  if (std::string_view raw = raw_value(editor, key, *parsed); !raw.empty())
+    return std::unexpected(editor.error(
+        key, fmt::format("expected a block mapping under `{}:`, found `{}` (flow style and scalars are not "
+                         "edited; write it as an indented block)",
+                         name, raw)));
+  Mapping child = editor.children(key, mapping.last);
+  if (child.indent <= indent_of(editor.at(key))) {
+    child.indent = indent_of(editor.at(key)) + editor.indent_step();
+    return child;
+  }
+  for (std::size_t i = child.first; i < child.last; ++i)
+    if (is_content(editor.at(i)) && indent_of(editor.at(i)) == child.indent &&
+        editor.at(i).substr(child.indent).starts_with("- "))
+      return std::unexpected(
+          editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", name)));
+  return child;
+}
+
+// Whether the nearest key of `mapping` at or above line `after` has a double-quoted value.
+bool sibling_quoted(const Editor& editor, const Mapping& mapping, std::size_t after) {
+  for (std::size_t i = after + 1; i-- > mapping.first;) {
+    if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent) {
+      auto sibling = parse_key_line(editor.at(i));
+      return sibling && sibling->value_begin < editor.at(i).size() && editor.at(i)[sibling->value_begin] == '"';
+    }
+  }
+  return false;
+}
+
+// The lines for the keys `path[depth..]` nested from `indent` down, the last one holding the value.
+std::string nested_keys(const Editor& editor, const SetRequest& request, std::size_t depth, std::size_t indent,
+                        bool quoted) {
   const std::string eol = editor.eol();
-  const std::string where = json_path(path);
+  std::string insertion;
+  for (std::size_t rest = depth; rest < request.path.size(); ++rest) {
+    std::string pad(indent, ' ');
+    if (rest + 1 == request.path.size()) {
+      if (!request.comment.empty())
+        insertion += pad + "# " + std::string(request.comment) + eol;
+      insertion += pad + format_scalar(request.path[rest], false) + ": " + format_scalar(request.value, quoted) + eol;
+    } else {
+      insertion += pad + format_scalar(request.path[rest], false) + ":" + eol;
+    }
+    indent += editor.indent_step();
+  }
+  return insertion;
+}
 
+// Insert the missing keys `path[depth..]` after the last line of `mapping` (after `parent_line`,
+// the key whose value it is, when it has none), matching the quoting of the sibling above.
+SetResult insert_keys(const Editor& editor, const SetRequest& request, const Mapping& mapping,
+                      std::optional<std::size_t> parent_line, std::size_t depth) {
+  std::optional<std::size_t> last = editor.last_line(mapping);
+  std::size_t after = last ? *last : parent_line ? *parent_line : (mapping.last == 0 ? 0 : mapping.last - 1);
+  bool quoted = last && sibling_quoted(editor, mapping, after);
+  std::string insertion = nested_keys(editor, request, depth, mapping.indent, quoted);
+  const Line& anchor = editor.lines.empty() ? Line{} : editor.lines[after];
+  std::string out(request.text.substr(0, anchor.next));
+  if (anchor.next == anchor.end && !editor.lines.empty())
+    out += editor.eol(); // the anchor is the last line and has no line ending
+  std::size_t key_line = after + 2 + static_cast<std::size_t>(std::count(insertion.begin(), insertion.end(), '\n')) - 1;
+  out += insertion;
+  out += request.text.substr(anchor.next);
+  return SetResult{std::move(out), Change::inserted, key_line, {}};
+}
+
+} // namespace
+
+std::expected<SetResult, EditError> set_scalar(std::string_view text, const Document& document,
+                                               const std::vector<std::string>& path, std::string_view value,
+                                               std::string_view comment) {
+  const SetRequest request{text, document, path, value, comment};
+  const Editor editor = open_document(text, document);
+  Mapping mapping = top_mapping(editor);
+  std::optional<std::size_t> parent_line; // the key line whose value `mapping` is
+  // Walk down the path while its keys exist; replace the value at the end or insert the rest.
   for (std::size_t depth = 0; depth < path.size(); ++depth) {
-    const std::string& key = path[depth];
-    bool last = depth + 1 == path.size();
-    std::optional<std::size_t> found = editor.find_key(mapping, key);
-    if (found) {
-      auto parsed = parse_key_line(editor.at(*found));
-      std::string_view raw_value =
-          editor.at(*found).substr(parsed->value_begin, parsed->value_end - parsed->value_begin);
-      if (last) {
-        if (raw_value.starts_with('|') || raw_value.starts_with('>') || raw_value.empty())
-          return std::unexpected(editor.error(
-              *found, fmt::format("expected `{}` to be a one-line scalar, found a multi-line or empty value", where)));
-        auto current = get_scalar(text, document, path);
-        if (!current)
-          return std::unexpected(current.error());
-        if (*current && **current == value)
-          return SetResult{std::string(text), Change::none, *found + 1, std::string(value)};
-        bool quoted = raw_value.starts_with('"') || raw_value.starts_with('\'');
-        std::string out(text.substr(0, editor.lines[*found].begin + parsed->value_begin));
-        out += format_scalar(value, quoted);
-        out += text.substr(editor.lines[*found].begin + parsed->value_end);
-        return SetResult{std::move(out), Change::updated, *found + 1, current->value_or(std::string(raw_value))};
-      }
-      if (!raw_value.empty())
-        return std::unexpected(editor.error(
-            *found, fmt::format("expected a block mapping under `{}:`, found `{}` (flow style and scalars are not "
-                                "edited; write it as an indented block)",
-                                key, raw_value)));
-      parent_line = *found;
-      mapping = editor.children(*found, mapping.last);
-      if (mapping.indent <= indent_of(editor.at(*found))) {
-        mapping.indent = indent_of(editor.at(*found)) + editor.indent_step(); // empty: `key:` alone
-      } else {
-        for (std::size_t i = mapping.first; i < mapping.last; ++i)
-          if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent &&
-              editor.at(i).substr(mapping.indent).starts_with("- "))
-            return std::unexpected(
-                editor.error(i, fmt::format("expected a block mapping under `{}:`, found a sequence", key)));
-      }
-      continue;
-    }
-
-    // Insert the rest of the path after the mapping's last line.
-    std::optional<std::size_t> after = editor.last_line(mapping);
-    if (!after)
-      after = parent_line ? parent_line : std::optional<std::size_t>(mapping.last == 0 ? 0 : mapping.last - 1);
-    bool quoted = false;
-    if (editor.last_line(mapping)) {
-      // Match the quoting style of the sibling just above.
-      for (std::size_t i = *after + 1; i-- > mapping.first;) {
-        if (is_content(editor.at(i)) && indent_of(editor.at(i)) == mapping.indent) {
-          auto sibling = parse_key_line(editor.at(i));
-          quoted = sibling && sibling->value_begin < editor.at(i).size() && editor.at(i)[sibling->value_begin] == '"';
-          break;
-        }
-      }
-    }
-    std::string insertion;
-    std::size_t indent = mapping.indent;
-    for (std::size_t rest = depth; rest < path.size(); ++rest) {
-      std::string pad(indent, ' ');
-      if (rest + 1 == path.size()) {
-        if (!comment.empty())
-          insertion += pad + "# " + std::string(comment) + eol;
-        insertion += pad + format_scalar(path[rest], false) + ": " + format_scalar(value, quoted) + eol;
-      } else {
-        insertion += pad + format_scalar(path[rest], false) + ":" + eol;
-      }
-      indent += editor.indent_step();
-    }
-    const Line& anchor = editor.lines.empty() ? Line{} : editor.lines[*after];
-    std::string out(text.substr(0, anchor.next));
-    if (anchor.next == anchor.end && !editor.lines.empty())
-      out += eol; // the anchor is the last line and has no line ending
-    std::size_t key_line = *after + 2 + static_cast<std::size_t>(std::count(insertion.begin(), insertion.end(), '\n')) - 1;
-    out += insertion;
-    out += text.substr(anchor.next);
-    return SetResult{std::move(out), Change::inserted, key_line, {}};
+    std::optional<std::size_t> found = editor.find_key(mapping, path[depth]);
+    if (!found)
+      return insert_keys(editor, request, mapping, parent_line, depth);
+    if (depth + 1 == path.size())
+      return replace_value(editor, request, *found);
+    auto child = descend(editor, mapping, *found, path[depth]);
+    if (!child)
+      return std::unexpected(child.error());
+    parent_line = *found;
+    mapping = *child;
   }
   return std::unexpected(EditError{document.first_line, "empty key path"});
 }

@@ -15,7 +15,7 @@ enum class TokenKind {
   open_quote,   // `"`: the parser continues in quoted-template mode
   open_heredoc, // `<<EOT` or `<<-EOT` plus its line ending; the parser continues in heredoc mode
   end_of_input,
-  invalid,      // a byte that starts no token
+  invalid, // a byte that starts no token
 };
 
 struct Token {

@@ -26,25 +26,25 @@ enum class NodeKind {
   label,      // a block label: quoted string or identifier; `text` is its value
   identifier, // a bare name; `text` is the name
   // Expressions.
-  literal,           // number, true, false, null; `text` is the token
-  template_string,   // "..."; children: template parts; `text` is the value when no interpolation
-  heredoc,           // <<EOT / <<-EOT; children: template parts; `text` is the marker
-  template_literal,  // a literal piece of a template
-  interpolation,     // ${ expr }; children: [expr]
-  directive,         // %{ if/for/else/endif/endfor ... }; `text` is the keyword; children: exprs
-  variable,          // a root name: `text`
-  get_attr,          // children: [base]; `text` is the attribute name
-  index,             // children: [base, key]
-  splat,             // children: [base]; `text` is ".*" or "[*]"
-  function_call,     // `text` is the function name; children: arguments
-  tuple,             // children: elements
-  object,            // children: object_item nodes
-  object_item,       // children: [key, value]; `text` is "=" or ":"
-  for_expr,          // children: iterator identifiers, collection, value exprs, condition
-  conditional,       // children: [condition, true, false]
-  binary,            // `text` is the operator; children: [left, right]
-  unary,             // `text` is the operator; children: [operand]
-  parens,            // children: [inner]
+  literal,          // number, true, false, null; `text` is the token
+  template_string,  // "..."; children: template parts; `text` is the value when no interpolation
+  heredoc,          // <<EOT / <<-EOT; children: template parts; `text` is the marker
+  template_literal, // a literal piece of a template
+  interpolation,    // ${ expr }; children: [expr]
+  directive,        // %{ if/for/else/endif/endfor ... }; `text` is the keyword; children: exprs
+  variable,         // a root name: `text`
+  get_attr,         // children: [base]; `text` is the attribute name
+  index,            // children: [base, key]
+  splat,            // children: [base]; `text` is ".*" or "[*]"
+  function_call,    // `text` is the function name; children: arguments
+  tuple,            // children: elements
+  object,           // children: object_item nodes
+  object_item,      // children: [key, value]; `text` is "=" or ":"
+  for_expr,         // children: iterator identifiers, collection, value exprs, condition
+  conditional,      // children: [condition, true, false]
+  binary,           // `text` is the operator; children: [left, right]
+  unary,            // `text` is the operator; children: [operand]
+  parens,           // children: [inner]
 };
 
 // One node of the tree. Children are ordered and lie inside the parent's span; the bytes between
@@ -93,8 +93,7 @@ std::string traversal_path(const Node& expr);
 std::pair<std::size_t, std::size_t> line_column(std::string_view source, std::size_t offset);
 
 // Call `visit(node, parent_chain)` for every node under `root`, depth first, in source order.
-template <typename Visitor>
-void walk(const Node& root, Visitor&& visit, std::vector<const Node*>& parents) {
+template <typename Visitor> void walk(const Node& root, Visitor&& visit, std::vector<const Node*>& parents) {
   visit(root, parents);
   parents.push_back(&root);
   for (const Node& child : root.children)

@@ -40,10 +40,10 @@ std::vector<std::string> mapping_keys(std::string_view text, const Document& doc
 enum class Change { none, updated, inserted };
 
 struct SetResult {
-  std::string text;          // the whole file after the edit
+  std::string text; // the whole file after the edit
   Change change = Change::none;
-  std::size_t line = 0;      // 1-based line of the key in the result
-  std::string previous;      // the previous value when `change` is updated
+  std::size_t line = 0; // 1-based line of the key in the result
+  std::string previous; // the previous value when `change` is updated
 };
 
 // Set the scalar at `path` in `document` to `value`. An existing key keeps its line and trailing
