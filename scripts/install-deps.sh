@@ -16,6 +16,7 @@ test_packages=(
   dnsutils curl python3 python3-yaml procps iproute2
   debootstrap unzip
   clang-16 libclang-rt-16-dev  # libFuzzer (tests/fuzz): clang >= 16 for libstdc++ 12's std::expected
+  clang-tidy clang-format      # lint/ (tests/lint): function size, cognitive complexity, formatting
 )
 bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
 
