@@ -2,13 +2,11 @@
 // response (response.cpp parses it).
 #include <coder_dns_doctor/ws/handshake.hpp>
 
-#include <coder_dns_doctor/util/strings.hpp>
+#include "http_text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
-#include <algorithm>
-#include <cctype>
 
 namespace coder_dns_doctor::ws {
 
@@ -24,15 +22,6 @@ std::string base64(ByteView bytes) {
   return out;
 }
 
-// RFC 9110 5.6.2: tchar.
-bool is_token(std::string_view text) {
-  constexpr std::string_view k_extra = "!#$%&'*+-.^_`|~";
-  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x80 && std::isalnum(u)) || k_extra.find(c) != std::string_view::npos;
-  });
-}
-
 // A value may hold anything but the bytes that end a line (or a C string).
 bool is_safe_value(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
 
@@ -46,7 +35,7 @@ std::expected<std::string, std::string> build_get(std::string_view host, std::st
   std::string text = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\n", path, host);
   for (const auto* list : {&fields, &extra}) {
     for (const Header& field : *list) {
-      if (!is_token(field.name) || !is_safe_value(field.value))
+      if (!detail::is_token(field.name) || !is_safe_value(field.value))
         return std::unexpected(fmt::format("websocket request: bad header '{}'", field.name));
       text += fmt::format("{}: {}\r\n", field.name, field.value);
     }

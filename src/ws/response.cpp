@@ -4,6 +4,8 @@
 
 #include <coder_dns_doctor/util/strings.hpp>
 
+#include "http_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -51,11 +53,7 @@ std::expected<void, ResponseError> parse_status_line(std::string_view line, Resp
 std::expected<void, ResponseError> parse_field_line(std::string_view line, Response& out) {
   auto colon = line.find(':');
   std::string_view name = line.substr(0, colon == std::string_view::npos ? 0 : colon);
-  bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u > 0x20 && u < 0x7F && std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
-  });
-  if (!token)
+  if (!detail::is_token(name))
     return error(ResponseError::Kind::bad_header, fmt::format("bad header line '{}'", excerpt(line)));
   out.headers.push_back({std::string(name), std::string(util::trim(line.substr(colon + 1)))});
   return {};
