@@ -18,7 +18,7 @@ from pathlib import Path
 LAYERS = [
     ["core"],                  # vocabulary: exit statuses, usage error, version
     ["util"],                  # strings, addresses, URLs, durations, bounded reads, atomic files
-    ["dns", "http", "config", "patch"],  # one library or one job each; patch edits files only
+    ["dns", "http", "config", "patch", "ws"],  # one library or one job each; patch edits files only
     ["truth"],                 # what each host should resolve to
     ["k8s", "probe"],          # the Kubernetes API reader; the probe engine (plan, loop, observations)
     ["analysis"],              # observations + truth + kube facts -> findings, verdict
