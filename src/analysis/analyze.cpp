@@ -163,10 +163,73 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
   }
 }
 
+// family -> answer text ("127.0.0.1, 127.0.0.2" or a status) -> the observations that gave it
+using AnswersByFamily = std::map<Family, std::map<std::string, std::vector<const DnsObservation*>>>;
+
+// Whether each resolver that answered agrees with the truth: only when every family it answered
+// matches; one family off the truth is enough to be wrong.
+std::map<std::string, bool> agreement(const probe::Observations& observations,
+                                      const std::vector<Annotation>& annotations, const AnswersByFamily& by_family) {
+  std::map<std::string, bool> on_truth;
+  for (const auto& [family, by_answer] : by_family)
+    for (const auto& [answer, list] : by_answer)
+      for (const DnsObservation* o : list) {
+        bool right = note_of(observations, annotations, o).match == true;
+        auto [entry, added] = on_truth.emplace(o->resolver, right);
+        if (!added)
+          entry->second = entry->second && right;
+      }
+  return on_truth;
+}
+
+// One evidence line per distinct answer of each family that got more than one; empty when every
+// family got one answer only.
+std::vector<std::string> differing_answers(const std::string& host, const AnswersByFamily& by_family) {
+  std::vector<std::string> evidence;
+  for (const auto& [family, by_answer] : by_family) {
+    if (by_answer.size() < 2)
+      continue;
+    for (const auto& [answer, list] : by_answer) {
+      std::vector<std::string> names;
+      for (const DnsObservation* o : list)
+        names.push_back(o->resolver);
+      evidence.push_back(
+          fmt::format("{} {}: {} answer {}", host, probe::to_string(family), util::join(names, ", "), answer));
+    }
+  }
+  return evidence;
+}
+
+// RESOLVER_DISAGREEMENT for `host`: an error naming who is right when the truth knows the host,
+// a warning otherwise.
+Finding disagreement_finding(const std::string& host, const truth::Truth& truth, std::vector<std::string> evidence,
+                             const std::map<std::string, bool>& on_truth) {
+  Finding finding{.code = Code::resolver_disagreement, .evidence = std::move(evidence)};
+  if (!truth.knows(host)) {
+    finding.severity = Severity::warning;
+    finding.summary = fmt::format("resolvers disagree about {} and no truth says which is right", host);
+    finding.remediation = remediation(Code::resolver_disagreement, {.host = host});
+    return finding;
+  }
+  std::vector<std::string> agreeing;
+  std::vector<std::string> disagreeing;
+  for (const auto& [resolver, right] : on_truth)
+    (right ? agreeing : disagreeing).push_back(resolver);
+  finding.severity = Severity::error;
+  finding.evidence.push_back(agreeing.empty() ? fmt::format("no resolver agrees with the truth for {}", host)
+                                              : fmt::format("agrees with the truth: {}", util::join(agreeing, ", ")));
+  finding.summary =
+      fmt::format("resolvers disagree about {}; {} right", host,
+                  agreeing.empty() ? std::string("none is")
+                                   : util::join(agreeing, ", ") + (agreeing.size() == 1 ? " is" : " are"));
+  finding.remediation =
+      remediation(Code::resolver_disagreement, {.host = host, .wrong = disagreeing, .right = agreeing});
+  return finding;
+}
+
 void check_disagreement(const probe::Observations& observations, const std::vector<Annotation>& annotations,
                         const truth::Truth& truth, std::vector<Finding>& findings) {
-  // host -> family -> answer text -> resolvers
-  std::map<std::string, std::map<Family, std::map<std::string, std::vector<const DnsObservation*>>>> groups;
+  std::map<std::string, AnswersByFamily> groups; // host -> its answers
   for (const DnsObservation* o : absolute_answers(observations)) {
     if (has_no_answer(o->status) || excused(*o))
       continue; // a silent server is a lookup failure, an out-of-scope resolver no opinion
@@ -174,54 +237,11 @@ void check_disagreement(const probe::Observations& observations, const std::vect
     groups[o->host][o->family][key].push_back(o);
   }
   for (const auto& [host, by_family] : groups) {
-    Finding finding;
-    finding.code = Code::resolver_disagreement;
-    bool known = truth.knows(host);
-    // A resolver agrees with the truth only when every family it answered matches; one family off
-    // the truth is enough to be wrong.
-    std::map<std::string, bool> on_truth; // resolver -> every answer matched
-    bool differs = false;
-    for (const auto& [family, by_answer] : by_family) {
-      for (const auto& [answer, list] : by_answer)
-        for (const DnsObservation* o : list) {
-          bool right = note_of(observations, annotations, o).match == true;
-          auto [entry, added] = on_truth.emplace(o->resolver, right);
-          if (!added)
-            entry->second = entry->second && right;
-        }
-      if (by_answer.size() < 2)
-        continue;
-      differs = true;
-      for (const auto& [answer, list] : by_answer) {
-        std::vector<std::string> names;
-        for (const DnsObservation* o : list)
-          names.push_back(o->resolver);
-        finding.evidence.push_back(fmt::format("{} {}: {} answer {}", host, probe::to_string(family),
-                                               util::join(names, ", "), answer));
-      }
-    }
-    if (!differs)
+    std::vector<std::string> evidence = differing_answers(host, by_family);
+    if (evidence.empty())
       continue;
-    std::vector<std::string> agreeing;
-    std::vector<std::string> disagreeing;
-    for (const auto& [resolver, right] : on_truth)
-      (right ? agreeing : disagreeing).push_back(resolver);
-    if (known) {
-      finding.severity = Severity::error;
-      finding.evidence.push_back(agreeing.empty()
-                                     ? fmt::format("no resolver agrees with the truth for {}", host)
-                                     : fmt::format("agrees with the truth: {}", util::join(agreeing, ", ")));
-      finding.summary = fmt::format("resolvers disagree about {}; {} right", host,
-                                    agreeing.empty() ? std::string("none is")
-                                                     : util::join(agreeing, ", ") + (agreeing.size() == 1 ? " is" : " are"));
-      finding.remediation =
-          remediation(Code::resolver_disagreement, {.host = host, .wrong = disagreeing, .right = agreeing});
-    } else {
-      finding.severity = Severity::warning;
-      finding.summary = fmt::format("resolvers disagree about {} and no truth says which is right", host);
-      finding.remediation = remediation(Code::resolver_disagreement, {.host = host});
-    }
-    findings.push_back(std::move(finding));
+    findings.push_back(
+        disagreement_finding(host, truth, std::move(evidence), agreement(observations, annotations, by_family)));
   }
 }
 
@@ -292,62 +312,72 @@ bool is_hairpin(const probe::Plan& plan, const probe::Observations& observations
   return pinned && !answered && internal_healthy(plan, observations);
 }
 
+// The /healthz requests of one URL, split by outcome.
+struct HealthPaths {
+  std::vector<const HttpObservation*> all;
+  std::vector<const HttpObservation*> working;
+  std::vector<const HttpObservation*> failing_dns; // failed through DNS (not pinned, not only the hosts file)
+};
+
+HealthPaths health_paths(const probe::Observations& observations, const std::string& base) {
+  HealthPaths paths;
+  for (const auto& o : observations.http) {
+    if (o.base_url != base || o.endpoint != probe::Endpoint::healthz)
+      continue;
+    paths.all.push_back(&o);
+    if (o.ok)
+      paths.working.push_back(&o);
+    else if (o.via != Via::pinned && !only_from_hosts_file(o))
+      paths.failing_dns.push_back(&o);
+  }
+  return paths;
+}
+
+std::vector<std::string> path_lines(const std::vector<const HttpObservation*>& paths) {
+  std::vector<std::string> lines;
+  for (const HttpObservation* o : paths)
+    lines.push_back(path_text(*o));
+  return lines;
+}
+
 void check_health(const probe::Plan& plan, const probe::Observations& observations, std::vector<Finding>& findings) {
+  const probe::UrlPlan* internal = plan.url_for(HostRole::internal);
+  std::string internal_base = internal != nullptr ? internal->url.to_string() : std::string();
   for (const auto& url : plan.urls) {
     std::string base = url.url.to_string();
-    std::vector<const HttpObservation*> paths;
-    for (const auto& o : observations.http)
-      if (o.base_url == base && o.endpoint == probe::Endpoint::healthz)
-        paths.push_back(&o);
-    if (paths.empty())
+    HealthPaths paths = health_paths(observations, base);
+    if (paths.all.empty())
       continue;
-    std::vector<const HttpObservation*> failing_dns;
-    std::vector<const HttpObservation*> working;
-    for (const HttpObservation* o : paths) {
-      if (o->ok)
-        working.push_back(o);
-      else if (o->via != Via::pinned && !only_from_hosts_file(*o))
-        failing_dns.push_back(o);
-    }
-    const probe::UrlPlan* internal = plan.url_for(HostRole::internal);
-    std::string internal_base = internal != nullptr ? internal->url.to_string() : std::string();
-    if (working.empty() && is_hairpin(plan, observations, url, paths)) {
-      Finding finding{.code = Code::ingress_unreachable_in_cluster,
-                      .severity = Severity::error,
-                      .summary = fmt::format("{} is unreachable from here at every address, its truth included, "
-                                             "while {} works: the ingress cannot be reached from inside the cluster",
-                                             base, internal_base),
-                      .evidence = {},
-                      .remediation = remediation(Code::ingress_unreachable_in_cluster,
-                                                 {.host = url.url.host, .url = internal_base})};
-      for (const HttpObservation* o : paths)
-        finding.evidence.push_back(path_text(*o));
-      findings.push_back(std::move(finding));
-    } else if (working.empty()) {
+    if (paths.working.empty() && is_hairpin(plan, observations, url, paths.all)) {
+      findings.push_back({.code = Code::ingress_unreachable_in_cluster,
+                          .severity = Severity::error,
+                          .summary = fmt::format("{} is unreachable from here at every address, its truth included, "
+                                                 "while {} works: the ingress cannot be reached from inside the cluster",
+                                                 base, internal_base),
+                          .evidence = path_lines(paths.all),
+                          .remediation = remediation(Code::ingress_unreachable_in_cluster,
+                                                     {.host = url.url.host, .url = internal_base})});
+    } else if (paths.working.empty()) {
       bool internal_works = url.role == HostRole::external && internal_healthy(plan, observations);
-      Finding finding{.code = Code::healthz_down,
-                      .severity = Severity::error,
-                      .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.size()),
-                      .evidence = {},
-                      .remediation = remediation(Code::healthz_down,
-                                                 {.host = url.url.host, .internal_works = internal_works})};
-      for (const HttpObservation* o : paths)
-        finding.evidence.push_back(path_text(*o));
-      findings.push_back(std::move(finding));
-    } else if (!failing_dns.empty()) {
-      Finding finding{.code = Code::healthz_fails_via_dns,
-                      .severity = Severity::error,
-                      .summary = fmt::format("{}/healthz fails at the address DNS gives but works at {}", base,
-                                             working.front()->address),
-                      .evidence = {},
-                      .remediation = remediation(Code::healthz_fails_via_dns, {.host = url.url.host,
-                                                                               .wrong = {failing_dns.front()->address.text},
-                                                                               .right = {working.front()->address.text}})};
-      for (const HttpObservation* o : failing_dns)
-        finding.evidence.push_back(path_text(*o));
-      for (const HttpObservation* o : working)
-        finding.evidence.push_back(path_text(*o));
-      findings.push_back(std::move(finding));
+      findings.push_back({.code = Code::healthz_down,
+                          .severity = Severity::error,
+                          .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.all.size()),
+                          .evidence = path_lines(paths.all),
+                          .remediation = remediation(Code::healthz_down,
+                                                     {.host = url.url.host, .internal_works = internal_works})});
+    } else if (!paths.failing_dns.empty()) {
+      std::vector<std::string> evidence = path_lines(paths.failing_dns);
+      for (std::string& line : path_lines(paths.working))
+        evidence.push_back(std::move(line));
+      const util::IpAddress& wrong = paths.failing_dns.front()->address;
+      const util::IpAddress& right = paths.working.front()->address;
+      findings.push_back(
+          {.code = Code::healthz_fails_via_dns,
+           .severity = Severity::error,
+           .summary = fmt::format("{}/healthz fails at the address DNS gives but works at {}", base, right),
+           .evidence = std::move(evidence),
+           .remediation = remediation(Code::healthz_fails_via_dns,
+                                      {.host = url.url.host, .wrong = {wrong.text}, .right = {right.text}})});
     }
   }
 }

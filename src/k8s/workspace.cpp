@@ -135,59 +135,81 @@ std::vector<HostAlias> host_aliases_of(const json& pod) {
   return aliases;
 }
 
+namespace {
+
+// What one pod's containers say about its agent.
+struct AgentEvidence {
+  bool has_token = false;                 // some container carries CODER_AGENT_TOKEN
+  std::optional<AgentPodHost> from_script; // the init script (env or command/args): what the agent dials
+  std::optional<AgentPodHost> from_env;    // CODER_AGENT_URL, which the script overwrites
+};
+
+void read_env(const json& container, const std::string& pod, AgentEvidence& evidence) {
+  const json* env = member(container, "env");
+  if (env == nullptr || !env->is_array())
+    return;
+  for (const json& variable : *env) {
+    std::string variable_name = text_at(variable, "name");
+    if (variable_name == "CODER_AGENT_TOKEN") {
+      evidence.has_token = true;
+    } else if (variable_name == "ENVBUILDER_INIT_SCRIPT" && !evidence.from_script) {
+      if (auto host = agent_host_in_script(text_at(variable, "value")))
+        evidence.from_script = AgentPodHost{pod, *host, "ENVBUILDER_INIT_SCRIPT", {}};
+    } else if (variable_name == k_agent_url && !evidence.from_env) {
+      if (auto host = host_of_url_at(util::trim(text_at(variable, "value"))))
+        evidence.from_env = AgentPodHost{pod, *host, std::string(k_agent_url), {}};
+    }
+  }
+}
+
+void read_command(const json& container, const std::string& pod, AgentEvidence& evidence) {
+  for (std::string_view field : {"command", "args"}) {
+    const json* words = member(container, field);
+    if (evidence.from_script || words == nullptr || !words->is_array())
+      continue;
+    for (const json& word : *words)
+      if (word.is_string())
+        if (auto host = agent_host_in_script(word.get_ref<const std::string&>())) {
+          evidence.from_script = AgentPodHost{pod, *host, std::string(field), {}};
+          break;
+        }
+  }
+}
+
+// The agent of a running pod, or nullopt when the pod has none (no CODER_AGENT_TOKEN) or is done.
+std::optional<AgentPodHost> agent_of(const json& pod) {
+  std::string phase = text_at(child(pod, "status"), "phase");
+  if (phase == "Succeeded" || phase == "Failed")
+    return std::nullopt;
+  const json* containers = member(child(pod, "spec"), "containers");
+  if (containers == nullptr || !containers->is_array())
+    return std::nullopt;
+  const json& metadata = child(pod, "metadata");
+  std::string name = text_at(metadata, "namespace") + "/" + text_at(metadata, "name");
+  AgentEvidence evidence;
+  for (const json& container : *containers) {
+    read_env(container, name, evidence);
+    read_command(container, name, evidence);
+  }
+  if (!evidence.has_token)
+    return std::nullopt;
+  AgentPodHost agent = evidence.from_script ? *evidence.from_script
+                       : evidence.from_env  ? *evidence.from_env
+                                            : AgentPodHost{name, {}, {}, {}};
+  agent.host_aliases = host_aliases_of(pod);
+  return agent;
+}
+
+} // namespace
+
 std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& list) {
   const json* items = member(list, "items");
   if (items == nullptr || !items->is_array())
     return std::unexpected(std::string("not a list object (no \"items\" array)"));
   std::vector<AgentPodHost> pods;
-  for (const json& pod : *items) {
-    std::string phase = text_at(child(pod, "status"), "phase");
-    if (phase == "Succeeded" || phase == "Failed")
-      continue;
-    const json* containers = member(child(pod, "spec"), "containers");
-    if (containers == nullptr || !containers->is_array())
-      continue;
-    bool has_token = false;
-    std::optional<AgentPodHost> from_script;
-    std::optional<AgentPodHost> from_env;
-    const json& metadata = child(pod, "metadata");
-    std::string name = text_at(metadata, "namespace") + "/" + text_at(metadata, "name");
-    for (const json& container : *containers) {
-      if (const json* env = member(container, "env"); env != nullptr && env->is_array())
-        for (const json& variable : *env) {
-          std::string variable_name = text_at(variable, "name");
-          if (variable_name == "CODER_AGENT_TOKEN") {
-            has_token = true;
-          } else if (variable_name == "ENVBUILDER_INIT_SCRIPT" && !from_script) {
-            if (auto host = agent_host_in_script(text_at(variable, "value")))
-              from_script = AgentPodHost{name, *host, "ENVBUILDER_INIT_SCRIPT", {}};
-          } else if (variable_name == k_agent_url && !from_env) {
-            if (auto host = host_of_url_at(util::trim(text_at(variable, "value"))))
-              from_env = AgentPodHost{name, *host, std::string(k_agent_url), {}};
-          }
-        }
-      for (std::string_view field : {"command", "args"}) {
-        const json* words = member(container, field);
-        if (from_script || words == nullptr || !words->is_array())
-          continue;
-        for (const json& word : *words)
-          if (word.is_string())
-            if (auto host = agent_host_in_script(word.get_ref<const std::string&>())) {
-              from_script = AgentPodHost{name, *host, std::string(field), {}};
-              break;
-            }
-      }
-    }
-    if (!has_token)
-      continue;
-    if (from_script)
-      pods.push_back(*from_script);
-    else if (from_env)
-      pods.push_back(*from_env);
-    else
-      pods.push_back({name, {}, {}, {}});
-    pods.back().host_aliases = host_aliases_of(pod);
-  }
+  for (const json& pod : *items)
+    if (auto agent = agent_of(pod))
+      pods.push_back(std::move(*agent));
   std::sort(pods.begin(), pods.end(), [](const AgentPodHost& a, const AgentPodHost& b) { return a.pod < b.pod; });
   return pods;
 }

@@ -383,41 +383,55 @@ private:
   void loop(const std::atomic<bool>* cancel) {
     while (pending_dns() + m_http.pending() > 0) {
       auto now = Clock::now();
-      Clock::time_point deadline = m_deadline;
-      if (now >= deadline || (cancel != nullptr && cancel->load()))
+      if (now >= m_deadline || (cancel != nullptr && cancel->load()))
         return;
-      std::vector<http::WaitDescriptor> fds;
-      std::vector<std::size_t> owner;
-      auto wait = std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
-      for (std::size_t c = 0; c < m_channels.size(); ++c) {
-        if (!m_channels[c])
-          continue;
-        for (const auto& socket : m_channels[c]->sockets()) {
-          short events = static_cast<short>((socket.read ? CURL_WAIT_POLLIN : 0) | (socket.write ? CURL_WAIT_POLLOUT : 0));
-          fds.push_back({socket.fd, events, 0});
-          owner.push_back(c);
-        }
-        if (auto next = m_channels[c]->next_timeout())
-          wait = std::min(wait, *next);
-      }
+      Waits waits = dns_waits(std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - now)));
       if (auto next = m_http.next_timeout())
-        wait = std::min(wait, *next);
-      m_http.poll(fds, std::max(wait, std::chrono::milliseconds(0)));
-      for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].revents == 0)
-          continue;
-        bool writable = (fds[i].revents & CURL_WAIT_POLLOUT) != 0;
-        bool readable = (fds[i].revents & ~CURL_WAIT_POLLOUT) != 0;
-        m_channels[owner[i]]->process(fds[i].fd, readable, writable);
-      }
-      for (auto& channel : m_channels)
-        if (channel) {
-          auto next = channel->next_timeout();
-          if (next && next->count() == 0)
-            channel->process_timeouts();
-        }
+        waits.timeout = std::min(waits.timeout, *next);
+      m_http.poll(waits.fds, std::max(waits.timeout, std::chrono::milliseconds(0)));
+      process_dns(waits);
       m_http.perform();
     }
+  }
+
+  // The c-ares sockets to poll beside curl's, which channel owns each, and how long to wait.
+  struct Waits {
+    std::vector<http::WaitDescriptor> fds;
+    std::vector<std::size_t> owner; // channel index of fds[i]
+    std::chrono::milliseconds timeout{0};
+  };
+
+  Waits dns_waits(std::chrono::milliseconds longest) const {
+    Waits waits{.fds = {}, .owner = {}, .timeout = longest};
+    for (std::size_t c = 0; c < m_channels.size(); ++c) {
+      if (!m_channels[c])
+        continue;
+      for (const auto& socket : m_channels[c]->sockets()) {
+        short events = static_cast<short>((socket.read ? CURL_WAIT_POLLIN : 0) | (socket.write ? CURL_WAIT_POLLOUT : 0));
+        waits.fds.push_back({socket.fd, events, 0});
+        waits.owner.push_back(c);
+      }
+      if (auto next = m_channels[c]->next_timeout())
+        waits.timeout = std::min(waits.timeout, *next);
+    }
+    return waits;
+  }
+
+  // Hand each ready socket to its channel, then let every channel whose timer is due retry or fail.
+  void process_dns(const Waits& waits) {
+    for (std::size_t i = 0; i < waits.fds.size(); ++i) {
+      if (waits.fds[i].revents == 0)
+        continue;
+      bool writable = (waits.fds[i].revents & CURL_WAIT_POLLOUT) != 0;
+      bool readable = (waits.fds[i].revents & ~CURL_WAIT_POLLOUT) != 0;
+      m_channels[waits.owner[i]]->process(waits.fds[i].fd, readable, writable);
+    }
+    for (auto& channel : m_channels)
+      if (channel) {
+        auto next = channel->next_timeout();
+        if (next && next->count() == 0)
+          channel->process_timeouts();
+      }
   }
 
   void sort_http() {

@@ -152,27 +152,38 @@ Partial<Frame, FrameError> parse_server_frame(ByteView bytes, std::size_t max_pa
   return frame;
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `bytes` (RFC 3629 table 3-5), or
+// 0 when it is not one.
+std::size_t utf8_sequence(ByteView bytes) {
+  std::uint8_t b = bytes[0];
+  if (b < 0x80)
+    return 1;
+  // How many continuation bytes follow this lead byte; 0xC0, 0xC1 and 0xF5.. never appear.
+  std::size_t more = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : 0;
+  if (more == 0 || bytes.size() <= more)
+    return 0;
+  // The second byte's range depends on the first (no overlongs, surrogates or > U+10FFFF).
+  std::uint8_t lo = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80;
+  std::uint8_t hi = b == 0xED ? 0x9F : b == 0xF4 ? 0x8F : 0xBF;
+  if (bytes[1] < lo || bytes[1] > hi)
+    return 0;
+  for (std::size_t k = 2; k <= more; ++k)
+    if ((bytes[k] & 0xC0) != 0x80)
+      return 0;
+  return more + 1;
+}
+
+} // namespace
+
 // Table 3-5 of RFC 3629 (well-formed UTF-8 byte sequences).
 bool is_utf8(ByteView bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
-    std::uint8_t b = bytes[i];
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    // How many continuation bytes follow this lead byte; 0xC0, 0xC1 and 0xF5.. never appear.
-    std::size_t more = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : 0;
-    if (more == 0 || bytes.size() - i <= more)
+    std::size_t length = utf8_sequence(bytes.subspan(i));
+    if (length == 0)
       return false;
-    // The second byte's range depends on the first (no overlongs, surrogates or > U+10FFFF).
-    std::uint8_t lo = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80;
-    std::uint8_t hi = b == 0xED ? 0x9F : b == 0xF4 ? 0x8F : 0xBF;
-    if (bytes[i + 1] < lo || bytes[i + 1] > hi)
-      return false;
-    for (std::size_t k = 2; k <= more; ++k)
-      if ((bytes[i + k] & 0xC0) != 0x80)
-        return false;
-    i += more + 1;
+    i += length;
   }
   return true;
 }
