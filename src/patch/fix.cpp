@@ -438,8 +438,8 @@ std::expected<void, PatchError> set_yaml(const YamlTarget& target, FileChange& f
   auto result = yaml::set_scalar(file.after, target.document, key, value, comment);
   if (!result)
     return failure(fmt::format("{}:{}: {}", file.display, result.error().line, result.error().message));
-  if (std::string problem = yaml::verify_edit(file.after, result->text, target.index, key, value); !problem.empty())
-    return failure(fmt::format("internal check failed, nothing written: {}: {}", file.display, problem));
+  if (auto verified = yaml::verify_edit(file.after, result->text, target.index, key, value); !verified)
+    return failure(fmt::format("internal check failed, nothing written: {}: {}", file.display, verified.error()));
   std::string location = fmt::format("{}:{}", file.display, result->line);
   switch (result->change) {
   case yaml::Change::none:

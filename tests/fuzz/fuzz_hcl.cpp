@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto file = hcl::parse("fuzz.tf", source);
   if (!file)
     return 0;
-  if (std::string problem = hcl::check_spans(file->root, file->source.size()); !problem.empty()) {
-    std::fprintf(stderr, "span check failed: %s\n", problem.c_str());
+  if (auto spans = hcl::check_spans(file->root, file->source.size()); !spans) {
+    std::fprintf(stderr, "span check failed: %s\n", spans.error().c_str());
     std::abort();
   }
   if (hcl::unparse(file->root, file->source) != source) {

@@ -670,15 +670,17 @@ void unparse_into(const Node& node, std::string_view source, std::string& out) {
   out.append(source.substr(pos, node.span.end - pos));
 }
 
-std::string check_spans_from(const Node& node, std::size_t limit_begin, std::size_t limit_end) {
+std::expected<void, std::string> check_spans_from(const Node& node, std::size_t limit_begin, std::size_t limit_end) {
   if (node.span.begin > node.span.end || node.span.begin < limit_begin || node.span.end > limit_end)
-    return fmt::format("node [{}, {}) outside [{}, {})", node.span.begin, node.span.end, limit_begin, limit_end);
+    return std::unexpected(
+        fmt::format("node [{}, {}) outside [{}, {})", node.span.begin, node.span.end, limit_begin, limit_end));
   std::size_t pos = node.span.begin;
   for (const Node& child : node.children) {
     if (child.span.begin < pos)
-      return fmt::format("child [{}, {}) overlaps its sibling ending at {}", child.span.begin, child.span.end, pos);
-    if (std::string problem = check_spans_from(child, node.span.begin, node.span.end); !problem.empty())
-      return problem;
+      return std::unexpected(
+          fmt::format("child [{}, {}) overlaps its sibling ending at {}", child.span.begin, child.span.end, pos));
+    if (auto inside = check_spans_from(child, node.span.begin, node.span.end); !inside)
+      return inside;
     pos = child.span.end;
   }
   return {};
@@ -705,7 +707,7 @@ std::string unparse(const Node& node, std::string_view source) {
   return out;
 }
 
-std::string check_spans(const Node& root, std::size_t source_size) {
+std::expected<void, std::string> check_spans(const Node& root, std::size_t source_size) {
   return check_spans_from(root, 0, source_size);
 }
 

@@ -530,25 +530,25 @@ std::expected<SetResult, EditError> set_scalar(std::string_view text, const Docu
   return std::unexpected(EditError{document.first_line, "empty key path"});
 }
 
-std::string verify_edit(std::string_view before, std::string_view after, std::size_t document_index,
+std::expected<void, std::string> verify_edit(std::string_view before, std::string_view after, std::size_t document_index,
                         const std::vector<std::string>& path, std::string_view value) {
   auto old_docs = documents(before);
   auto new_docs = documents(after);
   if (!old_docs || !new_docs)
-    return fmt::format("the result does not parse as YAML: line {}: {}",
-                       new_docs ? old_docs.error().line : new_docs.error().line,
-                       new_docs ? old_docs.error().message : new_docs.error().message);
+    return std::unexpected(fmt::format("the result does not parse as YAML: line {}: {}",
+                                       new_docs ? old_docs.error().line : new_docs.error().line,
+                                       new_docs ? old_docs.error().message : new_docs.error().message));
   if (old_docs->size() != new_docs->size() || document_index >= old_docs->size())
-    return "the result has a different number of documents";
+    return std::unexpected("the result has a different number of documents");
   const Document& old_doc = (*old_docs)[document_index];
   const Document& new_doc = (*new_docs)[document_index];
   if (before.substr(0, old_doc.begin) != after.substr(0, new_doc.begin) ||
       before.substr(old_doc.end) != after.substr(new_doc.end))
-    return "bytes outside the edited document changed";
+    return std::unexpected("bytes outside the edited document changed");
   auto old_node = load_one(before.substr(old_doc.begin, old_doc.end - old_doc.begin));
   auto new_node = load_one(after.substr(new_doc.begin, new_doc.end - new_doc.begin));
   if (!old_node || !new_node)
-    return "the edited document does not parse as one YAML document";
+    return std::unexpected("the edited document does not parse as one YAML document");
   nlohmann::json expected = to_json(*old_node);
   nlohmann::json* cursor = &expected;
   for (const auto& key : path) {
@@ -559,9 +559,10 @@ std::string verify_edit(std::string_view before, std::string_view after, std::si
   *cursor = std::string(value);
   nlohmann::json actual = to_json(*new_node);
   if (actual != expected)
-    return fmt::format("the edited document is not the original plus `{}`: expected {}, got {}", json_path(path),
-                       expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                       actual.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return std::unexpected(fmt::format("the edited document is not the original plus `{}`: expected {}, got {}",
+                                       json_path(path),
+                                       expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                       actual.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return {};
 }
 

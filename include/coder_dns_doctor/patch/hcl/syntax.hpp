@@ -81,9 +81,9 @@ std::expected<File, ParseError> parse(std::string name, std::string source);
 // For an untouched tree `unparse(file.root, file.source) == file.source`.
 std::string unparse(const Node& node, std::string_view source);
 
-// Check that children are ordered, non-overlapping and inside their parent; return the first
-// offending node's description, or an empty string. Used by tests and fuzzers.
-std::string check_spans(const Node& root, std::size_t source_size);
+// Check that children are ordered, non-overlapping and inside their parent; fail with the first
+// offending node's description. Used by tests and fuzzers.
+std::expected<void, std::string> check_spans(const Node& root, std::size_t source_size);
 
 // Return the dotted path of a static traversal such as `data.x.y.data["k"]` (formatted exactly
 // like that), or an empty string when `expr` is not a traversal of a variable.
