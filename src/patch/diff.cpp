@@ -10,22 +10,39 @@
 namespace coder_dns_doctor::patch {
 namespace {
 
-// Split into lines without their "\n" (a "\r" stays, so CRLF changes show); remember whether the
-// last line had a line ending.
-std::vector<std::string> lines_of(std::string_view text, bool& ends_with_newline) {
+// A line never holds '\n' (it is what splits them), so a last line without a line ending carries
+// one as its marker: "x" at end of file and "x\n" then differ, as GNU diff treats them.
+constexpr char k_no_newline = '\n';
+
+// Split into lines without their "\n" (a "\r" stays, so CRLF changes show); a last line without a
+// line ending is marked with k_no_newline.
+std::vector<std::string> lines_of(std::string_view text) {
   std::vector<std::string> lines;
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t newline = text.find('\n', pos);
     if (newline == std::string_view::npos) {
       lines.emplace_back(text.substr(pos));
+      lines.back() += k_no_newline;
       break;
     }
     lines.emplace_back(text.substr(pos, newline - pos));
     pos = newline + 1;
   }
-  ends_with_newline = text.empty() || text.back() == '\n';
   return lines;
+}
+
+// Append one diff line: its mark, its text, and for a marked last line the "\ No newline at end of
+// file" line that dtl does not know about.
+void append_line(std::string& out, char mark, const std::string& line) {
+  out += mark;
+  if (!line.empty() && line.back() == k_no_newline) {
+    out.append(line, 0, line.size() - 1);
+    out += "\n\\ No newline at end of file\n";
+    return;
+  }
+  out += line;
+  out += '\n';
 }
 
 } // namespace
@@ -33,10 +50,8 @@ std::vector<std::string> lines_of(std::string_view text, bool& ends_with_newline
 std::string unified_diff(std::string_view name, std::string_view before, std::string_view after) {
   if (before == after)
     return {};
-  bool before_newline = true;
-  bool after_newline = true;
-  std::vector<std::string> a = lines_of(before, before_newline);
-  std::vector<std::string> b = lines_of(after, after_newline);
+  std::vector<std::string> a = lines_of(before);
+  std::vector<std::string> b = lines_of(after);
   dtl::Diff<std::string> diff(a, b);
   diff.compose();
   diff.composeUnifiedHunks();
@@ -44,18 +59,8 @@ std::string unified_diff(std::string_view name, std::string_view before, std::st
   for (const auto& hunk : diff.getUniHunks()) {
     out += fmt::format("@@ -{},{} +{},{} @@\n", hunk.a, hunk.b, hunk.c, hunk.d);
     auto print = [&](const auto& elements) {
-      for (const auto& [line, info] : elements) {
-        char mark = info.type == dtl::SES_ADD ? '+' : info.type == dtl::SES_DELETE ? '-' : ' ';
-        out += mark;
-        out += line;
-        out += '\n';
-        bool last_of_a = info.type != dtl::SES_ADD && info.beforeIdx == static_cast<long long>(a.size());
-        bool last_of_b = info.type != dtl::SES_DELETE && info.afterIdx == static_cast<long long>(b.size());
-        if ((last_of_a && !before_newline && info.type == dtl::SES_DELETE) ||
-            (last_of_b && !after_newline && info.type == dtl::SES_ADD) ||
-            (info.type == dtl::SES_COMMON && last_of_a && !before_newline))
-          out += "\\ No newline at end of file\n";
-      }
+      for (const auto& [line, info] : elements)
+        append_line(out, info.type == dtl::SES_ADD ? '+' : info.type == dtl::SES_DELETE ? '-' : ' ', line);
     };
     print(hunk.common[0]);
     print(hunk.change);

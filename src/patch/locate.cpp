@@ -40,7 +40,8 @@ std::vector<std::filesystem::path> find_files(const std::filesystem::path& repo,
 
 std::string display_path(const std::filesystem::path& path, const std::filesystem::path& repo) {
   std::filesystem::path relative = path.lexically_normal().lexically_relative(repo.lexically_normal());
-  if (relative.empty() || relative.string().starts_with(".."))
+  // Outside the repo when the first element climbs out ("../x"), not when a name starts with ".."
+  if (relative.empty() || *relative.begin() == "..")
     return path.string();
   return relative.string();
 }

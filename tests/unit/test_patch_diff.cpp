@@ -214,12 +214,10 @@ TEST_SUITE("patch::unified_diff") {
                   "resource \"coder_agent\" \"dev\" {\n  os = \"linux\"\n}\n");
   }
 
-  // diff.cpp compares lines without their newline (lines_of, diff.cpp:13-27) and only marks "\ No
-  // newline" on the last line of a side: when the end-of-file newline is all that changes, the diff
-  // is headers without a hunk (git apply: "No valid patches in input"), and when a line is added after,
-  // or removed from behind, a last line without newline, the context line keeps the wrong newline.
-  // Remove should_fail when those diffs apply.
-  TEST_CASE("an added or removed newline at end of file makes a diff that applies" * doctest::should_fail()) {
+  // Regressions: the end-of-file newline used to be compared away, so a change of only that newline
+  // gave headers without a hunk, and a line added after (or removed from behind) a last line
+  // without a newline left the context line with the wrong newline state.
+  TEST_CASE("an added or removed newline at end of file makes a diff that applies") {
     check_applies("a\nb", "a\nb\n");
     check_applies("a\nb\n", "a\nb");
     check_applies("a\nb", "a\nb\nc");
@@ -227,7 +225,7 @@ TEST_SUITE("patch::unified_diff") {
     check_applies("a\nb", "b\na");
   }
 
-  TEST_CASE("random texts without a final newline: the diff applies" * doctest::should_fail()) {
+  TEST_CASE("random texts without a final newline: the diff applies") {
     std::mt19937 random(7);
     for (int round = 0; round < 200; ++round) {
       std::string before = random_text(random, 6, round % 2 == 0);
