@@ -38,8 +38,9 @@ double cpu_seconds() {
 }
 
 [[noreturn]] void usage(const std::string& why) {
-  fmt::print(stderr, "cdd_bench_engine: {}\nusage: cdd_bench_engine --server IP[:PORT] --hosts N [--suffix S] "
-                     "[--family 4|both] [--resolvers R] [--timeout DUR] [--cycles K]\n",
+  fmt::print(stderr,
+             "cdd_bench_engine: {}\nusage: cdd_bench_engine --server IP[:PORT] --hosts N [--suffix S] "
+             "[--family 4|both] [--resolvers R] [--timeout DUR] [--cycles K]\n",
              why);
   std::exit(2);
 }
@@ -47,8 +48,8 @@ double cpu_seconds() {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> args{{"--suffix", "bench.test"}, {"--family", "4"}, {"--resolvers", "1"},
-                                          {"--timeout", "2s"},         {"--cycles", "1"}};
+  std::map<std::string, std::string> args{
+      {"--suffix", "bench.test"}, {"--family", "4"}, {"--resolvers", "1"}, {"--timeout", "2s"}, {"--cycles", "1"}};
   for (int i = 1; i + 1 < argc; i += 2)
     args[argv[i]] = argv[i + 1];
   if (!args.contains("--server") || !args.contains("--hosts"))
@@ -69,8 +70,8 @@ int main(int argc, char** argv) {
   probe::Plan plan;
   plan.timeout = *timeout;
   plan.checks = {.dns = true, .http = false, .kube = false};
-  plan.families = args["--family"] == "both" ? std::vector{probe::Family::a, probe::Family::aaaa}
-                                             : std::vector{probe::Family::a};
+  plan.families =
+      args["--family"] == "both" ? std::vector{probe::Family::a, probe::Family::aaaa} : std::vector{probe::Family::a};
   for (int r = 0; r < resolvers; ++r)
     plan.resolvers.push_back({.label = fmt::format("r{}", r), .spec = args["--server"], .servers = {*server}});
   for (int h = 0; h < hosts; ++h)
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   fmt::print("{{\"hosts\":{},\"resolvers\":{},\"cycles\":{},\"lookups\":{},\"wall_seconds\":{:.4f},"
              "\"cpu_seconds\":{:.4f},\"lookups_per_second\":{:.1f},\"statuses\":{{{}}},"
              "\"rss_before_kb\":{},\"rss_kb\":{},\"hwm_kb\":{}}}\n",
-             hosts, resolvers, cycles, lookups, wall, cpu, static_cast<double>(lookups) / wall, status_json,
-             rss_before, status_kb("VmRSS"), status_kb("VmHWM"));
+             hosts, resolvers, cycles, lookups, wall, cpu, static_cast<double>(lookups) / wall, status_json, rss_before,
+             status_kb("VmRSS"), status_kb("VmHWM"));
   return 0;
 }

@@ -90,8 +90,8 @@ std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observ
     finding.evidence.push_back(describe(agent));
   for (auto& line : broken)
     finding.evidence.push_back(std::move(line));
-  finding.evidence.push_back(fmt::format("{} /healthz OK via {} at {}", internal_base,
-                                         probe::to_string(healthy->via), healthy->address));
+  finding.evidence.push_back(
+      fmt::format("{} /healthz OK via {} at {}", internal_base, probe::to_string(healthy->via), healthy->address));
   finding.remediation = remediation(Code::agent_url_external, {.url = internal_base});
   return finding;
 }
@@ -104,8 +104,8 @@ void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, cons
   for (const auto& agent : agents)
     for (const auto& alias : agent.host_aliases)
       for (const auto& name : alias.hostnames) {
-        bool coder_host = std::any_of(plan.hosts.begin(), plan.hosts.end(),
-                                      [&](const probe::HostPlan& h) { return h.host == name; });
+        bool coder_host =
+            std::any_of(plan.hosts.begin(), plan.hosts.end(), [&](const probe::HostPlan& h) { return h.host == name; });
         std::vector<util::IpAddress> right = truth.addresses_for(name);
         bool pinned_right = std::any_of(right.begin(), right.end(),
                                         [&](const util::IpAddress& address) { return address.text == alias.address; });
@@ -123,15 +123,16 @@ void audit_host_aliases(const probe::Plan& plan, const truth::Truth& truth, cons
                                [](const Finding& f) { return f.code == Code::hosts_file_override; });
   std::string host_list = util::join({hosts.begin(), hosts.end()}, ", ");
   if (existing == findings.end()) {
-    Finding finding{.code = Code::hosts_file_override,
-                    .severity = Severity::error,
-                    .summary = fmt::format("workspace pods' hostAliases pin {} to an address outside the truth (read "
-                                           "before DNS)",
-                                           host_list),
-                    .evidence = std::move(evidence),
-                    .remediation = remediation(Code::hosts_file_override,
-                                               {.host = host_list, .wrong = places,
-                                                .right = util::texts(truth.addresses_for(*hosts.begin()))})};
+    Finding finding{
+        .code = Code::hosts_file_override,
+        .severity = Severity::error,
+        .summary = fmt::format("workspace pods' hostAliases pin {} to an address outside the truth (read "
+                               "before DNS)",
+                               host_list),
+        .evidence = std::move(evidence),
+        .remediation = remediation(
+            Code::hosts_file_override,
+            {.host = host_list, .wrong = places, .right = util::texts(truth.addresses_for(*hosts.begin()))})};
     findings.push_back(std::move(finding));
     return;
   }
@@ -149,8 +150,8 @@ std::optional<Finding> kubernetes_unavailable(const std::vector<KubeProblem>& pr
   auto has = [&](KubeFailure failure) {
     return std::any_of(problems.begin(), problems.end(), [&](const KubeProblem& p) { return p.failure == failure; });
   };
-  bool audit_only = std::all_of(problems.begin(), problems.end(),
-                                [](const KubeProblem& p) { return p.scope == KubeScope::audit; });
+  bool audit_only =
+      std::all_of(problems.begin(), problems.end(), [](const KubeProblem& p) { return p.scope == KubeScope::audit; });
   Finding finding;
   finding.code = Code::kubernetes_unavailable;
   finding.severity = audit_only ? Severity::warning : Severity::error;
@@ -168,9 +169,9 @@ std::optional<Finding> kubernetes_unavailable(const std::vector<KubeProblem>& pr
   else if (has(KubeFailure::malformed))
     why = "the API server's answer is not Kubernetes JSON";
   else if (has(KubeFailure::forbidden))
-    why = fmt::format("RBAC forbids {} request(s)", std::count_if(problems.begin(), problems.end(), [](const KubeProblem& p) {
-                        return p.failure == KubeFailure::forbidden;
-                      }));
+    why = fmt::format("RBAC forbids {} request(s)",
+                      std::count_if(problems.begin(), problems.end(),
+                                    [](const KubeProblem& p) { return p.failure == KubeFailure::forbidden; }));
   else
     why = "an object it needs does not exist";
   finding.summary = audit_only ? fmt::format("the workspace-pod audit could not run: {}", why)

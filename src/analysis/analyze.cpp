@@ -28,7 +28,9 @@ bool is_failure(LookupStatus status) {
 }
 
 // nxdomain is an answer (the name does not exist); the others mean no answer was had.
-bool has_no_answer(LookupStatus status) { return is_failure(status) && status != LookupStatus::nxdomain; }
+bool has_no_answer(LookupStatus status) {
+  return is_failure(status) && status != LookupStatus::nxdomain;
+}
 
 std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
   return addresses.empty() ? std::string("(none)") : util::join(util::texts(addresses), ", ");
@@ -51,7 +53,9 @@ std::string truth_sources(const truth::Truth& truth, const std::string& host) {
   return util::join(sources, ", ");
 }
 
-std::string resolver_servers(const DnsObservation& o) { return util::join(o.servers, ","); }
+std::string resolver_servers(const DnsObservation& o) {
+  return util::join(o.servers, ",");
+}
 
 std::vector<const DnsObservation*> absolute_answers(const probe::Observations& observations) {
   std::vector<const DnsObservation*> out;
@@ -89,8 +93,7 @@ void check_mismatches(const probe::Plan& plan, const probe::Observations& observ
     for (const DnsObservation* o : wrong) {
       resolvers.insert(o->resolver);
       finding.evidence.push_back(fmt::format("resolver {} ({}) {} {}: {}; expected {}", o->resolver,
-                                             resolver_servers(*o), host, probe::to_string(o->family),
-                                             answer_text(*o),
+                                             resolver_servers(*o), host, probe::to_string(o->family), answer_text(*o),
                                              addresses_text(note_of(observations, annotations, o).expected)));
     }
     finding.evidence.push_back(fmt::format("truth for {}: {} from {}", host, addresses_text(truth.addresses_for(host)),
@@ -135,15 +138,15 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
       resolvers.insert(o->resolver);
       statuses.insert(probe::to_string(o->status));
       finding.evidence.push_back(fmt::format("resolver {} ({}) {} {}: {} after {:.0f} ms", o->resolver,
-                                             resolver_servers(*o), host, probe::to_string(o->family),
-                                             answer_text(*o), o->duration_ms));
+                                             resolver_servers(*o), host, probe::to_string(o->family), answer_text(*o),
+                                             o->duration_ms));
     }
-    finding.summary = fmt::format("looking up {} failed ({}) via {}", host,
-                                  util::join({statuses.begin(), statuses.end()}, ", "),
-                                  util::join({resolvers.begin(), resolvers.end()}, ", "));
-    finding.remediation = remediation(Code::dns_lookup_failed, {.host = host,
-                                                               .wrong = {resolvers.begin(), resolvers.end()},
-                                                               .nxdomain = statuses.count("nxdomain") != 0});
+    finding.summary =
+        fmt::format("looking up {} failed ({}) via {}", host, util::join({statuses.begin(), statuses.end()}, ", "),
+                    util::join({resolvers.begin(), resolvers.end()}, ", "));
+    finding.remediation = remediation(
+        Code::dns_lookup_failed,
+        {.host = host, .wrong = {resolvers.begin(), resolvers.end()}, .nxdomain = statuses.count("nxdomain") != 0});
     findings.push_back(std::move(finding));
   }
   for (const auto& [host, answers] : excused_by_host) {
@@ -158,7 +161,8 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
     finding.summary = fmt::format("{} cannot know cluster names: no answer for {} from it is a failure "
                                   "(no cluster-scoped resolver was given)",
                                   who, host);
-    finding.remediation = remediation(Code::resolver_out_of_scope, {.host = host, .wrong = {resolvers.begin(), resolvers.end()}});
+    finding.remediation =
+        remediation(Code::resolver_out_of_scope, {.host = host, .wrong = {resolvers.begin(), resolvers.end()}});
     findings.push_back(std::move(finding));
   }
 }
@@ -218,10 +222,9 @@ Finding disagreement_finding(const std::string& host, const truth::Truth& truth,
   finding.severity = Severity::error;
   finding.evidence.push_back(agreeing.empty() ? fmt::format("no resolver agrees with the truth for {}", host)
                                               : fmt::format("agrees with the truth: {}", util::join(agreeing, ", ")));
-  finding.summary =
-      fmt::format("resolvers disagree about {}; {} right", host,
-                  agreeing.empty() ? std::string("none is")
-                                   : util::join(agreeing, ", ") + (agreeing.size() == 1 ? " is" : " are"));
+  finding.summary = fmt::format(
+      "resolvers disagree about {}; {} right", host,
+      agreeing.empty() ? std::string("none is") : util::join(agreeing, ", ") + (agreeing.size() == 1 ? " is" : " are"));
   finding.remediation =
       remediation(Code::resolver_disagreement, {.host = host, .wrong = disagreeing, .right = agreeing});
   return finding;
@@ -233,7 +236,8 @@ void check_disagreement(const probe::Observations& observations, const std::vect
   for (const DnsObservation* o : absolute_answers(observations)) {
     if (has_no_answer(o->status) || excused(*o))
       continue; // a silent server is a lookup failure, an out-of-scope resolver no opinion
-    std::string key = o->status == LookupStatus::ok ? addresses_text(o->addresses) : std::string(probe::to_string(o->status));
+    std::string key =
+        o->status == LookupStatus::ok ? addresses_text(o->addresses) : std::string(probe::to_string(o->status));
     groups[o->host][o->family][key].push_back(o);
   }
   for (const auto& [host, by_family] : groups) {
@@ -262,8 +266,8 @@ void check_shadowing(const probe::Observations& observations, std::vector<Findin
       std::string suffix = search.name.substr(search.host.size() + 1);
       if (!suffix.empty() && suffix.back() == '.')
         suffix.pop_back();
-      finding.summary = fmt::format("the relative name {} is answered by {} through the search list", search.host,
-                                    search.name);
+      finding.summary =
+          fmt::format("the relative name {} is answered by {} through the search list", search.host, search.name);
       finding.evidence.push_back(fmt::format("resolver {} {}: relative name -> {} answered {}; absolute {} answered {}",
                                              search.resolver, probe::to_string(search.family), search.name,
                                              answer_text(search), absolute.name, answer_text(absolute)));
@@ -286,9 +290,8 @@ std::string path_text(const HttpObservation& o) {
 // Whether every resolver that sent a request to this address read it from a hosts file: the path
 // is the hosts file's doing (HOSTS_FILE_OVERRIDE), not DNS's.
 bool only_from_hosts_file(const HttpObservation& o) {
-  return !o.resolvers.empty() && std::all_of(o.resolvers.begin(), o.resolvers.end(), [](const std::string& label) {
-    return label.ends_with("/hosts");
-  });
+  return !o.resolvers.empty() && std::all_of(o.resolvers.begin(), o.resolvers.end(),
+                                             [](const std::string& label) { return label.ends_with("/hosts"); });
 }
 
 bool internal_healthy(const probe::Plan& plan, const probe::Observations& observations) {
@@ -308,7 +311,8 @@ bool is_hairpin(const probe::Plan& plan, const probe::Observations& observations
   if (url.role != HostRole::external)
     return false;
   bool pinned = std::any_of(paths.begin(), paths.end(), [](const HttpObservation* o) { return o->via == Via::pinned; });
-  bool answered = std::any_of(paths.begin(), paths.end(), [](const HttpObservation* o) { return o->status_code.has_value(); });
+  bool answered =
+      std::any_of(paths.begin(), paths.end(), [](const HttpObservation* o) { return o->status_code.has_value(); });
   return pinned && !answered && internal_healthy(plan, observations);
 }
 
@@ -349,22 +353,23 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
     if (paths.all.empty())
       continue;
     if (paths.working.empty() && is_hairpin(plan, observations, url, paths.all)) {
-      findings.push_back({.code = Code::ingress_unreachable_in_cluster,
-                          .severity = Severity::error,
-                          .summary = fmt::format("{} is unreachable from here at every address, its truth included, "
-                                                 "while {} works: the ingress cannot be reached from inside the cluster",
-                                                 base, internal_base),
-                          .evidence = path_lines(paths.all),
-                          .remediation = remediation(Code::ingress_unreachable_in_cluster,
-                                                     {.host = url.url.host, .url = internal_base})});
+      findings.push_back(
+          {.code = Code::ingress_unreachable_in_cluster,
+           .severity = Severity::error,
+           .summary = fmt::format("{} is unreachable from here at every address, its truth included, "
+                                  "while {} works: the ingress cannot be reached from inside the cluster",
+                                  base, internal_base),
+           .evidence = path_lines(paths.all),
+           .remediation =
+               remediation(Code::ingress_unreachable_in_cluster, {.host = url.url.host, .url = internal_base})});
     } else if (paths.working.empty()) {
       bool internal_works = url.role == HostRole::external && internal_healthy(plan, observations);
-      findings.push_back({.code = Code::healthz_down,
-                          .severity = Severity::error,
-                          .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.all.size()),
-                          .evidence = path_lines(paths.all),
-                          .remediation = remediation(Code::healthz_down,
-                                                     {.host = url.url.host, .internal_works = internal_works})});
+      findings.push_back(
+          {.code = Code::healthz_down,
+           .severity = Severity::error,
+           .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.all.size()),
+           .evidence = path_lines(paths.all),
+           .remediation = remediation(Code::healthz_down, {.host = url.url.host, .internal_works = internal_works})});
     } else if (!paths.failing_dns.empty()) {
       std::vector<std::string> evidence = path_lines(paths.failing_dns);
       for (std::string& line : path_lines(paths.working))
@@ -432,7 +437,8 @@ void check_hosts_file(const probe::Plan& plan, const probe::Observations& observ
       entries.push_back(o.detail);
     if (hosts.insert(o.host).second && truth.knows(o.host))
       finding.evidence.push_back(fmt::format("truth for {}: {} from {}", o.host,
-                                             addresses_text(truth.addresses_for(o.host)), truth_sources(truth, o.host)));
+                                             addresses_text(truth.addresses_for(o.host)),
+                                             truth_sources(truth, o.host)));
     finding.evidence.push_back(fmt::format("resolver {} reads {} before DNS ({}): {} {} -> {}; {}", o.resolver,
                                            o.detail, order, o.host, probe::to_string(o.family),
                                            addresses_text(o.addresses), why));
@@ -442,8 +448,9 @@ void check_hosts_file(const probe::Plan& plan, const probe::Observations& observ
   std::string host_list = util::join({hosts.begin(), hosts.end()}, ", ");
   finding.summary = fmt::format("the hosts file pins {} to an address {} (read before DNS)", host_list,
                                 truth.knows(*hosts.begin()) ? "outside the truth" : "that does not answer");
-  finding.remediation = remediation(Code::hosts_file_override,
-                                    {.host = host_list, .wrong = entries, .right = util::texts(truth.addresses_for(*hosts.begin()))});
+  finding.remediation =
+      remediation(Code::hosts_file_override,
+                  {.host = host_list, .wrong = entries, .right = util::texts(truth.addresses_for(*hosts.begin()))});
   findings.push_back(std::move(finding));
 }
 

@@ -22,17 +22,18 @@ std::string remediation(Code code, const Subject& s) {
   std::string host = or_else(s.host, "the Coder host");
   switch (code) {
   case Code::external_dns_mismatch: // wrong: resolvers with the stale answer
-    return fmt::format("Fix or remove the stale record for {} on the DNS server behind {} (CoreDNS forwards it "
-                       "upstream), or point workspace agents at the internal URL with `coder-dns-doctor patch`.",
-                       host, s.wrong.empty() ? "the resolvers named in the evidence"
-                                              : "resolver(s) " + util::join(s.wrong, ", "));
+    return fmt::format(
+        "Fix or remove the stale record for {} on the DNS server behind {} (CoreDNS forwards it "
+        "upstream), or point workspace agents at the internal URL with `coder-dns-doctor patch`.",
+        host, s.wrong.empty() ? "the resolvers named in the evidence" : "resolver(s) " + util::join(s.wrong, ", "));
   case Code::internal_dns_mismatch:
     return fmt::format("Check the Coder Service and CoreDNS: {} must resolve to the Service's ClusterIP; look for a "
                        "stub domain, rewrite rule or hosts entry that overrides it.",
                        or_else(s.host, "the internal host"));
   case Code::host_dns_mismatch: // wrong: resolvers
     return fmt::format("Correct the record for {} on the DNS server behind {}.", or_else(s.host, "the host"),
-                       s.wrong.empty() ? "the resolvers named in the evidence" : "resolver(s) " + util::join(s.wrong, ", "));
+                       s.wrong.empty() ? "the resolvers named in the evidence"
+                                       : "resolver(s) " + util::join(s.wrong, ", "));
   case Code::dns_lookup_failed: // wrong: resolvers that failed
     if (s.nxdomain)
       return fmt::format("Create the record for {} (or fix the Service/Ingress name) on the authoritative server, "
@@ -40,7 +41,8 @@ std::string remediation(Code code, const Subject& s) {
                          host);
     return fmt::format("Make the DNS servers of {} reachable and answering (check CoreDNS pods, NetworkPolicies and "
                        "the upstream in the Corefile's forward plugin).",
-                       s.wrong.empty() ? "the resolvers named in the evidence" : "resolver(s) " + util::join(s.wrong, ", "));
+                       s.wrong.empty() ? "the resolvers named in the evidence"
+                                       : "resolver(s) " + util::join(s.wrong, ", "));
   case Code::resolver_disagreement: // wrong: resolvers off the truth; right: resolvers on it
     if (s.wrong.empty())
       return fmt::format("Tell coder-dns-doctor the right addresses (--expect {}=ADDR or Kubernetes access) so it "

@@ -34,7 +34,9 @@ void bind_environment(CLI::App& app) {
 }
 
 // Return the first line of a CLI11 message: usage errors are one line (CONTRACTS.md).
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 } // namespace
 
@@ -44,8 +46,7 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "coder-dns-doctor: {}\n", libraries.error());
     return core::to_int(core::ExitStatus::cannot_run);
   }
-  CLI::App app{"coder-dns-doctor: find and fix split-horizon DNS that disconnects Coder agents",
-               "coder-dns-doctor"};
+  CLI::App app{"coder-dns-doctor: find and fix split-horizon DNS that disconnects Coder agents", "coder-dns-doctor"};
   app.require_subcommand(1);
   bool show_version = false;
   app.add_flag("--version", show_version, "Print version, revision and library versions");

@@ -37,11 +37,11 @@ core::ExitStatus run_patch(const PatchSettings& settings) {
       .repo = settings.repo,
       .coder_url = settings.coder_url,
       .configmap = settings.configmap.empty() ? std::nullopt : std::optional<std::filesystem::path>(settings.configmap),
-      .template_file = settings.template_file.empty() ? std::nullopt
-                                                      : std::optional<std::filesystem::path>(settings.template_file),
+      .template_file =
+          settings.template_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(settings.template_file),
       .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional<std::string>(settings.flux_branch),
       .scope = settings.agent_env_only ? patch::Scope::agent_env_only : patch::Scope::full,
-      .mode = settings.no_configmap            ? patch::Mode::template_only
+      .mode = settings.no_configmap             ? patch::Mode::template_only
               : settings.mode == "template"     ? patch::Mode::template_only
               : settings.mode == "provider-url" ? patch::Mode::provider_url
               : settings.mode == "configmap"    ? patch::Mode::configmap

@@ -111,32 +111,36 @@ void apply_pod_view(probe::Plan& plan, const ProbeOptions& options) {
 void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--external-url", options.external_url,
                      "The Coder access URL as users see it (default: discovered from Kubernetes)");
-  command.add_option("--internal-url", options.internal_url, "The in-cluster Service URL")
-      ->capture_default_str();
-  command.add_option("--resolver", options.resolvers,
-                     "LABEL=SPEC, repeatable: SPEC is 'system' (hosts file, then resolv.conf with search list and "
-                     "ndots), IP[:PORT][,IP[:PORT]...], or 'kube-dns-pods' (every ready CoreDNS pod, asked directly; "
-                     "resolvers LABEL/<pod>). Scope: 'system' and 'kube-dns-pods' can answer cluster names; a server "
-                     "list can when one of its servers is a nameserver of --resolv-conf or the ClusterIP of "
-                     "--kube-dns-service, or when declared 'cluster:IP...' ('external:IP...' declares it cannot) "
-                     "(default: cluster=system)")
+  command.add_option("--internal-url", options.internal_url, "The in-cluster Service URL")->capture_default_str();
+  command
+      .add_option("--resolver", options.resolvers,
+                  "LABEL=SPEC, repeatable: SPEC is 'system' (hosts file, then resolv.conf with search list and "
+                  "ndots), IP[:PORT][,IP[:PORT]...], or 'kube-dns-pods' (every ready CoreDNS pod, asked directly; "
+                  "resolvers LABEL/<pod>). Scope: 'system' and 'kube-dns-pods' can answer cluster names; a server "
+                  "list can when one of its servers is a nameserver of --resolv-conf or the ClusterIP of "
+                  "--kube-dns-service, or when declared 'cluster:IP...' ('external:IP...' declares it cannot) "
+                  "(default: cluster=system)")
       ->take_all();
-  command.add_option("--resolv-conf", options.resolv_conf,
-                     "The resolv.conf used by 'system' resolvers (its nameservers also make a server list cluster-scoped)")
+  command
+      .add_option("--resolv-conf", options.resolv_conf,
+                  "The resolv.conf used by 'system' resolvers (its nameservers also make a server list cluster-scoped)")
       ->capture_default_str();
-  command.add_option("--hosts-file", options.hosts_file,
-                     "The hosts file 'system' resolvers read before DNS, as libc and the agent do")
+  command
+      .add_option("--hosts-file", options.hosts_file,
+                  "The hosts file 'system' resolvers read before DNS, as libc and the agent do")
       ->capture_default_str();
-  command.add_option("--nsswitch-conf", options.nsswitch_conf,
-                     "nsswitch.conf whose 'hosts:' line orders files and dns (absent: files, then dns)")
+  command
+      .add_option("--nsswitch-conf", options.nsswitch_conf,
+                  "nsswitch.conf whose 'hosts:' line orders files and dns (absent: files, then dns)")
       ->capture_default_str();
   command.add_option("--expect", options.expect, "HOST=ADDR[,ADDR...], repeatable: static truth for a host")
       ->take_all();
   command.add_option("--kube", options.kube, "auto | off | in-cluster | API base URL")->capture_default_str();
   command.add_option("--kube-token-file", options.kube_token_file,
                      "Bearer token file, re-read for every request (default in-cluster: the service-account token)");
-  command.add_option("--kube-ca-file", options.kube_ca_file,
-                     "CA bundle of the API server (default in-cluster: the service-account ca.crt; URL mode: system store)");
+  command.add_option(
+      "--kube-ca-file", options.kube_ca_file,
+      "CA bundle of the API server (default in-cluster: the service-account ca.crt; URL mode: system store)");
   command.add_flag("--kube-insecure", options.kube_insecure,
                    "Do not verify the API server's TLS certificate (prints a warning; for tests only)");
   command.add_option("--coder-service", options.coder_service,
@@ -145,20 +149,23 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--coder-deployment", options.coder_deployment,
                      "NS/NAME of the Coder Deployment whose CODER_ACCESS_URL is the external URL "
                      "(default: the Coder Service's NS/NAME)");
-  command.add_option("--ingress-service", options.ingress_services,
-                     "NS/NAME of a LoadBalancer Service in front of Coder, repeatable: its address is the external "
-                     "host's truth instead of the matching Ingresses'")
+  command
+      .add_option("--ingress-service", options.ingress_services,
+                  "NS/NAME of a LoadBalancer Service in front of Coder, repeatable: its address is the external "
+                  "host's truth instead of the matching Ingresses'")
       ->take_all();
-  command.add_option("--workspace-namespace", options.workspace_namespaces,
-                     "Namespace whose pods the workspace audit reads, repeatable ('' turns the audit off)")
+  command
+      .add_option("--workspace-namespace", options.workspace_namespaces,
+                  "Namespace whose pods the workspace audit reads, repeatable ('' turns the audit off)")
       ->take_all()
       ->capture_default_str();
   command.add_option("--kube-dns-namespace", options.kube_dns_namespace, "Namespace of the CoreDNS pods")
       ->capture_default_str();
   command.add_option("--kube-dns-selector", options.kube_dns_selector, "Label selector of the CoreDNS pods")
       ->capture_default_str();
-  command.add_option("--kube-dns-service", options.kube_dns_service,
-                     "NS/NAME of the cluster DNS Service: a --resolver given its ClusterIP is cluster-scoped")
+  command
+      .add_option("--kube-dns-service", options.kube_dns_service,
+                  "NS/NAME of the cluster DNS Service: a --resolver given its ClusterIP is cluster-scoped")
       ->capture_default_str();
   command.add_option("--ca-file", options.ca_file, "Extra CA bundle for HTTPS health checks (default: system store)");
   command.add_option("--timeout", options.timeout, "Per lookup and per request: 500ms, 2s, 1m")->capture_default_str();
@@ -186,8 +193,8 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
     util::sort_unique(entry.addresses);
     auto same_host = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.host == entry.host; });
     if (same_host != entries.end())
-      throw core::UsageError(fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text,
-                                   entry.host));
+      throw core::UsageError(
+          fmt::format("--expect '{}': {} is given twice (list all its addresses in one --expect)", text, entry.host));
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -196,13 +203,14 @@ std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>
 probe::ResolverPlan parse_resolver(const std::string& text, const std::string& resolv_conf) {
   auto equals = text.find('=');
   if (equals == std::string::npos)
-    throw core::UsageError(fmt::format("--resolver '{}': expected LABEL=system or LABEL=IP[:PORT][,IP[:PORT]...]", text));
+    throw core::UsageError(
+        fmt::format("--resolver '{}': expected LABEL=system or LABEL=IP[:PORT][,IP[:PORT]...]", text));
   probe::ResolverPlan resolver;
   resolver.label = text.substr(0, equals);
   resolver.spec = text.substr(equals + 1);
   if (!is_label(resolver.label))
-    throw core::UsageError(fmt::format("--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'",
-                                 text, resolver.label));
+    throw core::UsageError(fmt::format(
+        "--resolver '{}': label '{}' must be lower-case letters, digits, '-', '_' or '.'", text, resolver.label));
   if (resolver.spec == probe::k_kube_dns_pods_spec) {
     resolver.scope = probe::ResolverScope::cluster; // servers come from the API server at checkup time
     resolver.scope_reason = "CoreDNS pods";
@@ -371,11 +379,11 @@ bool is_namespace(std::string_view text) {
 doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe::Plan& plan) {
   if (auto valid = k8s::check_mode(options.kube); !valid)
     throw core::UsageError(valid.error());
-  bool uses_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), [](const probe::ResolverPlan& r) {
-    return r.spec == probe::k_kube_dns_pods_spec;
-  });
+  bool uses_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(),
+                                   [](const probe::ResolverPlan& r) { return r.spec == probe::k_kube_dns_pods_spec; });
   if (uses_dns_pods && (options.kube == "off" || !plan.checks.kube))
-    throw core::UsageError("--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
+    throw core::UsageError(
+        "--resolver ...=kube-dns-pods needs the Kubernetes API (not --kube off, and kube in --checks)");
   check_readable("--kube-token-file", options.kube_token_file, util::k_small_file_limit);
   check_readable("--kube-ca-file", options.kube_ca_file, util::k_config_file_limit);
   check_readable("--ca-file", options.ca_file, util::k_config_file_limit);
@@ -399,14 +407,15 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
       kube.targets.workspace_namespaces.push_back(ns);
   }
   if (!is_namespace(options.kube_dns_namespace))
-    throw core::UsageError(fmt::format("--kube-dns-namespace '{}': expected a namespace name", options.kube_dns_namespace));
-  if (options.kube_dns_selector.empty() ||
-      options.kube_dns_selector.find_first_of(" \t\n&?#") != std::string::npos)
+    throw core::UsageError(
+        fmt::format("--kube-dns-namespace '{}': expected a namespace name", options.kube_dns_namespace));
+  if (options.kube_dns_selector.empty() || options.kube_dns_selector.find_first_of(" \t\n&?#") != std::string::npos)
     throw core::UsageError(fmt::format("--kube-dns-selector '{}': expected a label selector such as k8s-app=kube-dns",
-                                 options.kube_dns_selector));
+                                       options.kube_dns_selector));
   kube.targets.dns_namespace = options.kube_dns_namespace;
   kube.targets.dns_selector = options.kube_dns_selector;
-  kube.targets.dns_service = *parse_ref_option("--kube-dns-service", options.kube_dns_service.empty() ? "-" : options.kube_dns_service);
+  kube.targets.dns_service =
+      *parse_ref_option("--kube-dns-service", options.kube_dns_service.empty() ? "-" : options.kube_dns_service);
   if (options.kube_insecure && options.kube != "off")
     fmt::print(stderr, "coder-dns-doctor: warning: --kube-insecure: the API server's TLS certificate is not "
                        "verified; anyone on the path can impersonate it\n");
@@ -418,9 +427,8 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
 doctor::Settings make_settings(const ProbeOptions& options) {
   probe::Plan plan = make_plan(options);
   doctor::KubeSettings kube = make_kube_settings(options, plan);
-  return doctor::Settings{.plan = std::move(plan),
-                          .expectations = parse_expectations(options.expect),
-                          .kube = std::move(kube)};
+  return doctor::Settings{
+      .plan = std::move(plan), .expectations = parse_expectations(options.expect), .kube = std::move(kube)};
 }
 
 } // namespace coder_dns_doctor::cli

@@ -3,8 +3,8 @@
 #include <coder_dns_doctor/cli/app.hpp>
 #include <coder_dns_doctor/cli/commands.hpp>
 #include <coder_dns_doctor/cli/probe_options.hpp>
-#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/config/layers.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
@@ -73,7 +73,8 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
   command.add_option("--listen", flags.listen, "IP:PORT of the one HTTP listener (port 0: any free port)")
       ->capture_default_str();
   command.add_option("--interval", flags.interval, "Time between cycle starts: 500ms, 30s, 1m")->capture_default_str();
-  command.add_option("--jitter", flags.jitter, "Random extra wait per cycle, at most this; 0 for none (default: interval/10)");
+  command.add_option("--jitter", flags.jitter,
+                     "Random extra wait per cycle, at most this; 0 for none (default: interval/10)");
   command.add_option("--log-format", flags.log_format, "Logs on stderr: text | json")->capture_default_str();
   command.add_option("--log-level", flags.log_level, "debug | info | warn | error")->capture_default_str();
   if (preset.sidecar)
@@ -118,13 +119,15 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
     if (flags.agent_url.empty())
       throw core::UsageError("--agent-url is required (or CODER_AGENT_URL, as the workspace agent has it)");
     if (!probe.external_url.empty() && probe.external_url != flags.agent_url)
-      throw core::UsageError(fmt::format("--external-url '{}' and --agent-url '{}' differ: the sidecar checks the agent's "
-                                   "URL, give only --agent-url",
-                                   probe.external_url, flags.agent_url));
+      throw core::UsageError(
+          fmt::format("--external-url '{}' and --agent-url '{}' differ: the sidecar checks the agent's "
+                      "URL, give only --agent-url",
+                      probe.external_url, flags.agent_url));
     probe.external_url = flags.agent_url;
   }
   if (probe.external_url.empty() && !kube_may_discover(probe.kube))
-    throw core::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
+    throw core::UsageError(
+        "--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)");
 
   daemon::RunConfig config{.settings = make_settings(probe), .daemon = {}};
   daemon::DaemonOptions& d = config.daemon;
@@ -135,8 +138,9 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   if (d.interval < std::chrono::milliseconds(100))
     throw core::UsageError(fmt::format("--interval '{}': expected at least 100ms", flags.interval));
   if (d.interval < config.settings.plan.timeout)
-    throw core::UsageError(fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval",
-                                 flags.interval, util::format_duration(config.settings.plan.timeout)));
+    throw core::UsageError(
+        fmt::format("--interval '{}' is shorter than --timeout '{}': a cycle must fit in an interval", flags.interval,
+                    util::format_duration(config.settings.plan.timeout)));
   if (flags.jitter.empty())
     d.jitter = d.interval / 10;
   else if (flags.jitter == "0" || flags.jitter == "0s" || flags.jitter == "0ms")
@@ -240,8 +244,12 @@ Action register_daemon(CLI::App& parent, const Preset& preset) {
 
 } // namespace
 
-Action register_serve(CLI::App& parent) { return register_daemon(parent, k_serve); }
+Action register_serve(CLI::App& parent) {
+  return register_daemon(parent, k_serve);
+}
 
-Action register_sidecar(CLI::App& parent) { return register_daemon(parent, k_sidecar); }
+Action register_sidecar(CLI::App& parent) {
+  return register_daemon(parent, k_sidecar);
+}
 
 } // namespace coder_dns_doctor::cli

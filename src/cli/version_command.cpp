@@ -9,8 +9,12 @@
 
 namespace coder_dns_doctor::cli {
 
-std::string_view version() { return CDD_VERSION; }
-std::string_view revision() { return CDD_GIT_REVISION; }
+std::string_view version() {
+  return CDD_VERSION;
+}
+std::string_view revision() {
+  return CDD_GIT_REVISION;
+}
 
 Action register_version(CLI::App& parent) {
   parent.add_subcommand("version", "Print version, git revision and library versions");

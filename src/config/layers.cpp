@@ -40,15 +40,24 @@ std::string suggestion(const std::string& key, const Schema& schema) {
       best_distance = d;
     }
   }
-  return best == nullptr ? std::string(" (see --help for the options)") : fmt::format(" (did you mean '{}'?)", best->name);
+  return best == nullptr ? std::string(" (see --help for the options)")
+                         : fmt::format(" (did you mean '{}'?)", best->name);
 }
 
-int line_of(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Mark().line + 1; }
+int line_of(const YAML::Node& node) {
+  return node.Mark().is_null() ? 0 : node.Mark().line + 1;
+}
 
-std::string at(const std::string& origin, const YAML::Node& node) { return fmt::format("{}:{}", origin, line_of(node)); }
+std::string at(const std::string& origin, const YAML::Node& node) {
+  return fmt::format("{}:{}", origin, line_of(node));
+}
 
-bool is_truthy(std::string_view text) { return text == "true" || text == "yes" || text == "on" || text == "1"; }
-bool is_falsy(std::string_view text) { return text == "false" || text == "no" || text == "off" || text == "0"; }
+bool is_truthy(std::string_view text) {
+  return text == "true" || text == "yes" || text == "on" || text == "1";
+}
+bool is_falsy(std::string_view text) {
+  return text == "false" || text == "no" || text == "off" || text == "0";
+}
 
 // Return the values of a list option from `node`; an error names the line.
 std::expected<std::vector<std::string>, std::string> list_values(const YAML::Node& node, const std::string& origin,
@@ -127,8 +136,8 @@ std::expected<Layer, std::string> parse_file_text(std::string_view text, const s
   if (root.IsNull())
     return layer; // an empty file sets nothing
   if (!root.IsMap())
-    return std::unexpected(fmt::format("{}: expected a mapping of option names to values (e.g. 'interval: 30s')",
-                                       at(origin, root)));
+    return std::unexpected(
+        fmt::format("{}: expected a mapping of option names to values (e.g. 'interval: 30s')", at(origin, root)));
   std::map<std::string, int> seen_at;
   for (const auto& entry : root) {
     const YAML::Node& key_node = entry.first;
@@ -142,8 +151,8 @@ std::expected<Layer, std::string> parse_file_text(std::string_view text, const s
       return std::unexpected(
           fmt::format("{}: unknown option '{}'{}", at(origin, key_node), key_node.Scalar(), suggestion(key, schema)));
     if (auto [previous, inserted] = seen_at.emplace(key, line_of(key_node)); !inserted)
-      return std::unexpected(fmt::format("{}: option '{}' is given twice (first at line {})", at(origin, key_node),
-                                         key, previous->second));
+      return std::unexpected(fmt::format("{}: option '{}' is given twice (first at line {})", at(origin, key_node), key,
+                                         previous->second));
     if (value.IsNull())
       return std::unexpected(fmt::format("{}: option '{}' needs a value", at(origin, key_node), key));
 
@@ -258,7 +267,8 @@ std::string with_origins(std::string message, const Layer& merged) {
     if (setting.source == Source::default_value || setting.source == Source::flag)
       continue;
     std::string flag = "--" + name;
-    for (std::size_t at_pos = message.find(flag); at_pos != std::string::npos; at_pos = message.find(flag, at_pos + 1)) {
+    for (std::size_t at_pos = message.find(flag); at_pos != std::string::npos;
+         at_pos = message.find(flag, at_pos + 1)) {
       std::size_t after = at_pos + flag.size();
       bool whole = after == message.size() ||
                    !(std::isalnum(static_cast<unsigned char>(message[after])) || message[after] == '-');

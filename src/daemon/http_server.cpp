@@ -8,11 +8,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
-#include <optional>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <netinet/in.h>
+#include <optional>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -32,10 +32,10 @@ std::string_view reason(int status) {
 }
 
 void send(mg_connection* connection, const Response& response, bool head) {
-  std::string header = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                                   "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                                   response.status, reason(response.status), response.content_type,
-                                   response.body.size());
+  std::string header =
+      fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+                  "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                  response.status, reason(response.status), response.content_type, response.body.size());
   mg_write(connection, header.data(), header.size());
   if (!head && !response.body.empty())
     mg_write(connection, response.body.data(), response.body.size());
@@ -168,7 +168,7 @@ HttpServer::~HttpServer() {
 }
 
 std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const ListenerOptions& options,
-                                                                         std::vector<Route> routes) {
+                                                                          std::vector<Route> routes) {
   static std::once_flag library_once;
   std::call_once(library_once, [] { mg_init_library(0); });
 
@@ -180,12 +180,18 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const 
   std::string ports = endpoint->to_string(); // "ip:port" or "[v6]:port", as civetweb reads it
   std::string threads = std::to_string(options.threads);
   std::string timeout = std::to_string(options.request_timeout_ms);
-  std::array<const char*, 13> config{"listening_ports", ports.c_str(),
-                                     "num_threads", threads.c_str(),
-                                     "request_timeout_ms", timeout.c_str(),
-                                     "enable_keep_alive", "no",
-                                     "enable_directory_listing", "no",
-                                     "decode_url", "yes",
+  std::array<const char*, 13> config{"listening_ports",
+                                     ports.c_str(),
+                                     "num_threads",
+                                     threads.c_str(),
+                                     "request_timeout_ms",
+                                     timeout.c_str(),
+                                     "enable_keep_alive",
+                                     "no",
+                                     "enable_directory_listing",
+                                     "no",
+                                     "decode_url",
+                                     "yes",
                                      nullptr};
 
   auto impl = std::make_unique<Impl>();

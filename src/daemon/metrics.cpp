@@ -45,31 +45,60 @@ const std::vector<double> k_http_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 const std::vector<FamilySpec>& family_table() {
   using enum MetricKind;
   static const std::vector<FamilySpec> table{
-      {"coder_dns_doctor_dns_lookup_success", gauge, {"host", "resolver", "family"},
-       "1 when the last lookup got an answer (addresses or NODATA), 0 on NXDOMAIN, SERVFAIL, REFUSED, timeout or error", {}},
-      {"coder_dns_doctor_dns_answer_match", gauge, {"host", "resolver", "family"},
-       "1 when the last answer stayed inside the host's truth set, 0 when it did not; absent when no truth is known", {}},
-      {"coder_dns_doctor_dns_mismatch_total", counter, {"host", "resolver"},
-       "Cycles in which the host's answer via the resolver fell outside its truth set", {}},
-      {"coder_dns_doctor_dns_lookup_duration_seconds", histogram, {"resolver"}, "Duration of each DNS lookup",
+      {"coder_dns_doctor_dns_lookup_success",
+       gauge,
+       {"host", "resolver", "family"},
+       "1 when the last lookup got an answer (addresses or NODATA), 0 on NXDOMAIN, SERVFAIL, REFUSED, timeout or error",
+       {}},
+      {"coder_dns_doctor_dns_answer_match",
+       gauge,
+       {"host", "resolver", "family"},
+       "1 when the last answer stayed inside the host's truth set, 0 when it did not; absent when no truth is known",
+       {}},
+      {"coder_dns_doctor_dns_mismatch_total",
+       counter,
+       {"host", "resolver"},
+       "Cycles in which the host's answer via the resolver fell outside its truth set",
+       {}},
+      {"coder_dns_doctor_dns_lookup_duration_seconds",
+       histogram,
+       {"resolver"},
+       "Duration of each DNS lookup",
        k_dns_buckets},
-      {"coder_dns_doctor_dns_answer_ttl_seconds", gauge, {"host", "resolver", "family"},
-       "TTL of the last answer's address records (minimum); absent when there were none", {}},
-      {"coder_dns_doctor_http_up", gauge, {"url", "via"},
-       "1 when every request of the last cycle to the URL by this path (dns, pinned, internal) succeeded", {}},
+      {"coder_dns_doctor_dns_answer_ttl_seconds",
+       gauge,
+       {"host", "resolver", "family"},
+       "TTL of the last answer's address records (minimum); absent when there were none",
+       {}},
+      {"coder_dns_doctor_http_up",
+       gauge,
+       {"url", "via"},
+       "1 when every request of the last cycle to the URL by this path (dns, pinned, internal) succeeded",
+       {}},
       {"coder_dns_doctor_http_duration_seconds", histogram, {"via"}, "Duration of each HTTP check", k_http_buckets},
       {"coder_dns_doctor_finding", gauge, {"code", "severity"}, "1 while a finding of this code is active", {}},
       {"coder_dns_doctor_cycle_duration_seconds", gauge, {}, "Wall time of the last complete cycle", {}},
       {"coder_dns_doctor_last_cycle_timestamp_seconds", gauge, {}, "Unix time the last complete cycle finished", {}},
       {"coder_dns_doctor_build_info", gauge, {"version", "revision"}, "Always 1: the running build", {}},
-      {"coder_dns_doctor_verdict", gauge, {"verdict"}, "1 for the verdict of the last cycle (healthy, degraded, broken)", {}},
+      {"coder_dns_doctor_verdict",
+       gauge,
+       {"verdict"},
+       "1 for the verdict of the last cycle (healthy, degraded, broken)",
+       {}},
       {"coder_dns_doctor_cycles_total", counter, {}, "Complete cycles since start", {}},
       {"coder_dns_doctor_interval_seconds", gauge, {}, "Configured time between cycle starts (before jitter)", {}},
       {"coder_dns_doctor_config_reloads_total", counter, {"result"}, "Config reloads (SIGHUP) by result", {}},
-      {"coder_dns_doctor_config_last_reload_success", gauge, {}, "1 when the last config reload succeeded (or none happened)", {}},
-      {"coder_dns_doctor_http_failures_total", counter, {"url", "via", "reason"},
+      {"coder_dns_doctor_config_last_reload_success",
+       gauge,
+       {},
+       "1 when the last config reload succeeded (or none happened)",
+       {}},
+      {"coder_dns_doctor_http_failures_total",
+       counter,
+       {"url", "via", "reason"},
        "Failed HTTP requests to the URL by this path, by reason (the JSON http[].status: http_error, body_mismatch, "
-       "timeout, refused, unreachable, tls, too_large, not_sent, error)", {}},
+       "timeout, refused, unreachable, tls, too_large, not_sent, error)",
+       {}},
   };
   return table;
 }
@@ -133,7 +162,9 @@ private:
   std::map<std::vector<std::string>, Entry> m_series;
 };
 
-const FamilySpec& spec(Id id) { return family_table().at(static_cast<std::size_t>(id)); }
+const FamilySpec& spec(Id id) {
+  return family_table().at(static_cast<std::size_t>(id));
+}
 
 template <typename Builder> auto& build(Builder builder, Id id, prometheus::Registry& registry) {
   const FamilySpec& s = spec(id);
@@ -204,8 +235,9 @@ void Metrics::record_dns(State& s, const report::Report& report) {
     bool answered = o.status == probe::LookupStatus::ok || o.status == probe::LookupStatus::nodata;
     // A resolver that cannot know a cluster-only name did not fail by saying so: no series, so
     // CoderDNSLookupFailing cannot fire on it. Any other outcome of that lookup is exported.
-    bool excused = o.outside_scope && (o.status == probe::LookupStatus::nxdomain ||
-                                       o.status == probe::LookupStatus::refused || o.status == probe::LookupStatus::nodata);
+    bool excused =
+        o.outside_scope && (o.status == probe::LookupStatus::nxdomain || o.status == probe::LookupStatus::refused ||
+                            o.status == probe::LookupStatus::nodata);
     if (!excused)
       s.dns_lookup_success.at(labels).Set(answered ? 1 : 0);
     if (note.match)

@@ -29,9 +29,13 @@ struct Snapshot {
   std::string report_json;
 };
 
-std::int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
+std::int64_t ticks(Clock::time_point t) {
+  return t.time_since_epoch().count();
+}
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 std::vector<std::string> codes_of(const report::Report& report) {
   std::vector<std::string> codes;
@@ -57,8 +61,7 @@ nlohmann::json describe(const RunConfig& config) {
 class Service {
 public:
   Service(RunConfig config, const Reloader& reload, Logger& logger)
-      : m_config(std::move(config)), m_reload(reload), m_log(logger),
-        m_metrics(core::version(), core::revision()) {
+      : m_config(std::move(config)), m_reload(reload), m_log(logger), m_metrics(core::version(), core::revision()) {
     m_interval_ms = m_config.daemon.interval.count();
     m_heartbeat = ticks(Clock::now());
     m_metrics.set_interval(m_config.daemon.interval);
@@ -145,8 +148,10 @@ private:
   Response report() const {
     auto snapshot = latest();
     if (snapshot == nullptr)
-      return {.status = 503, .content_type = "application/json", .body = R"({"error": "no complete cycle yet"})"
-                                                                         "\n"};
+      return {.status = 503,
+              .content_type = "application/json",
+              .body = R"({"error": "no complete cycle yet"})"
+                      "\n"};
     return {.content_type = "application/json", .body = snapshot->report_json};
   }
 

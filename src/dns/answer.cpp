@@ -21,7 +21,6 @@ namespace {
 // Enough for the largest answers a UDP+TCP lookup realistically returns (a 100-address fault test).
 constexpr int k_max_records = 512;
 
-
 // The typed address of a raw record; inet_ntop's text is canonical by definition.
 util::IpAddress address_of(int family, const void* raw) {
   std::array<char, INET6_ADDRSTRLEN> buffer{};

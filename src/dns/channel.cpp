@@ -102,7 +102,9 @@ void Channel::process(int fd, bool readable, bool writable) {
   ares_process_fd(m_state->channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
 }
 
-void Channel::process_timeouts() { ares_process_fd(m_state->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD); }
+void Channel::process_timeouts() {
+  ares_process_fd(m_state->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
 
 std::optional<std::chrono::milliseconds> Channel::next_timeout() const {
   if (m_pending == 0)

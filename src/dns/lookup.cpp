@@ -2,7 +2,9 @@
 
 namespace coder_dns_doctor::dns {
 
-std::string_view to_string(Family family) { return family == Family::a ? "A" : "AAAA"; }
+std::string_view to_string(Family family) {
+  return family == Family::a ? "A" : "AAAA";
+}
 
 std::string_view to_string(LookupStatus status) {
   switch (status) {

@@ -19,7 +19,9 @@ using analysis::KubeFailure;
 using analysis::KubeProblem;
 using analysis::KubeScope;
 
-bool is_kube_dns_pods(const probe::ResolverPlan& resolver) { return resolver.spec == probe::k_kube_dns_pods_spec; }
+bool is_kube_dns_pods(const probe::ResolverPlan& resolver) {
+  return resolver.spec == probe::k_kube_dns_pods_spec;
+}
 
 // What Kubernetes contributed to one check.
 struct KubeResult {
@@ -102,10 +104,9 @@ void expand_dns_pods(probe::Plan& plan, const k8s::Targets& targets, KubeResult&
     if (!kube.discovery.dns_pods)
       continue; // the reason is already a problem
     if (kube.discovery.dns_pods->empty())
-      kube.discovery.problems.push_back(
-          {KubeScope::resolvers, KubeFailure::missing,
-           fmt::format("resolver {}: no ready pod matches {} in namespace {}", resolver.label, targets.dns_selector,
-                       targets.dns_namespace)});
+      kube.discovery.problems.push_back({KubeScope::resolvers, KubeFailure::missing,
+                                         fmt::format("resolver {}: no ready pod matches {} in namespace {}",
+                                                     resolver.label, targets.dns_selector, targets.dns_namespace)});
     for (const k8s::DnsPod& pod : *kube.discovery.dns_pods) {
       probe::ResolverPlan one;
       one.label = resolver.label + "/" + pod.name;
@@ -143,8 +144,9 @@ probe::Plan plan_for_check(const Settings& settings, KubeResult& kube) {
     if (kube.discovery.external_url)
       add_external_url(plan, *kube.discovery.external_url);
     else if (!kube.connected)
-      throw core::UsageError("--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
-                             " when Kubernetes cannot supply it");
+      throw core::UsageError(
+          "--external-url is required (expected the Coder access URL, e.g. https://coder.example.com)"
+          " when Kubernetes cannot supply it");
     // else: Kubernetes was asked and could not say; check the rest and report why
   }
   expand_dns_pods(plan, settings.kube.targets, kube);

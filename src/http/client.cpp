@@ -145,8 +145,8 @@ Response finished(CURL* easy, CURLcode result, Transfer& transfer) {
   if (response.too_large)
     response.error = fmt::format("response body larger than {} bytes", transfer.max_body);
   else if (result != CURLE_OK)
-    response.error = transfer.error_buffer[0] != '\0' ? std::string(transfer.error_buffer)
-                                                       : std::string(curl_easy_strerror(result));
+    response.error =
+        transfer.error_buffer[0] != '\0' ? std::string(transfer.error_buffer) : std::string(curl_easy_strerror(result));
   response.body = std::move(transfer.body);
   return response;
 }
@@ -158,7 +158,9 @@ struct Client::State {
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
 };
 
-Client::Client() : m_state(std::make_unique<State>()) { m_state->multi.reset(curl_multi_init()); }
+Client::Client() : m_state(std::make_unique<State>()) {
+  m_state->multi.reset(curl_multi_init());
+}
 
 Client::~Client() {
   for (auto& [easy, transfer] : m_state->transfers)
@@ -225,7 +227,9 @@ std::optional<std::chrono::milliseconds> Client::next_timeout() const {
   return std::chrono::milliseconds(ms);
 }
 
-std::size_t Client::pending() const { return m_state->transfers.size(); }
+std::size_t Client::pending() const {
+  return m_state->transfers.size();
+}
 
 std::optional<Response> Client::fetch(const Request& request, const std::atomic<bool>* cancel) {
   std::optional<Response> result;

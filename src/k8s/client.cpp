@@ -87,7 +87,8 @@ ErrorKind kind_of_status(long status) {
 } // namespace
 
 std::string Access::describe() const {
-  std::string what = name.empty() ? fmt::format("{} {}", verb, resource) : fmt::format("{} {} \"{}\"", verb, resource, name);
+  std::string what =
+      name.empty() ? fmt::format("{} {}", verb, resource) : fmt::format("{} {} \"{}\"", verb, resource, name);
   if (!group.empty())
     what += fmt::format(" (API group {})", group);
   return namespace_.empty() ? what + " (cluster-wide)" : fmt::format("{} in namespace {}", what, namespace_);
@@ -121,7 +122,8 @@ std::string ApiError::describe() const {
   case ErrorKind::credentials: return fmt::format("{}: {}", what, detail);
   case ErrorKind::unauthorized:
     return fmt::format("{}: HTTP 401 Unauthorized: the API server rejects the bearer token (missing, expired or not "
-                       "trusted){}", what, server);
+                       "trusted){}",
+                       what, server);
   case ErrorKind::forbidden:
     return fmt::format("{}: HTTP 403 Forbidden: the service account may not {} {}; its Role/ClusterRole needs the "
                        "rule {{{}}}{}{}",
@@ -129,8 +131,7 @@ std::string ApiError::describe() const {
                        access.namespace_.empty() ? " in a ClusterRole" : " in namespace " + access.namespace_, server);
   case ErrorKind::not_found: return fmt::format("{}: HTTP 404 Not Found{}", what, server);
   case ErrorKind::server_error:
-  case ErrorKind::http_error:
-    return fmt::format("{}: HTTP {}{}", what, status_code.value_or(0), server);
+  case ErrorKind::http_error: return fmt::format("{}: HTTP {}{}", what, status_code.value_or(0), server);
   case ErrorKind::malformed: return fmt::format("{}: the answer is not a Kubernetes JSON object ({})", what, detail);
   case ErrorKind::too_large: return fmt::format("{}: {}", what, detail);
   case ErrorKind::timeout: return fmt::format("{}: no answer in time ({})", what, detail);
@@ -141,7 +142,7 @@ std::string ApiError::describe() const {
 }
 
 struct Client::State {
-  http::Client http; // one per client: its connection is reused across requests
+  http::Client http;                   // one per client: its connection is reused across requests
   std::optional<ApiError> unreachable; // the first timeout/transport failure
 };
 

@@ -19,9 +19,13 @@ std::optional<std::string> process_environment(const char* name) {
   return std::string(value);
 }
 
-bool settings_file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool settings_file_exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
-bool is_url(std::string_view mode) { return mode.starts_with("http://") || mode.starts_with("https://"); }
+bool is_url(std::string_view mode) {
+  return mode.starts_with("http://") || mode.starts_with("https://");
+}
 
 } // namespace
 
@@ -56,7 +60,8 @@ Choice choose_connection(const ConnectionSettings& settings, const Environment& 
     }
     // a pod without a service-account token (automountServiceAccountToken: false, e.g. a
     // workspace pod running the sidecar) has no API access to use: auto means off there
-    std::string token = settings.token_file.empty() ? std::string(k_service_account_dir) + "/token" : settings.token_file;
+    std::string token =
+        settings.token_file.empty() ? std::string(k_service_account_dir) + "/token" : settings.token_file;
     if (!settings_file_exists(token)) {
       choice.reason = fmt::format("--kube auto: no service-account token at {}", token);
       return choice;

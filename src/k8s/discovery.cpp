@@ -106,14 +106,15 @@ private:
       return missing(fmt::format("no container of deployment {} sets CODER_ACCESS_URL", ref.to_string()));
     std::string value;
     if ((*source)->unsupported)
-      return missing(fmt::format("{} comes from {}, which coder-dns-doctor does not read", origin, *(*source)->unsupported));
+      return missing(
+          fmt::format("{} comes from {}, which coder-dns-doctor does not read", origin, *(*source)->unsupported));
     if ((*source)->config_map) {
       const ObjectRef& map = *(*source)->config_map;
       origin = fmt::format("configmap {} key {} (via deployment {} env CODER_ACCESS_URL)", map.to_string(),
                            (*source)->key, ref.to_string());
       Access map_access = access_for(Feature::access_url_config_map, map.namespace_, map.name);
-      auto config_map =
-          get(fmt::format("/api/v1/namespaces/{}/configmaps/{}", map.namespace_, map.name), map_access, KubeScope::truth);
+      auto config_map = get(fmt::format("/api/v1/namespaces/{}/configmaps/{}", map.namespace_, map.name), map_access,
+                            KubeScope::truth);
       if (!config_map)
         return std::nullopt;
       auto found = config_map_value(*config_map, (*source)->key);
@@ -141,7 +142,8 @@ private:
   // GET the Service `ref` as `feature` allows; a failure is recorded as a problem and yields nullopt.
   std::optional<ServiceFacts> fetch_service(Feature feature, const ObjectRef& ref) {
     Access access = access_for(feature, ref.namespace_, ref.name);
-    auto service = get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
+    auto service =
+        get(fmt::format("/api/v1/namespaces/{}/services/{}", ref.namespace_, ref.name), access, KubeScope::truth);
     if (!service)
       return std::nullopt;
     auto facts = read_service(*service);
@@ -158,8 +160,8 @@ private:
       return;
     std::string source = "kubernetes:service/" + ref.to_string();
     if (facts->type == "ExternalName") {
-      m_out.notes.push_back(fmt::format("{} is an ExternalName Service: no address truth for {}", source,
-                                        m_wants.internal_host));
+      m_out.notes.push_back(
+          fmt::format("{} is an ExternalName Service: no address truth for {}", source, m_wants.internal_host));
     } else if (facts->headless) {
       Access slices = access_for(Feature::coder_endpoints, ref.namespace_);
       std::string selector = url_encode("kubernetes.io/service-name=" + ref.name);
@@ -171,13 +173,13 @@ private:
         if (!addresses)
           m_out.problems.push_back(shape_problem(slices, addresses.error(), KubeScope::truth));
         else if (addresses->empty())
-          m_out.notes.push_back(fmt::format("{} is headless and has no ready endpoints: no truth for {}", source,
-                                            m_wants.internal_host));
+          m_out.notes.push_back(
+              fmt::format("{} is headless and has no ready endpoints: no truth for {}", source, m_wants.internal_host));
         else {
-          m_out.entries.push_back({m_wants.internal_host, util::parse_ips(*addresses),
-                                   "kubernetes:endpointslices/" + ref.to_string()});
-          m_out.notes.push_back(fmt::format("{} is headless: {} resolves to its ready endpoints", source,
-                                            m_wants.internal_host));
+          m_out.entries.push_back(
+              {m_wants.internal_host, util::parse_ips(*addresses), "kubernetes:endpointslices/" + ref.to_string()});
+          m_out.notes.push_back(
+              fmt::format("{} is headless: {} resolves to its ready endpoints", source, m_wants.internal_host));
         }
       }
     } else if (!facts->cluster_ips.empty()) {
@@ -260,8 +262,7 @@ private:
     }
     auto facts = read_service(*service);
     if (!facts || facts->cluster_ips.empty()) {
-      m_out.notes.push_back(
-          fmt::format("resolver scope: Service {} has no ClusterIP; {}", ref.to_string(), fallback));
+      m_out.notes.push_back(fmt::format("resolver scope: Service {} has no ClusterIP; {}", ref.to_string(), fallback));
       return;
     }
     m_out.dns_service_ips = facts->cluster_ips;
@@ -313,7 +314,9 @@ private:
 
 } // namespace
 
-const std::vector<Permission>& permissions() { return k_permissions; }
+const std::vector<Permission>& permissions() {
+  return k_permissions;
+}
 
 Access access_for(Feature feature, std::string namespace_, std::string name) {
   for (const Permission& permission : k_permissions)

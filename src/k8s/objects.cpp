@@ -1,5 +1,5 @@
-#include <coder_dns_doctor/k8s/objects.hpp>
 #include <coder_dns_doctor/k8s/json_access.hpp>
+#include <coder_dns_doctor/k8s/objects.hpp>
 
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -25,8 +25,8 @@ bool is_dns_label(std::string_view text) {
   return !text.empty() && text.size() <= 63 && std::isalnum(static_cast<unsigned char>(text.front())) != 0 &&
          std::isalnum(static_cast<unsigned char>(text.back())) != 0 &&
          std::all_of(text.begin(), text.end(), [](char c) {
-           return (std::islower(static_cast<unsigned char>(c)) != 0) || (std::isdigit(static_cast<unsigned char>(c)) != 0) ||
-                  c == '-';
+           return (std::islower(static_cast<unsigned char>(c)) != 0) ||
+                  (std::isdigit(static_cast<unsigned char>(c)) != 0) || c == '-';
          });
 }
 
@@ -59,8 +59,7 @@ LoadBalancer read_load_balancer(const json& object) {
 }
 
 ObjectRef ref_of(const json& object) {
-  return {text_at(child(object, "metadata"), "namespace"),
-          text_at(child(object, "metadata"), "name")};
+  return {text_at(child(object, "metadata"), "namespace"), text_at(child(object, "metadata"), "name")};
 }
 
 } // namespace
@@ -71,12 +70,13 @@ std::expected<ObjectRef, std::string> parse_object_ref(std::string_view text) {
     return std::unexpected(fmt::format("'{}': expected NAMESPACE/NAME", text));
   ObjectRef ref{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
   if (!is_dns_label(ref.namespace_))
-    return std::unexpected(fmt::format("'{}': '{}' is not a namespace name (lower-case DNS label)", text, ref.namespace_));
-  bool name_ok = !ref.name.empty() && ref.name.size() <= 253 &&
-                 std::all_of(ref.name.begin(), ref.name.end(), [](char c) {
-                   return std::islower(static_cast<unsigned char>(c)) != 0 ||
-                          std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.';
-                 });
+    return std::unexpected(
+        fmt::format("'{}': '{}' is not a namespace name (lower-case DNS label)", text, ref.namespace_));
+  bool name_ok =
+      !ref.name.empty() && ref.name.size() <= 253 && std::all_of(ref.name.begin(), ref.name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) != 0 || std::isdigit(static_cast<unsigned char>(c)) != 0 ||
+               c == '-' || c == '.';
+      });
   if (!name_ok)
     return std::unexpected(fmt::format("'{}': '{}' is not an object name", text, ref.name));
   return ref;
@@ -181,9 +181,8 @@ std::expected<std::vector<IngressMatch>, std::string> ingresses_for_host(const j
       continue;
     matches.push_back({ref_of(ingress), *matched, read_load_balancer(ingress)});
   }
-  std::sort(matches.begin(), matches.end(), [](const IngressMatch& a, const IngressMatch& b) {
-    return a.ingress.to_string() < b.ingress.to_string();
-  });
+  std::sort(matches.begin(), matches.end(),
+            [](const IngressMatch& a, const IngressMatch& b) { return a.ingress.to_string() < b.ingress.to_string(); });
   return matches;
 }
 
@@ -204,10 +203,10 @@ std::expected<std::optional<AccessUrlSource>, std::string> access_url_source(con
       if (const json* value = member(variable, "value"); value != nullptr && value->is_string()) {
         source.literal = value->get<std::string>();
       } else if (const json* ref = path(variable, {"valueFrom", "configMapKeyRef"}); ref != nullptr) {
-        source.config_map = ObjectRef{text_at(child(deployment, "metadata"), "namespace"),
-                                      text_at(*ref, "name")};
+        source.config_map = ObjectRef{text_at(child(deployment, "metadata"), "namespace"), text_at(*ref, "name")};
         source.key = text_at(*ref, "key");
-      } else if (const json* from = member(variable, "valueFrom"); from != nullptr && from->is_object() && !from->empty()) {
+      } else if (const json* from = member(variable, "valueFrom");
+                 from != nullptr && from->is_object() && !from->empty()) {
         source.unsupported = from->begin().key();
       } else {
         source.literal = std::string(); // declared empty

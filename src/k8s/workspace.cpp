@@ -1,5 +1,5 @@
-#include <coder_dns_doctor/k8s/workspace.hpp>
 #include <coder_dns_doctor/k8s/json_access.hpp>
+#include <coder_dns_doctor/k8s/workspace.hpp>
 
 #include <coder_dns_doctor/util/address.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
@@ -30,7 +30,8 @@ bool valid_host(std::string_view host) {
 // Find the first "http://" or "https://" in `text` at or after `from`, up to `limit` characters.
 std::size_t find_url(std::string_view text, std::size_t from, std::size_t limit = std::string_view::npos) {
   std::size_t end = limit == std::string_view::npos ? text.size() : std::min(text.size(), from + limit);
-  for (std::size_t at = text.find("http", from); at != std::string_view::npos && at < end; at = text.find("http", at + 1))
+  for (std::size_t at = text.find("http", from); at != std::string_view::npos && at < end;
+       at = text.find("http", at + 1))
     if (text.substr(at).starts_with("http://") || text.substr(at).starts_with("https://"))
       return at;
   return std::string_view::npos;
@@ -139,7 +140,7 @@ namespace {
 
 // What one pod's containers say about its agent.
 struct AgentEvidence {
-  bool has_token = false;                 // some container carries CODER_AGENT_TOKEN
+  bool has_token = false;                  // some container carries CODER_AGENT_TOKEN
   std::optional<AgentPodHost> from_script; // the init script (env or command/args): what the agent dials
   std::optional<AgentPodHost> from_env;    // CODER_AGENT_URL, which the script overwrites
 };
@@ -214,9 +215,8 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
   return pods;
 }
 
-AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
-                                          std::string_view internal_host,
-                                          const std::vector<std::string>& internal_addresses) {
+AgentTarget classify_agent_host(std::string_view host, std::string_view external_host, std::string_view internal_host,
+                                const std::vector<std::string>& internal_addresses) {
   if (host.empty())
     return AgentTarget::unknown;
   if (host == external_host)

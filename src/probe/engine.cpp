@@ -19,8 +19,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds k_max_wait{250};
-// Queries outstanding per server list at once (resolvers that ask the same servers share it). A burst of thousands of UDP queries overflows the
-// server's receive buffer (about 250 packets on Linux loopback by default) and turns into
+// Queries outstanding per server list at once (resolvers that ask the same servers share it). A burst of thousands of
+// UDP queries overflows the server's receive buffer (about 250 packets on Linux loopback by default) and turns into
 // timeouts that say nothing about DNS; a window keeps the server busy without dropping.
 constexpr std::size_t k_max_in_flight = 128;
 // Slack after a check's own time budget before the cycle gives up on it.
@@ -274,7 +274,8 @@ private:
       // No candidate answered: libc reports the failure of the name as given.
       std::string absolute = host.host + ".";
       auto it = std::find(state.candidates.begin(), state.candidates.end(), absolute);
-      chosen = it == state.candidates.end() ? state.candidates.size() - 1 : static_cast<std::size_t>(it - state.candidates.begin());
+      chosen = it == state.candidates.end() ? state.candidates.size() - 1
+                                            : static_cast<std::size_t>(it - state.candidates.begin());
     }
     const dns::Answer& answer = *state.answers[chosen];
     fill(state.slot, answer, state.candidates[chosen]);
@@ -385,7 +386,8 @@ private:
       auto now = Clock::now();
       if (now >= m_deadline || (cancel != nullptr && cancel->load()))
         return;
-      Waits waits = dns_waits(std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - now)));
+      Waits waits =
+          dns_waits(std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - now)));
       if (auto next = m_http.next_timeout())
         waits.timeout = std::min(waits.timeout, *next);
       m_http.poll(waits.fds, std::max(waits.timeout, std::chrono::milliseconds(0)));
@@ -407,7 +409,8 @@ private:
       if (!m_channels[c])
         continue;
       for (const auto& socket : m_channels[c]->sockets()) {
-        short events = static_cast<short>((socket.read ? CURL_WAIT_POLLIN : 0) | (socket.write ? CURL_WAIT_POLLOUT : 0));
+        short events =
+            static_cast<short>((socket.read ? CURL_WAIT_POLLIN : 0) | (socket.write ? CURL_WAIT_POLLOUT : 0));
         waits.fds.push_back({socket.fd, events, 0});
         waits.owner.push_back(c);
       }
@@ -435,9 +438,7 @@ private:
   }
 
   void sort_http() {
-    auto rank = [](const HttpObservation& o) {
-      return std::make_tuple(o.base_url, o.via, o.address, o.endpoint);
-    };
+    auto rank = [](const HttpObservation& o) { return std::make_tuple(o.base_url, o.via, o.address, o.endpoint); };
     std::stable_sort(m_observations.http.begin(), m_observations.http.end(),
                      [&](const HttpObservation& a, const HttpObservation& b) { return rank(a) < rank(b); });
     for (auto& observation : m_observations.http)

@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <fmt/core.h>
 
-
 namespace coder_dns_doctor::probe {
 
 std::expected<std::unique_ptr<Libraries>, std::string> Libraries::start() {

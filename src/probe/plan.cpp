@@ -6,7 +6,9 @@
 
 namespace coder_dns_doctor::probe {
 
-std::string_view to_string(ResolverScope scope) { return scope == ResolverScope::cluster ? "cluster" : "external"; }
+std::string_view to_string(ResolverScope scope) {
+  return scope == ResolverScope::cluster ? "cluster" : "external";
+}
 
 const UrlPlan* Plan::url_for(HostRole role) const {
   for (const auto& url : urls)
@@ -34,9 +36,8 @@ bool Plan::is_cluster_only(std::string_view host) const {
     return true;
   if (cluster_domain.empty())
     return false;
-  return host == cluster_domain ||
-         (host.size() > cluster_domain.size() && host.ends_with(cluster_domain) &&
-          host[host.size() - cluster_domain.size() - 1] == '.');
+  return host == cluster_domain || (host.size() > cluster_domain.size() && host.ends_with(cluster_domain) &&
+                                    host[host.size() - cluster_domain.size() - 1] == '.');
 }
 
 bool Plan::has_cluster_resolver() const {

@@ -8,7 +8,9 @@ namespace {
 using nlohmann::json;
 
 // Durations in milliseconds with 0.1 ms resolution: enough for a person, stable for diffs.
-double round_ms(double ms) { return std::round(ms * 10.0) / 10.0; }
+double round_ms(double ms) {
+  return std::round(ms * 10.0) / 10.0;
+}
 
 template <typename T> json optional_value(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);

@@ -16,7 +16,9 @@ std::string list_or_dash(const std::vector<std::string>& values) {
   return values.empty() ? std::string("-") : util::join(values, ",");
 }
 
-std::string list_or_dash(const std::vector<util::IpAddress>& addresses) { return list_or_dash(util::texts(addresses)); }
+std::string list_or_dash(const std::vector<util::IpAddress>& addresses) {
+  return list_or_dash(util::texts(addresses));
+}
 
 // ANSI colours when the output is a terminal, nothing otherwise.
 struct Paint {
@@ -34,7 +36,7 @@ std::string headline(const Report& report, const Paint& paint) {
     errors += finding.severity == analysis::Severity::error;
     warnings += finding.severity == analysis::Severity::warning;
   }
-  const char* verdict_colour = report.verdict == analysis::Verdict::healthy   ? k_green
+  const char* verdict_colour = report.verdict == analysis::Verdict::healthy    ? k_green
                                : report.verdict == analysis::Verdict::degraded ? k_yellow
                                                                                : k_red;
   return fmt::format("coder-dns-doctor diagnose: {}{}{} ({} error(s), {} warning(s), {:.0f} ms)\n",

@@ -57,15 +57,14 @@ std::expected<void, std::string> check_replaceable(const std::filesystem::path& 
     return std::unexpected(fmt::format("{}: not a regular file", path.string()));
   if ((info.st_mode & S_IWUSR) == 0 || ::access(path.c_str(), W_OK) != 0)
     return std::unexpected(fmt::format("{}: file is read-only (mode {:04o}); make it writable or run without --write",
-                       path.string(), info.st_mode & 07777));
+                                       path.string(), info.st_mode & 07777));
   std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
   if (::access(directory.c_str(), W_OK) != 0)
     return std::unexpected(system_error("directory is not writable", directory));
   return {};
 }
 
-std::expected<void, std::string> write_file_atomically(const std::filesystem::path& path,
-                                                       std::string_view content) {
+std::expected<void, std::string> write_file_atomically(const std::filesystem::path& path, std::string_view content) {
   std::filesystem::path directory = path.parent_path().empty() ? "." : path.parent_path();
   struct stat info {};
   mode_t mode = 0644;
@@ -114,7 +113,8 @@ bool resolves_inside(const std::filesystem::path& path, const std::filesystem::p
   std::filesystem::path resolved_root = std::filesystem::weakly_canonical(root, error);
   if (error)
     return false;
-  auto [root_end, ignored] = std::mismatch(resolved_root.begin(), resolved_root.end(), resolved.begin(), resolved.end());
+  auto [root_end, ignored] =
+      std::mismatch(resolved_root.begin(), resolved_root.end(), resolved.begin(), resolved.end());
   return root_end == resolved_root.end();
 }
 

@@ -39,7 +39,9 @@ struct OpenFile {
   }
 };
 
-FileError error_of(FileProblem problem, std::string message) { return FileError{problem, std::move(message)}; }
+FileError error_of(FileProblem problem, std::string message) {
+  return FileError{problem, std::move(message)};
+}
 
 } // namespace
 
@@ -65,8 +67,8 @@ std::expected<std::string, FileError> read_bounded(const std::string& path, std:
     return std::unexpected(error_of(FileProblem::not_regular,
                                     fmt::format("'{}' is not a regular file ({})", path, kind_of(info.st_mode))));
   auto too_large = [&] {
-    return std::unexpected(error_of(FileProblem::too_large,
-                                    fmt::format("'{}' is larger than {} bytes (expected a small text file)", path, limit)));
+    return std::unexpected(error_of(
+        FileProblem::too_large, fmt::format("'{}' is larger than {} bytes (expected a small text file)", path, limit)));
   };
   if (static_cast<std::size_t>(info.st_size) > limit)
     return too_large();

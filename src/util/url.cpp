@@ -14,7 +14,9 @@ namespace coder_dns_doctor::util {
 namespace {
 
 // A URL byte is printable ASCII other than space: no control byte, NUL, whitespace or byte >= 0x80.
-bool url_byte(char c) { return c > ' ' && c < '\x7f'; }
+bool url_byte(char c) {
+  return c > ' ' && c < '\x7f';
+}
 
 // Return `text` with the bytes a URL cannot hold written as \xHH, so an error message stays one
 // readable line even for a NUL or an escape sequence read from a config file.
@@ -43,7 +45,9 @@ std::string Url::to_string() const {
   return out + path;
 }
 
-std::string Url::join(std::string_view sub_path) const { return to_string() + std::string(sub_path); }
+std::string Url::join(std::string_view sub_path) const {
+  return to_string() + std::string(sub_path);
+}
 
 namespace {
 

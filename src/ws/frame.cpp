@@ -11,7 +11,9 @@ constexpr std::uint8_t k_fin = 0x80;
 constexpr std::uint8_t k_reserved = 0x70;
 constexpr std::uint8_t k_mask_bit = 0x80;
 
-bool is_control(std::uint8_t opcode) { return (opcode & 0x08) != 0; }
+bool is_control(std::uint8_t opcode) {
+  return (opcode & 0x08) != 0;
+}
 
 bool is_known(std::uint8_t opcode) {
   return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);

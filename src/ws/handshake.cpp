@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
-
 namespace coder_dns_doctor::ws {
 
 namespace {
@@ -16,14 +15,16 @@ constexpr std::string_view k_accept_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11
 
 std::string base64(ByteView bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
-                                static_cast<int>(bytes.size()));
+  int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(written));
   return out;
 }
 
 // A value may hold anything but the bytes that end a line (or a C string).
-bool is_safe_value(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+bool is_safe_value(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
 
 // The request line and Host, checked, then `fields` and `extra`, each checked the same way.
 std::expected<std::string, std::string> build_get(std::string_view host, std::string_view path,
@@ -53,8 +54,9 @@ std::optional<UpgradeCheck> check_switch(const Response& response, std::string_v
   if (response.status != 101)
     return failed(UpgradeStatus::not_upgraded, response, fmt::format("HTTP {} instead of 101", response.status));
   if (!response.has_token("upgrade", protocol))
-    return failed(UpgradeStatus::wrong_upgrade, response,
-                  fmt::format("101 with Upgrade '{}', expected '{}'", response.header("upgrade").value_or(""), protocol));
+    return failed(
+        UpgradeStatus::wrong_upgrade, response,
+        fmt::format("101 with Upgrade '{}', expected '{}'", response.header("upgrade").value_or(""), protocol));
   if (!response.has_token("connection", "upgrade"))
     return failed(UpgradeStatus::missing_connection, response, "101 without 'Connection: Upgrade'");
   return std::nullopt;
@@ -62,7 +64,9 @@ std::optional<UpgradeCheck> check_switch(const Response& response, std::string_v
 
 } // namespace
 
-std::string make_client_key(const std::array<std::uint8_t, 16>& nonce) { return base64(nonce); }
+std::string make_client_key(const std::array<std::uint8_t, 16>& nonce) {
+  return base64(nonce);
+}
 
 std::string expected_accept(std::string_view key) {
   std::string input = std::string(key) + std::string(k_accept_guid);

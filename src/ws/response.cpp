@@ -37,9 +37,11 @@ std::string excerpt(std::string_view text) {
 
 // `HTTP/1.x NNN reason`; the reason may be empty (with or without its space).
 std::expected<void, ResponseError> parse_status_line(std::string_view line, Response& out) {
-  auto bad = [&] { return error(ResponseError::Kind::bad_status_line, fmt::format("bad status line '{}'", excerpt(line))); };
-  if (line.size() < 12 || line.find_first_of("\r\n") != std::string_view::npos || !line.starts_with(k_version_prefix) || !std::isdigit(static_cast<unsigned char>(line[7])) ||
-      line[8] != ' ' || (line.size() > 12 && line[12] != ' '))
+  auto bad = [&] {
+    return error(ResponseError::Kind::bad_status_line, fmt::format("bad status line '{}'", excerpt(line)));
+  };
+  if (line.size() < 12 || line.find_first_of("\r\n") != std::string_view::npos || !line.starts_with(k_version_prefix) ||
+      !std::isdigit(static_cast<unsigned char>(line[7])) || line[8] != ' ' || (line.size() > 12 && line[12] != ' '))
     return bad();
   std::string_view code = line.substr(9, 3);
   if (!std::all_of(code.begin(), code.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))

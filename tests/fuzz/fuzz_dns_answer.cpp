@@ -26,9 +26,9 @@ namespace {
 }
 
 // Mostly ARES_SUCCESS (the reply is parsed); the others exercise the status mapping.
-constexpr std::array k_statuses{ARES_SUCCESS, ARES_SUCCESS,   ARES_SUCCESS, ARES_SUCCESS,    ARES_SUCCESS,
-                                ARES_ENODATA, ARES_ENOTFOUND, ARES_ESERVFAIL, ARES_EREFUSED, ARES_ETIMEOUT,
-                                ARES_ECONNREFUSED, ARES_EBADRESP, ARES_ECANCELLED, ARES_EFORMERR};
+constexpr std::array k_statuses{ARES_SUCCESS,      ARES_SUCCESS,   ARES_SUCCESS,    ARES_SUCCESS,  ARES_SUCCESS,
+                                ARES_ENODATA,      ARES_ENOTFOUND, ARES_ESERVFAIL,  ARES_EREFUSED, ARES_ETIMEOUT,
+                                ARES_ECONNREFUSED, ARES_EBADRESP,  ARES_ECANCELLED, ARES_EFORMERR};
 
 } // namespace
 

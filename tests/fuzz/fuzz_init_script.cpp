@@ -61,12 +61,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (list.is_discarded()) {
       // Not JSON: put the text where the script and URL go in a well-formed pod.
       std::string script(text);
-      list = nlohmann::json{{"items", nlohmann::json::array({nlohmann::json{
-          {"metadata", {{"name", "ws"}, {"namespace", "coder-workspace"}}},
-          {"spec", {{"containers", nlohmann::json::array({nlohmann::json{
-              {"name", "dev"}, {"command", {"sh", "-c", script}},
-              {"env", nlohmann::json::array({nlohmann::json{{"name", "CODER_AGENT_TOKEN"}, {"value", "t"}},
-                                             nlohmann::json{{"name", "CODER_AGENT_URL"}, {"value", script}}})}}})}}}}})}};
+      list = nlohmann::json{
+          {"items",
+           nlohmann::json::array({nlohmann::json{
+               {"metadata", {{"name", "ws"}, {"namespace", "coder-workspace"}}},
+               {"spec",
+                {{"containers",
+                  nlohmann::json::array({nlohmann::json{
+                      {"name", "dev"},
+                      {"command", {"sh", "-c", script}},
+                      {"env", nlohmann::json::array(
+                                  {nlohmann::json{{"name", "CODER_AGENT_TOKEN"}, {"value", "t"}},
+                                   nlohmann::json{{"name", "CODER_AGENT_URL"}, {"value", script}}})}}})}}}}})}};
     }
     auto pods = k8s::agent_pods(list);
     if (pods)

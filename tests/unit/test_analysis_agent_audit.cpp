@@ -106,7 +106,8 @@ TEST_SUITE("analysis::agent_audit") {
     std::string evidence;
     for (const auto& line : finding->evidence)
       evidence += line + "\n";
-    CHECK(evidence.find("coder-workspace/alice: agent URL host coder.example.test (external, from ENVBUILDER_INIT_SCRIPT)") !=
+    CHECK(evidence.find(
+              "coder-workspace/alice: agent URL host coder.example.test (external, from ENVBUILDER_INIT_SCRIPT)") !=
           std::string::npos);
     CHECK(evidence.find("coder-workspace/bob: agent URL host coder.coder.svc.cluster.local (internal, from command)") !=
           std::string::npos);
@@ -141,7 +142,9 @@ TEST_SUITE("analysis::agent_audit") {
       observations.http[2].ok = false;
       CHECK_FALSE(audit(plan, observations, field_truth(), agents()));
     }
-    SUBCASE("no agents") { CHECK_FALSE(audit(plan, field_report(), field_truth(), {})); }
+    SUBCASE("no agents") {
+      CHECK_FALSE(audit(plan, field_report(), field_truth(), {}));
+    }
     SUBCASE("a plan without an external URL") {
       auto internal_only = plan;
       internal_only.urls.erase(internal_only.urls.begin());

@@ -32,7 +32,8 @@ probe::Plan field_plan() {
 }
 
 truth::Truth field_truth() {
-  return truth::merge({}, {{k_external, test::ips({"127.0.50.101"}), "static"}, {k_internal, test::ips({"127.0.209.202"}), "static"}});
+  return truth::merge(
+      {}, {{k_external, test::ips({"127.0.50.101"}), "static"}, {k_internal, test::ips({"127.0.209.202"}), "static"}});
 }
 
 probe::DnsObservation answer(std::string host, std::string resolver, Family family, LookupStatus status,
@@ -113,11 +114,11 @@ TEST_SUITE("analysis::annotate") {
     o.dns.push_back(answer("other.example.test", "cluster", Family::a, LookupStatus::ok, {"127.0.0.1"}));
     std::sort(o.dns[0].addresses.begin(), o.dns[0].addresses.end());
     auto annotated = analysis::annotate(o, truth);
-    CHECK(annotated[0].match == true);  // same set, any order
-    CHECK(annotated[1].match == true);  // a subset: round-robin answers are fine
-    CHECK(annotated[2].match == false); // one address outside the truth
-    CHECK(annotated[3].match == true);  // no AAAA truth, no AAAA answer
-    CHECK(annotated[4].match == false); // AAAA answer while the truth has no IPv6
+    CHECK(annotated[0].match == true);           // same set, any order
+    CHECK(annotated[1].match == true);           // a subset: round-robin answers are fine
+    CHECK(annotated[2].match == false);          // one address outside the truth
+    CHECK(annotated[3].match == true);           // no AAAA truth, no AAAA answer
+    CHECK(annotated[4].match == false);          // AAAA answer while the truth has no IPv6
     CHECK_FALSE(annotated[5].match.has_value()); // no answer to judge
     CHECK_FALSE(annotated[6].match.has_value()); // no truth for that host
     CHECK(util::texts(annotated[0].expected) == std::vector<std::string>{"127.0.50.101", "127.0.50.102"});
@@ -126,7 +127,9 @@ TEST_SUITE("analysis::annotate") {
 }
 
 TEST_SUITE("analysis::analyze") {
-  TEST_CASE("a healthy world has no findings") { CHECK(run(healthy()).empty()); }
+  TEST_CASE("a healthy world has no findings") {
+    CHECK(run(healthy()).empty());
+  }
 
   TEST_CASE("EXTERNAL_DNS_MISMATCH and RESOLVER_DISAGREEMENT name the stale resolver and the right one") {
     auto o = healthy();
@@ -315,14 +318,15 @@ TEST_SUITE("analysis::analyze") {
     o.dns[1] = answer(k_external, "cluster", Family::aaaa, LookupStatus::nxdomain, {});
     auto annotated = analysis::annotate(o, field_truth());
     CHECK(annotated[1].match == false);
-    auto unknown = analysis::annotate(o, truth::merge({}, {{"other.example.test", test::ips({"127.0.0.9"}), "static"}}));
+    auto unknown =
+        analysis::annotate(o, truth::merge({}, {{"other.example.test", test::ips({"127.0.0.9"}), "static"}}));
     CHECK_FALSE(unknown[1].match.has_value());
   }
 
   TEST_CASE("HOSTS_FILE_OVERRIDE names the file and line of a stale entry") {
     auto o = healthy();
-    auto pinned = answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts,
-                         k_external);
+    auto pinned =
+        answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts, k_external);
     pinned.detail = "/etc/hosts:3";
     o.dns.push_back(pinned);
     auto stale = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
@@ -340,8 +344,8 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("HOSTS_FILE_OVERRIDE without truth: the pinned address does not answer while DNS's does") {
     auto o = healthy();
-    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts,
-                           k_external));
+    o.dns.push_back(
+        answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.100"}, QueryMode::hosts, k_external));
     o.dns.back().detail = "/etc/hosts:3";
     auto stale = health("https://coder.example.test:18443", Via::dns, "127.0.50.100", false);
     stale.resolvers = {"cluster/hosts"};
@@ -360,8 +364,8 @@ TEST_SUITE("analysis::analyze") {
 
   TEST_CASE("a hosts-file entry that matches the truth is silent") {
     auto o = healthy();
-    o.dns.push_back(answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}, QueryMode::hosts,
-                           k_external));
+    o.dns.push_back(
+        answer(k_external, "cluster", Family::a, LookupStatus::ok, {"127.0.50.101"}, QueryMode::hosts, k_external));
     CHECK(run(o).empty());
   }
 

@@ -13,11 +13,11 @@ namespace {
 // Return what in `text` shows an empty interpolation, or "" when nothing does.
 std::string empty_slot(const std::string& text) {
   static const std::regex k_patterns[] = {
-      std::regex(R"(  )"),            // two blanks: a word went missing between them
-      std::regex(R"( [,.;:)])"),      // a blank before punctuation
-      std::regex(R"(\(\s*\))"),       // empty parentheses
-      std::regex(R"(``|''|"")"),      // empty quotes
-      std::regex(R"(,\s*,)"),         // an empty list item
+      std::regex(R"(  )"),                                            // two blanks: a word went missing between them
+      std::regex(R"( [,.;:)])"),                                      // a blank before punctuation
+      std::regex(R"(\(\s*\))"),                                       // empty parentheses
+      std::regex(R"(``|''|"")"),                                      // empty quotes
+      std::regex(R"(,\s*,)"),                                         // an empty list item
       std::regex(R"(\b(for|of|to|at|behind|resolver\(s\))\s*[.,;])"), // a preposition with nothing after it
   };
   for (const auto& pattern : k_patterns) {

@@ -8,8 +8,8 @@
 #include "temp_dir.hpp"
 
 using namespace coder_dns_doctor;
-using probe::ResolverScope;
 using coder_dns_doctor::testing::TempDir;
+using probe::ResolverScope;
 
 TEST_SUITE("cli::probe_options") {
   TEST_CASE("system and kube-dns-pods are cluster-scoped; a server list is external until shown otherwise") {
@@ -38,7 +38,8 @@ TEST_SUITE("cli::probe_options") {
   TEST_CASE("a server list naming a resolv.conf nameserver is cluster-scoped; declarations win") {
     TempDir dir("cdd-probe-options");
     cli::ProbeOptions options;
-    options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch ns.svc.k8s.internal svc.k8s.internal\n");
+    options.resolv_conf =
+        dir.write("resolv.conf", "nameserver 127.0.0.10\nsearch ns.svc.k8s.internal svc.k8s.internal\n");
     options.hosts_file = dir.write("hosts", "");
     options.resolvers = {"coredns=127.0.0.10", "lan=127.0.50.53", "forced=external:127.0.0.10"};
     probe::Plan plan = cli::make_plan(options);
@@ -59,7 +60,8 @@ TEST_SUITE("cli::probe_options") {
   }
 
   TEST_CASE("cluster_domain_of reads the svc.<domain> search entry") {
-    CHECK(cli::cluster_domain_of({.nameservers = {}, .search = {"a.svc.cluster.local", "svc.cluster.local"}, .ndots = 5}) ==
+    CHECK(cli::cluster_domain_of(
+              {.nameservers = {}, .search = {"a.svc.cluster.local", "svc.cluster.local"}, .ndots = 5}) ==
           "cluster.local");
     CHECK(cli::cluster_domain_of({.nameservers = {}, .search = {"corp.example"}, .ndots = 1}) == "cluster.local");
   }
@@ -70,7 +72,8 @@ TEST_SUITE("cli::probe_options") {
     options.resolv_conf = dir.write("resolv.conf", "nameserver 127.0.0.10\n");
     options.hosts_file = dir.write("hosts", "127.0.50.100 coder.example.test\n");
     SUBCASE("files dns") {
-      options.nsswitch_conf = dir.write("nsswitch.conf", "passwd: files\nhosts: files mdns4_minimal [NOTFOUND=return] dns\n");
+      options.nsswitch_conf =
+          dir.write("nsswitch.conf", "passwd: files\nhosts: files mdns4_minimal [NOTFOUND=return] dns\n");
       probe::Plan plan = cli::make_plan(options);
       REQUIRE(plan.resolvers[0].hosts);
       CHECK(plan.resolvers[0].hosts->file.entries.size() == 1);

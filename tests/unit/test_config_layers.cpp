@@ -27,11 +27,12 @@ Schema sample_schema() {
 
 TEST_SUITE("config::layers") {
   TEST_CASE("a file sets scalars, lists, mapping lists and flags") {
-    auto layer = parse_file_text("interval: 5s\n"
-                                 "resolver:\n  - cluster=system\n  - public=127.0.52.53\n"
-                                 "expect:\n  coder.example.test: [127.0.50.101, 127.0.50.102]\n  other.test: 127.0.0.9\n"
-                                 "kube_insecure: yes\n",
-                                 "serve.yaml", sample_schema());
+    auto layer =
+        parse_file_text("interval: 5s\n"
+                        "resolver:\n  - cluster=system\n  - public=127.0.52.53\n"
+                        "expect:\n  coder.example.test: [127.0.50.101, 127.0.50.102]\n  other.test: 127.0.0.9\n"
+                        "kube_insecure: yes\n",
+                        "serve.yaml", sample_schema());
     REQUIRE(layer.has_value());
     CHECK(layer->at("interval").values == std::vector<std::string>{"5s"});
     CHECK(layer->at("interval").origin == "serve.yaml:1");
@@ -135,8 +136,7 @@ TEST_SUITE("config::layers") {
     CHECK(merged.at("interval").values == std::vector<std::string>{"5s"});
     CHECK(merged.at("resolver").values == std::vector<std::string>{"c=system"});
     CHECK(merged.at("resolver").source == Source::flag);
-    CHECK(to_arguments(merged, sample_schema()) ==
-          std::vector<std::string>{"--interval=5s", "--resolver=c=system"});
+    CHECK(to_arguments(merged, sample_schema()) == std::vector<std::string>{"--interval=5s", "--resolver=c=system"});
   }
 
   TEST_CASE("flags become bare options, false flags disappear") {

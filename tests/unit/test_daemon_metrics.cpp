@@ -53,7 +53,9 @@ probe::HttpObservation request(std::string url, probe::Via via, bool ok,
   return o;
 }
 
-bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+bool has(const std::string& text, const std::string& line) {
+  return text.find(line + "\n") != std::string::npos;
+}
 
 } // namespace
 
@@ -89,7 +91,8 @@ TEST_SUITE("daemon::Metrics") {
     metrics.record_cycle(report, std::chrono::system_clock::now());
     std::string text = metrics.render();
     CHECK(text.find(R"(dns_lookup_success{family="A",host="coder.coder.svc.cluster.local")") == std::string::npos);
-    CHECK(has(text, R"(coder_dns_doctor_dns_lookup_success{family="A",host="x.svc.cluster.local",resolver="public"} 0)"));
+    CHECK(
+        has(text, R"(coder_dns_doctor_dns_lookup_success{family="A",host="x.svc.cluster.local",resolver="public"} 0)"));
     CHECK(has(text, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster/hosts"} 0)"));
   }
 
@@ -99,16 +102,22 @@ TEST_SUITE("daemon::Metrics") {
     auto refused = request("https://coder.test/healthz", probe::Via::dns, false, http::Status::refused);
     auto refused_too = refused;
     refused_too.address = test::ip("192.0.2.10"); // a second address of the same path: a second request
-    report.observations.http = {refused, refused_too,
-                                request("https://coder.test/api/v2/buildinfo", probe::Via::dns, false, http::Status::not_sent),
-                                request("https://coder.test/healthz", probe::Via::pinned, false, http::Status::tls),
-                                request("https://coder.test/healthz", probe::Via::internal, true)};
+    report.observations.http = {
+        refused, refused_too,
+        request("https://coder.test/api/v2/buildinfo", probe::Via::dns, false, http::Status::not_sent),
+        request("https://coder.test/healthz", probe::Via::pinned, false, http::Status::tls),
+        request("https://coder.test/healthz", probe::Via::internal, true)};
     metrics.record_cycle(report, std::chrono::system_clock::now());
     std::string text = metrics.render();
     CHECK(has(text, "# TYPE coder_dns_doctor_http_failures_total counter"));
-    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
-    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="not_sent",url="https://coder.test/api/v2/buildinfo",via="dns"} 1)"));
-    CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
+    CHECK(
+        has(text,
+            R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
+    CHECK(has(
+        text,
+        R"(coder_dns_doctor_http_failures_total{reason="not_sent",url="https://coder.test/api/v2/buildinfo",via="dns"} 1)"));
+    CHECK(has(text,
+              R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
     CHECK(text.find(R"(http_failures_total{reason="ok")") == std::string::npos);
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);)
@@ -121,9 +130,15 @@ TEST_SUITE("daemon::Metrics") {
                                   request("https://coder.test/healthz", probe::Via::pinned, true)};
       metrics.record_cycle(report, std::chrono::system_clock::now());
       text = metrics.render();
-      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
-      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="timeout",url="https://coder.test/healthz",via="dns"} 1)"));
-      CHECK(has(text, R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
+      CHECK(has(
+          text,
+          R"(coder_dns_doctor_http_failures_total{reason="refused",url="https://coder.test/healthz",via="dns"} 2)"));
+      CHECK(has(
+          text,
+          R"(coder_dns_doctor_http_failures_total{reason="timeout",url="https://coder.test/healthz",via="dns"} 1)"));
+      CHECK(
+          has(text,
+              R"(coder_dns_doctor_http_failures_total{reason="tls",url="https://coder.test/healthz",via="pinned"} 1)"));
       CHECK(text.find("192.0.2.") == std::string::npos);
     }
   }
@@ -139,7 +154,11 @@ TEST_SUITE("daemon::Metrics") {
     report.observations.http = {request("https://coder.test/healthz", probe::Via::dns, false),
                                 request("https://coder.test/healthz", probe::Via::dns, true),
                                 request("https://coder.test/healthz", probe::Via::pinned, true)};
-    report.findings = {{.code = analysis::Code::external_dns_mismatch, .severity = analysis::Severity::error, .summary = "", .evidence = {}, .remediation = ""}};
+    report.findings = {{.code = analysis::Code::external_dns_mismatch,
+                        .severity = analysis::Severity::error,
+                        .summary = "",
+                        .evidence = {},
+                        .remediation = ""}};
     report.verdict = analysis::Verdict::broken;
     report.observations.cycle_ms = 12;
     metrics.record_cycle(report, std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)));

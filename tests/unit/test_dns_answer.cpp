@@ -1,7 +1,7 @@
 #include <coder_dns_doctor/dns/answer.hpp>
 
-#include <ares.h>
 #include "addresses.hpp"
+#include <ares.h>
 
 #include <doctest/doctest.h>
 
@@ -52,8 +52,12 @@ struct Record {
   Bytes data;
 };
 
-Record a(std::uint32_t ttl, Bytes ip, std::string owner = "") { return {std::move(owner), k_a, ttl, std::move(ip)}; }
-Record cname(std::string owner, std::string_view target) { return {std::move(owner), k_cname, 300, wire_name(target)}; }
+Record a(std::uint32_t ttl, Bytes ip, std::string owner = "") {
+  return {std::move(owner), k_a, ttl, std::move(ip)};
+}
+Record cname(std::string owner, std::string_view target) {
+  return {std::move(owner), k_cname, 300, wire_name(target)};
+}
 
 // A reply to `qname`/`qtype` with `records` in the answer section.
 Bytes reply(std::string_view qname, std::uint16_t qtype, const std::vector<Record>& records, unsigned rcode = 0) {
@@ -108,8 +112,8 @@ TEST_SUITE("dns::answer") {
     Bytes loopback(16, 0);
     loopback[15] = 1;
     Bytes doc{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    auto answer = decode(reply("coder.example.test", k_aaaa, {{"", k_aaaa, 60, doc}, {"", k_aaaa, 45, loopback}}),
-                         Family::aaaa);
+    auto answer =
+        decode(reply("coder.example.test", k_aaaa, {{"", k_aaaa, 60, doc}, {"", k_aaaa, 45, loopback}}), Family::aaaa);
     CHECK(answer.status == LookupStatus::ok);
     CHECK(util::texts(answer.addresses) == std::vector<std::string>{"2001:db8::1", "::1"});
     REQUIRE(answer.ttl);
@@ -129,8 +133,9 @@ TEST_SUITE("dns::answer") {
   }
 
   TEST_CASE("a single CNAME gives the name and its target") {
-    auto answer = decode(reply("coder.example.test", k_a, {cname("", "lb.example.net"), a(7, {127, 0, 0, 9}, "lb.example.net")}),
-                         Family::a);
+    auto answer =
+        decode(reply("coder.example.test", k_a, {cname("", "lb.example.net"), a(7, {127, 0, 0, 9}, "lb.example.net")}),
+               Family::a);
     CHECK(answer.status == LookupStatus::ok);
     CHECK(answer.cname_chain == std::vector<std::string>{"coder.example.test", "lb.example.net"});
     REQUIRE(answer.ttl);
@@ -138,9 +143,9 @@ TEST_SUITE("dns::answer") {
   }
 
   TEST_CASE("a CNAME loop is an error that names the loop, not an empty answer") {
-    auto answer = decode(reply("loop.example.test", k_a,
-                               {cname("", "loop.fault.test"), cname("loop.fault.test", "loop.example.test")}),
-                         Family::a);
+    auto answer = decode(
+        reply("loop.example.test", k_a, {cname("", "loop.fault.test"), cname("loop.fault.test", "loop.example.test")}),
+        Family::a);
     CHECK(answer.status == LookupStatus::error);
     CHECK(answer.detail == "CNAME loop through loop.example.test, loop.fault.test");
     CHECK(answer.addresses.empty());
@@ -187,13 +192,11 @@ TEST_SUITE("dns::answer") {
       LookupStatus expected;
       bool responded;
     };
-    for (const Case& c : {Case{ARES_ENOTFOUND, LookupStatus::nxdomain, true},
-                          Case{ARES_ENODATA, LookupStatus::nodata, true},
-                          Case{ARES_ESERVFAIL, LookupStatus::servfail, true},
-                          Case{ARES_EREFUSED, LookupStatus::refused, true},
-                          Case{ARES_ETIMEOUT, LookupStatus::timeout, false},
-                          Case{ARES_ECONNREFUSED, LookupStatus::error, false},
-                          Case{ARES_EBADRESP, LookupStatus::error, true}}) {
+    for (const Case& c :
+         {Case{ARES_ENOTFOUND, LookupStatus::nxdomain, true}, Case{ARES_ENODATA, LookupStatus::nodata, true},
+          Case{ARES_ESERVFAIL, LookupStatus::servfail, true}, Case{ARES_EREFUSED, LookupStatus::refused, true},
+          Case{ARES_ETIMEOUT, LookupStatus::timeout, false}, Case{ARES_ECONNREFUSED, LookupStatus::error, false},
+          Case{ARES_EBADRESP, LookupStatus::error, true}}) {
       CAPTURE(c.status);
       auto answer = decode_answer(c.status, nullptr, 0, Family::a);
       CHECK(answer.status == c.expected);

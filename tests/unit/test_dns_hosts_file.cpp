@@ -29,7 +29,8 @@ TEST_SUITE("dns::hosts_file") {
   TEST_CASE("nsswitch hosts order") {
     using dns::HostsSource;
     CHECK(dns::files_before_dns(dns::parse_nsswitch_hosts("hosts: files dns\n")));
-    CHECK(dns::files_before_dns(dns::parse_nsswitch_hosts("hosts:   files mdns4_minimal [NOTFOUND=return] dns myhostname")));
+    CHECK(dns::files_before_dns(
+        dns::parse_nsswitch_hosts("hosts:   files mdns4_minimal [NOTFOUND=return] dns myhostname")));
     CHECK_FALSE(dns::files_before_dns(dns::parse_nsswitch_hosts("hosts: dns files")));
     CHECK_FALSE(dns::files_before_dns(dns::parse_nsswitch_hosts("hosts: dns")));
     CHECK(dns::files_before_dns(dns::parse_nsswitch_hosts("passwd: files\n# hosts: dns\n"))); // no line: default

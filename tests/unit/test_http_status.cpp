@@ -14,7 +14,9 @@ using http::Status;
 
 namespace {
 
-http::Outcome transport(CURLcode code, long os_errno = 0) { return {.curl_code = code, .os_errno = os_errno}; }
+http::Outcome transport(CURLcode code, long os_errno = 0) {
+  return {.curl_code = code, .os_errno = os_errno};
+}
 http::Outcome answer(long http_code, bool body_matches = true) {
   return {.curl_code = CURLE_OK, .http_code = http_code, .body_matches = body_matches};
 }
@@ -45,7 +47,7 @@ TEST_SUITE("http::Status") {
     CHECK(http::classify(answer(503, false)) == Status::http_error); // the code decides before the body
     CHECK(http::classify(answer(302)) == Status::http_error);        // redirects are never followed
     CHECK(http::classify(answer(404)) == Status::http_error);
-    CHECK(http::classify(answer(204)) == Status::http_error); // not what the probe asked for
+    CHECK(http::classify(answer(204)) == Status::http_error);        // not what the probe asked for
     CHECK(http::classify({.curl_code = CURLE_OK}) == Status::error); // no status line at all
   }
 

@@ -29,8 +29,11 @@ k8s::Environment environment(std::map<std::string, std::string> values) {
 
 k8s::ConnectionSettings settings(std::string mode, std::string token_file = {}, std::string ca_file = {},
                                  k8s::TlsVerify verify = k8s::TlsVerify::yes) {
-  return {.mode = std::move(mode), .token_file = std::move(token_file), .ca_file = std::move(ca_file),
-          .verify = verify, .timeout = std::chrono::milliseconds(2000)};
+  return {.mode = std::move(mode),
+          .token_file = std::move(token_file),
+          .ca_file = std::move(ca_file),
+          .verify = verify,
+          .timeout = std::chrono::milliseconds(2000)};
 }
 
 using coder_dns_doctor::testing::TempDir;
@@ -38,8 +41,11 @@ using coder_dns_doctor::testing::TempDir;
 // GET through a client whose credentials cannot be used: the request must fail as `credentials`
 // before anything is dialled (the URL is a closed loopback port), within moments, and say why.
 k8s::ApiError credentials_failure(const std::string& token_file, const std::string& ca_file) {
-  k8s::Connection connection{.base_url = "https://127.0.0.1:1", .token_file = token_file, .ca_file = ca_file,
-                             .verify = k8s::Connection::Verify::yes, .timeout = std::chrono::milliseconds(500),
+  k8s::Connection connection{.base_url = "https://127.0.0.1:1",
+                             .token_file = token_file,
+                             .ca_file = ca_file,
+                             .verify = k8s::Connection::Verify::yes,
+                             .timeout = std::chrono::milliseconds(500),
                              .origin = "test"};
   k8s::Client client(connection);
   ::alarm(10); // a blocking read would hang the test binary: end it instead
@@ -72,8 +78,9 @@ TEST_SUITE("k8s::connection") {
     auto off = k8s::choose_connection(settings("auto"), environment({}));
     CHECK_FALSE(off.connection);
     CHECK_FALSE(off.problem);
-    auto in = k8s::choose_connection(settings("auto", "/dev/null"),
-                                     environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}, {"KUBERNETES_SERVICE_PORT", "16443"}}));
+    auto in = k8s::choose_connection(
+        settings("auto", "/dev/null"),
+        environment({{"KUBERNETES_SERVICE_HOST", "127.0.6.1"}, {"KUBERNETES_SERVICE_PORT", "16443"}}));
     REQUIRE(in.connection);
     CHECK(in.connection->base_url == "https://127.0.6.1:16443");
     CHECK(in.connection->token_file == "/dev/null");
@@ -103,12 +110,14 @@ TEST_SUITE("k8s::connection") {
   }
 
   TEST_CASE("URL mode keeps the URL, no default credentials; off is off") {
-    auto proxy = k8s::choose_connection(settings("http://127.0.0.1:8001/"), environment({{"KUBERNETES_SERVICE_HOST", "x"}}));
+    auto proxy =
+        k8s::choose_connection(settings("http://127.0.0.1:8001/"), environment({{"KUBERNETES_SERVICE_HOST", "x"}}));
     REQUIRE(proxy.connection);
     CHECK(proxy.connection->base_url == "http://127.0.0.1:8001");
     CHECK(proxy.connection->token_file.empty());
     CHECK(proxy.connection->verify == k8s::Connection::Verify::yes);
-    auto insecure = k8s::choose_connection(settings("https://127.0.6.1:16443", {}, {}, k8s::TlsVerify::no), environment({}));
+    auto insecure =
+        k8s::choose_connection(settings("https://127.0.6.1:16443", {}, {}, k8s::TlsVerify::no), environment({}));
     REQUIRE(insecure.connection);
     CHECK(insecure.connection->verify == k8s::Connection::Verify::no);
     CHECK_FALSE(k8s::choose_connection(settings("off"), environment({{"KUBERNETES_SERVICE_HOST", "x"}})).connection);
@@ -131,7 +140,8 @@ TEST_SUITE("k8s::connection") {
                                .access = {"list", "networking.k8s.io", "ingresses", {}, {}},
                                .status_code = 403,
                                .detail = {}};
-    CHECK(cluster_wide.describe().find("list ingresses (API group networking.k8s.io) (cluster-wide)") != std::string::npos);
+    CHECK(cluster_wide.describe().find("list ingresses (API group networking.k8s.io) (cluster-wide)") !=
+          std::string::npos);
     CHECK(cluster_wide.describe().find("in a ClusterRole") != std::string::npos);
   }
 
@@ -146,7 +156,8 @@ TEST_SUITE("k8s::connection") {
         {ErrorKind::transport, KubeFailure::unreachable},   {ErrorKind::skipped, KubeFailure::unreachable}};
     for (const auto& [kind, failure] : table) {
       CAPTURE(k8s::to_string(kind));
-      k8s::ApiError error{.kind = kind, .access = {"get", "", "services", "coder", "coder"}, .status_code = {}, .detail = "d"};
+      k8s::ApiError error{
+          .kind = kind, .access = {"get", "", "services", "coder", "coder"}, .status_code = {}, .detail = "d"};
       CHECK(k8s::problem_of(error, k8s::KubeScope::truth).failure == failure);
       CHECK(error.describe().starts_with("get services \"coder\" in namespace coder"));
     }

@@ -84,14 +84,12 @@ TEST_SUITE("k8s::objects") {
       const char* host;
       bool matches;
     };
-    for (const Case& c : {Case{"coder.example.test", "coder.example.test", true},
-                          Case{"Coder.Example.Test", "coder.example.test.", true},
-                          Case{"*.example.test", "coder.example.test", true},
-                          Case{"*.example.test", "example.test", false},
-                          Case{"*.example.test", "a.coder.example.test", false},
-                          Case{"*.example.test", "coder.example.testing", false},
-                          Case{"", "coder.example.test", false},
-                          Case{"other.example.test", "coder.example.test", false}}) {
+    for (const Case& c :
+         {Case{"coder.example.test", "coder.example.test", true},
+          Case{"Coder.Example.Test", "coder.example.test.", true}, Case{"*.example.test", "coder.example.test", true},
+          Case{"*.example.test", "example.test", false}, Case{"*.example.test", "a.coder.example.test", false},
+          Case{"*.example.test", "coder.example.testing", false}, Case{"", "coder.example.test", false},
+          Case{"other.example.test", "coder.example.test", false}}) {
       CAPTURE(c.rule);
       CAPTURE(c.host);
       CHECK(k8s::rule_host_matches(c.rule, c.host) == c.matches);
@@ -124,10 +122,12 @@ TEST_SUITE("k8s::objects") {
     auto deployment = [](const char* env) {
       return json::parse(std::string(R"({"metadata": {"namespace": "coder", "name": "coder"}, "spec": {"template":
         {"spec": {"containers": [{"name": "sidecar", "env": [{"name": "CODER_ACCESS_URL", "value": "https://side.example"}]},
-                                 {"name": "coder", "env": [)") + env + "]}]}}}}");
+                                 {"name": "coder", "env": [)") +
+                         env + "]}]}}}}");
     };
     SUBCASE("literal in the coder container wins over a sidecar's") {
-      auto source = k8s::access_url_source(deployment(R"({"name": "CODER_ACCESS_URL", "value": "https://coder.example.test"})"));
+      auto source =
+          k8s::access_url_source(deployment(R"({"name": "CODER_ACCESS_URL", "value": "https://coder.example.test"})"));
       REQUIRE(source);
       REQUIRE(*source);
       CHECK((*source)->container == "coder");
@@ -143,8 +143,8 @@ TEST_SUITE("k8s::objects") {
       CHECK((*source)->key == "url");
     }
     SUBCASE("secretKeyRef is named, not read") {
-      auto source = k8s::access_url_source(deployment(
-          R"({"name": "CODER_ACCESS_URL", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})"));
+      auto source = k8s::access_url_source(
+          deployment(R"({"name": "CODER_ACCESS_URL", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})"));
       REQUIRE(source);
       REQUIRE(*source);
       CHECK((*source)->unsupported == "secretKeyRef");
@@ -155,7 +155,9 @@ TEST_SUITE("k8s::objects") {
       REQUIRE(*source);
       CHECK((*source)->container == "sidecar");
     }
-    SUBCASE("not a Deployment") { CHECK_FALSE(k8s::access_url_source(json::parse(R"({"spec": {}})"))); }
+    SUBCASE("not a Deployment") {
+      CHECK_FALSE(k8s::access_url_source(json::parse(R"({"spec": {}})")));
+    }
   }
 
   TEST_CASE("config_map_value") {

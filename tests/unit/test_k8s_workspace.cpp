@@ -12,9 +12,12 @@ namespace {
 // A script shaped like Coder's Linux bootstrap once the provider substituted the access URL.
 std::string bootstrap(const std::string& url) {
   return "#!/usr/bin/env sh\nset -eux\nBINARY_DIR=$(mktemp -d -t coder.XXXXXX)\nBINARY_NAME=coder\n"
-         "BINARY_URL=" + url + "bin/coder-linux-amd64\ncd \"$BINARY_DIR\"\n"
+         "BINARY_URL=" +
+         url +
+         "bin/coder-linux-amd64\ncd \"$BINARY_DIR\"\n"
          "curl -fsSL --compressed \"${BINARY_URL}\" -o \"${BINARY_NAME}\"\n"
-         "export CODER_AGENT_AUTH=\"token\"\nexport CODER_AGENT_URL=\"" + url + "\"\nexec ./${BINARY_NAME} agent\n";
+         "export CODER_AGENT_AUTH=\"token\"\nexport CODER_AGENT_URL=\"" +
+         url + "\"\nexec ./${BINARY_NAME} agent\n";
 }
 
 } // namespace
@@ -25,16 +28,14 @@ TEST_SUITE("k8s::workspace") {
       const char* text;
       const char* host; // "" = none
     };
-    for (const Case& c : {Case{"https://coder.example.test/", "coder.example.test"},
-                          Case{"https://Coder.Example.Test:18443/bin/coder-linux-amd64", "coder.example.test"},
-                          Case{"http://coder.coder.svc.cluster.local:80\"", "coder.coder.svc.cluster.local"},
-                          Case{"https://user:pw@coder.example.test/x", "coder.example.test"},
-                          Case{"https://[fd00::1]:8443/", "fd00::1"},
-                          Case{"http://127.0.209.202:18080/", "127.0.209.202"},
-                          Case{"https://coder.example.test.'", "coder.example.test"},
-                          Case{"ftp://coder.example.test/", ""},
-                          Case{"https://", ""},
-                          Case{"https://[nonsense]/", ""}}) {
+    for (const Case& c :
+         {Case{"https://coder.example.test/", "coder.example.test"},
+          Case{"https://Coder.Example.Test:18443/bin/coder-linux-amd64", "coder.example.test"},
+          Case{"http://coder.coder.svc.cluster.local:80\"", "coder.coder.svc.cluster.local"},
+          Case{"https://user:pw@coder.example.test/x", "coder.example.test"},
+          Case{"https://[fd00::1]:8443/", "fd00::1"}, Case{"http://127.0.209.202:18080/", "127.0.209.202"},
+          Case{"https://coder.example.test.'", "coder.example.test"}, Case{"ftp://coder.example.test/", ""},
+          Case{"https://", ""}, Case{"https://[nonsense]/", ""}}) {
       CAPTURE(c.text);
       auto host = k8s::host_of_url_at(c.text);
       if (*c.host == '\0')
@@ -51,12 +52,16 @@ TEST_SUITE("k8s::workspace") {
       std::string host; // "" = none
     };
     std::vector<Case> cases{
-        {"Coder's bootstrap with the external URL", bootstrap("https://coder.example.test:18443/"), "coder.example.test"},
+        {"Coder's bootstrap with the external URL", bootstrap("https://coder.example.test:18443/"),
+         "coder.example.test"},
         {"a patched bootstrap (replace() put the internal URL in)",
          bootstrap("http://coder.coder.svc.cluster.local:80/"), "coder.coder.svc.cluster.local"},
-        {"single quotes", "export CODER_AGENT_URL='https://coder.example.test/'\nexec coder agent", "coder.example.test"},
-        {"no quotes, no export", "CODER_AGENT_URL=https://coder.example.test/ exec ./coder agent", "coder.example.test"},
-        {"a default expansion", "export CODER_AGENT_URL=${CODER_AGENT_URL:-https://coder.example.test/}", "coder.example.test"},
+        {"single quotes", "export CODER_AGENT_URL='https://coder.example.test/'\nexec coder agent",
+         "coder.example.test"},
+        {"no quotes, no export", "CODER_AGENT_URL=https://coder.example.test/ exec ./coder agent",
+         "coder.example.test"},
+        {"a default expansion", "export CODER_AGENT_URL=${CODER_AGENT_URL:-https://coder.example.test/}",
+         "coder.example.test"},
         {"escaped quotes (a script written by echo)",
          "echo \"export CODER_AGENT_URL=\\\"https://coder.example.test/\\\"\" > /tmp/init.sh && sh /tmp/init.sh",
          "coder.example.test"},
@@ -65,10 +70,11 @@ TEST_SUITE("k8s::workspace") {
          "export CODER_AGENT_URL=\"https://coder.example.test/\"\nexec ./coder agent\nEOF\nsh /tmp/coder-init.sh",
          "coder.example.test"},
         {"the last assignment is the one in force",
-         "export CODER_AGENT_URL=\"https://coder.example.test/\"\nexport CODER_AGENT_URL=\"http://coder.coder.svc:80/\"",
+         "export CODER_AGENT_URL=\"https://coder.example.test/\"\nexport "
+         "CODER_AGENT_URL=\"http://coder.coder.svc:80/\"",
          "coder.coder.svc"},
-        {"only the download URL", "curl -fsSL https://coder.example.test/bin/coder-linux-amd64 -o coder && ./coder agent",
-         "coder.example.test"},
+        {"only the download URL",
+         "curl -fsSL https://coder.example.test/bin/coder-linux-amd64 -o coder && ./coder agent", "coder.example.test"},
         {"a longer variable name is not the agent's", "MY_CODER_AGENT_URL=https://other.example.test/\n", ""},
         {"an assignment without a URL, then the download URL",
          "CODER_AGENT_URL=$URL\nwget https://coder.example.test/bin/coder-linux-amd64", "coder.example.test"},
@@ -86,43 +92,42 @@ TEST_SUITE("k8s::workspace") {
   }
 
   TEST_CASE("agent_pods: the init script wins over CODER_AGENT_URL; only pods with an agent token") {
-    json pods = {{"items",
-                  json::array({
-                      {{"metadata", {{"namespace", "ws"}, {"name", "half-patched"}}},
-                       {"spec",
-                        {{"containers",
-                          json::array({{{"name", "dev"},
-                                        {"env", json::array({{{"name", "CODER_AGENT_TOKEN"}, {"value", "secret-1"}},
-                                                             {{"name", "CODER_AGENT_URL"},
-                                                              {"value", "http://coder.coder.svc.cluster.local"}},
-                                                             {{"name", "ENVBUILDER_INIT_SCRIPT"},
-                                                              {"value", bootstrap("https://coder.example.test/")}}})}}})}}},
-                       {"status", {{"phase", "Running"}}}},
-                      {{"metadata", {{"namespace", "ws"}, {"name", "patched"}}},
-                       {"spec",
-                        {{"containers",
-                          json::array({{{"name", "dev"},
-                                        {"command", json::array({"sh", "-c", bootstrap("http://coder.coder.svc:80/")})},
-                                        {"env", json::array({{{"name", "CODER_AGENT_TOKEN"},
-                                                              {"valueFrom", {{"secretKeyRef", {{"name", "t"}}}}}}})}}})}}}},
-                      {{"metadata", {{"namespace", "ws"}, {"name", "env-only"}}},
-                       {"spec",
-                        {{"containers",
-                          json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}, {"value", "s"}},
-                                                             {{"name", "CODER_AGENT_URL"},
-                                                              {"value", " https://coder.example.test "}}})}}})}}}},
-                      {{"metadata", {{"namespace", "ws"}, {"name", "no-url"}}},
-                       {"spec", {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}}})}}})}}}},
-                      {{"metadata", {{"namespace", "ws"}, {"name", "not-a-workspace"}}},
-                       {"spec",
-                        {{"containers",
-                          json::array({{{"env", json::array({{{"name", "CODER_AGENT_URL"},
-                                                              {"value", "https://coder.example.test"}}})}}})}}}},
-                      {{"metadata", {{"namespace", "ws"}, {"name", "finished"}}},
-                       {"spec", {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}}})}}})}}},
-                       {"status", {{"phase", "Succeeded"}}}},
-                      "not an object",
-                  })}};
+    json pods = {
+        {"items",
+         json::array({
+             {{"metadata", {{"namespace", "ws"}, {"name", "half-patched"}}},
+              {"spec",
+               {{"containers",
+                 json::array({{{"name", "dev"},
+                               {"env", json::array({{{"name", "CODER_AGENT_TOKEN"}, {"value", "secret-1"}},
+                                                    {{"name", "CODER_AGENT_URL"},
+                                                     {"value", "http://coder.coder.svc.cluster.local"}},
+                                                    {{"name", "ENVBUILDER_INIT_SCRIPT"},
+                                                     {"value", bootstrap("https://coder.example.test/")}}})}}})}}},
+              {"status", {{"phase", "Running"}}}},
+             {{"metadata", {{"namespace", "ws"}, {"name", "patched"}}},
+              {"spec",
+               {{"containers",
+                 json::array({{{"name", "dev"},
+                               {"command", json::array({"sh", "-c", bootstrap("http://coder.coder.svc:80/")})},
+                               {"env", json::array({{{"name", "CODER_AGENT_TOKEN"},
+                                                     {"valueFrom", {{"secretKeyRef", {{"name", "t"}}}}}}})}}})}}}},
+             {{"metadata", {{"namespace", "ws"}, {"name", "env-only"}}},
+              {"spec",
+               {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}, {"value", "s"}},
+                                                                  {{"name", "CODER_AGENT_URL"},
+                                                                   {"value", " https://coder.example.test "}}})}}})}}}},
+             {{"metadata", {{"namespace", "ws"}, {"name", "no-url"}}},
+              {"spec", {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}}})}}})}}}},
+             {{"metadata", {{"namespace", "ws"}, {"name", "not-a-workspace"}}},
+              {"spec",
+               {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_URL"},
+                                                                   {"value", "https://coder.example.test"}}})}}})}}}},
+             {{"metadata", {{"namespace", "ws"}, {"name", "finished"}}},
+              {"spec", {{"containers", json::array({{{"env", json::array({{{"name", "CODER_AGENT_TOKEN"}}})}}})}}},
+              {"status", {{"phase", "Succeeded"}}}},
+             "not an object",
+         })}};
     auto agents = k8s::agent_pods(pods);
     REQUIRE(agents);
     REQUIRE(agents->size() == 4);

@@ -163,10 +163,9 @@ TEST_SUITE("patch::unified_diff") {
   TEST_CASE("changes more than 6 lines apart make two hunks, closer ones share context") {
     std::string before = numbered(1, 20);
     std::string after = "1\nX\n" + numbered(3, 18) + "Y\n20\n";
-    CHECK(patch::unified_diff("f", before, after) ==
-          "--- a/f\n+++ b/f\n"
-          "@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n"
-          "@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n+Y\n 20\n");
+    CHECK(patch::unified_diff("f", before, after) == "--- a/f\n+++ b/f\n"
+                                                     "@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n"
+                                                     "@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n+Y\n 20\n");
     std::string close = "1\nX\n3\n4\n5\n6\nY\n" + numbered(8, 20);
     CHECK(patch::unified_diff("f", before, close) ==
           "--- a/f\n+++ b/f\n@@ -1,10 +1,10 @@\n 1\n-2\n+X\n 3\n 4\n 5\n 6\n-7\n+Y\n 8\n 9\n 10\n");
@@ -182,10 +181,13 @@ TEST_SUITE("patch::unified_diff") {
   }
 
   TEST_CASE("a missing newline at end of file is marked on the side that lacks it") {
-    CHECK(patch::unified_diff("f", "a\nb", "a\nc") ==
-          "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n");
-    CHECK(patch::unified_diff("f", "x", "y\n") == "--- a/f\n+++ b/f\n@@ -1,1 +1,1 @@\n-x\n\\ No newline at end of file\n+y\n");
-    CHECK(patch::unified_diff("f", "x\n", "x\ny") == "--- a/f\n+++ b/f\n@@ -1,1 +1,2 @@\n x\n+y\n\\ No newline at end of file\n");
+    CHECK(
+        patch::unified_diff("f", "a\nb", "a\nc") ==
+        "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n");
+    CHECK(patch::unified_diff("f", "x", "y\n") ==
+          "--- a/f\n+++ b/f\n@@ -1,1 +1,1 @@\n-x\n\\ No newline at end of file\n+y\n");
+    CHECK(patch::unified_diff("f", "x\n", "x\ny") ==
+          "--- a/f\n+++ b/f\n@@ -1,1 +1,2 @@\n x\n+y\n\\ No newline at end of file\n");
     // An unchanged last line without newline is context, marked once.
     CHECK(patch::unified_diff("f", "a\nb", "z\na\nb") ==
           "--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n+z\n a\n b\n\\ No newline at end of file\n");
@@ -208,10 +210,12 @@ TEST_SUITE("patch::unified_diff") {
 
   TEST_CASE("the field-report shapes apply: a line added to a ConfigMap, a Terraform value replaced") {
     check_applies("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n",
-                  "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n  # in-cluster URL\n  coder_url: http://coder.coder.svc.cluster.local:80\n");
-    check_applies("locals {\n  x = 1\n}\n\nresource \"coder_agent\" \"dev\" {\n  os = \"linux\"\n}\n",
-                  "locals {\n  x         = 1\n  coder_url = data.kubernetes_config_map_v1.cfg.data[\"coder_url\"]\n}\n\n"
-                  "resource \"coder_agent\" \"dev\" {\n  os = \"linux\"\n}\n");
+                  "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n  # in-cluster URL\n  coder_url: "
+                  "http://coder.coder.svc.cluster.local:80\n");
+    check_applies(
+        "locals {\n  x = 1\n}\n\nresource \"coder_agent\" \"dev\" {\n  os = \"linux\"\n}\n",
+        "locals {\n  x         = 1\n  coder_url = data.kubernetes_config_map_v1.cfg.data[\"coder_url\"]\n}\n\n"
+        "resource \"coder_agent\" \"dev\" {\n  os = \"linux\"\n}\n");
   }
 
   // Regressions: the end-of-file newline used to be compared away, so a change of only that newline

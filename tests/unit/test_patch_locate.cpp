@@ -174,8 +174,7 @@ TEST_SUITE("patch::display_path") {
     };
     for (const Case& c : {Case{"/srv/gitops/apps/coder/cm.yaml", "/srv/gitops", "apps/coder/cm.yaml"},
                           Case{"/srv/gitops/apps/coder/cm.yaml", "/srv/gitops/", "apps/coder/cm.yaml"},
-                          Case{"gitops/main.tf", "gitops", "main.tf"},
-                          Case{"./apps/x.yaml", ".", "apps/x.yaml"},
+                          Case{"gitops/main.tf", "gitops", "main.tf"}, Case{"./apps/x.yaml", ".", "apps/x.yaml"},
                           // both sides normalized first
                           Case{"/srv/gitops/apps/../templates/./main.tf", "/srv/./gitops", "templates/main.tf"},
                           Case{"/srv//gitops/a.yaml", "/srv/gitops", "a.yaml"},

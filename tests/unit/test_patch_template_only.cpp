@@ -35,7 +35,9 @@ const patch::StepReport& step(const patch::TemplateResult& result, std::string_v
   return result.steps.front();
 }
 
-bool contains(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+bool contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 } // namespace
 
@@ -68,7 +70,8 @@ TEST_SUITE("patch::template_only") {
   }
 
   TEST_CASE("wraps the existing replace() around the init script, not the bare reference") {
-    auto result = fix_ok(agent_and("locals {\n  s = replace(coder_agent.main.init_script, \"localhost\", \"gw\")\n}\n"));
+    auto result =
+        fix_ok(agent_and("locals {\n  s = replace(coder_agent.main.init_script, \"localhost\", \"gw\")\n}\n"));
     CHECK(contains(result.text, "s = replace(replace(coder_agent.main.init_script, \"localhost\", \"gw\"), "
                                 "data.coder_workspace.me.access_url, var.coder_agent_internal_url)"));
   }

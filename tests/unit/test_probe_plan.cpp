@@ -23,7 +23,8 @@ TEST_SUITE("probe::scope_by_servers") {
     probe::Plan plan;
     plan.resolvers = {servers("coredns", {"127.0.96.10"}), servers("lan", {"127.0.50.53"}),
                       servers("both", {"127.0.52.53", "127.0.96.10"})};
-    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53)}, "the ClusterIP of Service kube-system/kube-dns");
+    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53)},
+                            "the ClusterIP of Service kube-system/kube-dns");
     CHECK(plan.resolvers[0].scope == ResolverScope::cluster);
     CHECK(plan.resolvers[0].scope_reason == "127.0.96.10:53 is the ClusterIP of Service kube-system/kube-dns");
     CHECK(plan.resolvers[1].scope == ResolverScope::external);
@@ -34,7 +35,8 @@ TEST_SUITE("probe::scope_by_servers") {
   TEST_CASE("the port must match too, and IPv6 compares canonically") {
     probe::Plan plan;
     plan.resolvers = {servers("other-port", {"127.0.96.10:5353"}), servers("v6", {"[::ffff:127.0.0.10]"})};
-    probe::scope_by_servers(plan, {*util::parse_endpoint("127.0.96.10", 53), *util::parse_endpoint("[::ffff:7f00:a]", 53)},
+    probe::scope_by_servers(plan,
+                            {*util::parse_endpoint("127.0.96.10", 53), *util::parse_endpoint("[::ffff:7f00:a]", 53)},
                             "a nameserver of /etc/resolv.conf");
     CHECK(plan.resolvers[0].scope == ResolverScope::external);
     CHECK(plan.resolvers[1].scope == ResolverScope::cluster);

@@ -65,7 +65,8 @@ void check_shape(const json& object, const Shape& shape, const std::string& wher
   std::set<std::string> keys;
   for (const auto& [key, value] : object.items()) {
     keys.insert(key);
-    CHECK_MESSAGE(shape.contains(key), where << ": unexpected field '" << key << "' (renamed, or new and not in this test)");
+    CHECK_MESSAGE(shape.contains(key),
+                  where << ": unexpected field '" << key << "' (renamed, or new and not in this test)");
   }
   for (const auto& [key, kind] : shape) {
     CHECK_MESSAGE(keys.contains(key), where << ": field '" << key << "' is missing");
@@ -84,9 +85,9 @@ Shape with_nulls(Shape shape, std::initializer_list<const char*> nullable) {
   return shape;
 }
 
-const Shape k_top{{"verdict", Kind::string},     {"generated_at", Kind::string}, {"duration_ms", Kind::number},
-                  {"findings", Kind::array},     {"truth", Kind::array},         {"truth_notes", Kind::strings},
-                  {"resolvers", Kind::array},    {"dns", Kind::array},           {"http", Kind::array},
+const Shape k_top{{"verdict", Kind::string},  {"generated_at", Kind::string}, {"duration_ms", Kind::number},
+                  {"findings", Kind::array},  {"truth", Kind::array},         {"truth_notes", Kind::strings},
+                  {"resolvers", Kind::array}, {"dns", Kind::array},           {"http", Kind::array},
                   {"workspaces", Kind::array}};
 
 const Shape k_finding{{"code", Kind::string},
@@ -113,17 +114,17 @@ Shape system_resolver_shape() {
   return shape;
 }
 
-const Shape k_dns{{"host", Kind::string},         {"name", Kind::string},          {"resolver", Kind::string},
-                  {"servers", Kind::strings},     {"family", Kind::string},        {"query", Kind::string},
-                  {"status", Kind::string},       {"detail", Kind::string},        {"addresses", Kind::strings},
-                  {"ttl", Kind::integer},         {"cname_chain", Kind::strings},  {"responded", Kind::boolean},
-                  {"outside_scope", Kind::boolean}, {"duration_ms", Kind::number}, {"expected", Kind::strings},
+const Shape k_dns{{"host", Kind::string},           {"name", Kind::string},         {"resolver", Kind::string},
+                  {"servers", Kind::strings},       {"family", Kind::string},       {"query", Kind::string},
+                  {"status", Kind::string},         {"detail", Kind::string},       {"addresses", Kind::strings},
+                  {"ttl", Kind::integer},           {"cname_chain", Kind::strings}, {"responded", Kind::boolean},
+                  {"outside_scope", Kind::boolean}, {"duration_ms", Kind::number},  {"expected", Kind::strings},
                   {"match", Kind::boolean}};
 
-const Shape k_http{{"url", Kind::string},         {"base_url", Kind::string},      {"endpoint", Kind::string},
-                   {"via", Kind::string},         {"address", Kind::string},       {"resolvers", Kind::strings},
-                   {"status_code", Kind::integer}, {"status", Kind::string},       {"ok", Kind::boolean},
-                   {"error", Kind::string},       {"deployment_id", Kind::string}, {"version", Kind::string},
+const Shape k_http{{"url", Kind::string},          {"base_url", Kind::string},      {"endpoint", Kind::string},
+                   {"via", Kind::string},          {"address", Kind::string},       {"resolvers", Kind::strings},
+                   {"status_code", Kind::integer}, {"status", Kind::string},        {"ok", Kind::boolean},
+                   {"error", Kind::string},        {"deployment_id", Kind::string}, {"version", Kind::string},
                    {"duration_ms", Kind::number}};
 
 const Shape k_workspace{{"pod", Kind::string},
@@ -221,7 +222,9 @@ probe::DnsObservation full_lookup() {
 }
 
 // A DNS observation with nothing but defaults: no detail or ttl.
-probe::DnsObservation bare_lookup() { return probe::DnsObservation{}; }
+probe::DnsObservation bare_lookup() {
+  return probe::DnsObservation{};
+}
 
 // What analysis concluded about one DNS answer.
 analysis::Annotation annotation(std::vector<std::string> expected, std::optional<bool> match) {
@@ -255,7 +258,9 @@ probe::HttpObservation full_request() {
   return made;
 }
 
-probe::HttpObservation bare_request() { return probe::HttpObservation{}; }
+probe::HttpObservation bare_request() {
+  return probe::HttpObservation{};
+}
 
 analysis::WorkspaceAgent full_agent() {
   analysis::WorkspaceAgent made;
@@ -328,11 +333,13 @@ TEST_SUITE("report::to_json") {
     CHECK(finding["code"] == "EXTERNAL_DNS_MISMATCH");
     CHECK(finding["severity"] == "error");
     CHECK(finding["summary"] == "coder.example.test resolves to 127.0.50.100 via cluster, outside its truth");
-    CHECK(finding["evidence"] == json{"cluster A: 127.0.50.100", "truth: 127.0.50.101 (kubernetes:ingress/coder/coder)"});
+    CHECK(finding["evidence"] ==
+          json{"cluster A: 127.0.50.100", "truth: 127.0.50.101 (kubernetes:ingress/coder/coder)"});
     CHECK(finding["remediation"] == "fix the cluster DNS record");
 
-    CHECK(document["truth"][0] ==
-          json{{"host", "coder.example.test"}, {"addresses", {"127.0.50.101"}}, {"source", "kubernetes:ingress/coder/coder"}});
+    CHECK(document["truth"][0] == json{{"host", "coder.example.test"},
+                                       {"addresses", {"127.0.50.101"}},
+                                       {"source", "kubernetes:ingress/coder/coder"}});
     CHECK(document["truth"][1]["addresses"] == json{"127.0.209.202", "::1"});
     CHECK(document["truth_notes"] ==
           json{"--expect for coder.coder.svc.cluster.local overrides kubernetes:service/coder/coder (127.0.209.9)"});
@@ -498,9 +505,11 @@ TEST_SUITE("report::to_json") {
   }
 
   TEST_CASE("dns[]: family, query and status spell the contract's values") {
-    const std::vector<std::pair<probe::Family, const char*>> families{{probe::Family::a, "A"}, {probe::Family::aaaa, "AAAA"}};
-    const std::vector<std::pair<probe::QueryMode, const char*>> modes{
-        {probe::QueryMode::absolute, "absolute"}, {probe::QueryMode::search, "search"}, {probe::QueryMode::hosts, "hosts"}};
+    const std::vector<std::pair<probe::Family, const char*>> families{{probe::Family::a, "A"},
+                                                                      {probe::Family::aaaa, "AAAA"}};
+    const std::vector<std::pair<probe::QueryMode, const char*>> modes{{probe::QueryMode::absolute, "absolute"},
+                                                                      {probe::QueryMode::search, "search"},
+                                                                      {probe::QueryMode::hosts, "hosts"}};
     const std::vector<std::pair<probe::LookupStatus, const char*>> statuses{
         {probe::LookupStatus::ok, "ok"},           {probe::LookupStatus::nxdomain, "nxdomain"},
         {probe::LookupStatus::nodata, "nodata"},   {probe::LookupStatus::servfail, "servfail"},
@@ -531,12 +540,16 @@ TEST_SUITE("report::to_json") {
   }
 
   TEST_CASE("http[]: endpoint, via and status spell the contract's values") {
-    const std::vector<std::pair<http::Status, const char*>> statuses{
-        {http::Status::ok, "ok"},           {http::Status::http_error, "http_error"},
-        {http::Status::body_mismatch, "body_mismatch"}, {http::Status::timeout, "timeout"},
-        {http::Status::refused, "refused"}, {http::Status::unreachable, "unreachable"},
-        {http::Status::tls, "tls"},         {http::Status::too_large, "too_large"},
-        {http::Status::not_sent, "not_sent"}, {http::Status::error, "error"}};
+    const std::vector<std::pair<http::Status, const char*>> statuses{{http::Status::ok, "ok"},
+                                                                     {http::Status::http_error, "http_error"},
+                                                                     {http::Status::body_mismatch, "body_mismatch"},
+                                                                     {http::Status::timeout, "timeout"},
+                                                                     {http::Status::refused, "refused"},
+                                                                     {http::Status::unreachable, "unreachable"},
+                                                                     {http::Status::tls, "tls"},
+                                                                     {http::Status::too_large, "too_large"},
+                                                                     {http::Status::not_sent, "not_sent"},
+                                                                     {http::Status::error, "error"}};
     const std::vector<std::pair<probe::Via, const char*>> vias{
         {probe::Via::dns, "dns"}, {probe::Via::pinned, "pinned"}, {probe::Via::internal, "internal"}};
     const std::vector<std::pair<probe::Endpoint, const char*>> endpoints{
@@ -569,8 +582,10 @@ TEST_SUITE("report::to_json") {
   }
 
   TEST_CASE("verdict, severity, scope and workspace target spell the contract's values") {
-    for (const auto& [verdict, text] : std::vector<std::pair<analysis::Verdict, const char*>>{
-             {analysis::Verdict::healthy, "healthy"}, {analysis::Verdict::degraded, "degraded"}, {analysis::Verdict::broken, "broken"}}) {
+    for (const auto& [verdict, text] :
+         std::vector<std::pair<analysis::Verdict, const char*>>{{analysis::Verdict::healthy, "healthy"},
+                                                                {analysis::Verdict::degraded, "degraded"},
+                                                                {analysis::Verdict::broken, "broken"}}) {
       report::Report made;
       made.verdict = verdict;
       CHECK(report::to_json(made)["verdict"] == text);
@@ -610,11 +625,20 @@ TEST_SUITE("report::to_json") {
     json findings = report::to_json(made)["findings"];
     REQUIRE(findings.size() == analysis::code_table().size());
     // The CONTRACTS.md / README codes, in contract order; none may be renamed.
-    const std::vector<std::string> names{"EXTERNAL_DNS_MISMATCH", "INTERNAL_DNS_MISMATCH", "HOST_DNS_MISMATCH",
-                                         "DNS_LOOKUP_FAILED", "RESOLVER_DISAGREEMENT", "SEARCH_SHADOWING",
-                                         "HEALTHZ_FAILS_VIA_DNS", "HEALTHZ_DOWN", "DEPLOYMENT_MISMATCH",
-                                         "AGENT_URL_EXTERNAL", "KUBERNETES_UNAVAILABLE", "HOSTS_FILE_OVERRIDE",
-                                         "INGRESS_UNREACHABLE_IN_CLUSTER", "RESOLVER_OUT_OF_SCOPE"};
+    const std::vector<std::string> names{"EXTERNAL_DNS_MISMATCH",
+                                         "INTERNAL_DNS_MISMATCH",
+                                         "HOST_DNS_MISMATCH",
+                                         "DNS_LOOKUP_FAILED",
+                                         "RESOLVER_DISAGREEMENT",
+                                         "SEARCH_SHADOWING",
+                                         "HEALTHZ_FAILS_VIA_DNS",
+                                         "HEALTHZ_DOWN",
+                                         "DEPLOYMENT_MISMATCH",
+                                         "AGENT_URL_EXTERNAL",
+                                         "KUBERNETES_UNAVAILABLE",
+                                         "HOSTS_FILE_OVERRIDE",
+                                         "INGRESS_UNREACHABLE_IN_CLUSTER",
+                                         "RESOLVER_OUT_OF_SCOPE"};
     std::set<std::string> written;
     for (const auto& f : findings)
       written.insert(f["code"].get<std::string>());

@@ -50,7 +50,9 @@ ino_t inode_of(const fs::path& path) {
   return info.st_ino;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // check_replaceable's answer as text: empty when `path` may be replaced, else why not.
 std::string why_not(const fs::path& path) {

@@ -22,7 +22,6 @@ namespace {
 
 using coder_dns_doctor::testing::TempDir;
 
-
 // A read that blocks would hang the whole unit-test binary: SIGALRM ends it instead, and a read
 // that merely takes long fails the time check.
 struct Deadline {

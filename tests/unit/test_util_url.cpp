@@ -50,9 +50,9 @@ TEST_SUITE("util::url") {
 
   TEST_CASE("rejects what it cannot probe") {
     // The last ones came from fuzzing: an empty host, ':' outside brackets, empty labels.
-    for (const char* bad : {"coder.example.test", "ftp://x", "https://", "https://h:0", "https://h:x",
-                            "https://u:p@h", "https://h/?q=1", "https://h:", "https://./4", "https://a:b:443",
-                            "https://1.34..:2443", "https://[coder.example.test]", "https://a b"}) {
+    for (const char* bad : {"coder.example.test", "ftp://x", "https://", "https://h:0", "https://h:x", "https://u:p@h",
+                            "https://h/?q=1", "https://h:", "https://./4", "https://a:b:443", "https://1.34..:2443",
+                            "https://[coder.example.test]", "https://a b"}) {
       CAPTURE(bad);
       CHECK_FALSE(parse_url(bad));
     }

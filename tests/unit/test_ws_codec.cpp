@@ -21,7 +21,9 @@ constexpr MaskKey k_rfc_mask{0x37, 0xfa, 0x21, 0x3d};
 const Bytes k_hello_unmasked{0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
 const Bytes k_hello_masked{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
 
-Bytes bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+Bytes bytes_of(std::string_view text) {
+  return {text.begin(), text.end()};
+}
 
 Bytes concat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -188,14 +190,14 @@ TEST_SUITE("ws::handshake") {
       return parsed.error().kind;
     };
     // A TLS alert and an SSH banner fail on their first bytes, long before the size limit.
-    for (std::string_view bad : {"\x15\x03\x03", "SSH-2.0-OpenSSH", "HTTP/2 101\r\n\r\n", "HTTP/1.1 1x1 OK\r\n\r\n",
-                                 "HTTP/1.1 10\r\n\r\n", "HTTP/1.1 1011\r\n\r\n", "HTTP/1.1  101\r\n\r\n",
-                                 "HTTP/1.1 101 A\nB\r\n\r\n"}) {
+    for (std::string_view bad :
+         {"\x15\x03\x03", "SSH-2.0-OpenSSH", "HTTP/2 101\r\n\r\n", "HTTP/1.1 1x1 OK\r\n\r\n", "HTTP/1.1 10\r\n\r\n",
+          "HTTP/1.1 1011\r\n\r\n", "HTTP/1.1  101\r\n\r\n", "HTTP/1.1 101 A\nB\r\n\r\n"}) {
       CAPTURE(bad);
       CHECK(kind_of(bad) == Kind::bad_status_line);
     }
-    for (std::string_view bad : {"No-Colon", ": empty name", "Space Before : x", "A: 1\r\n folded", "A: 1\nB: 2",
-                                 "Bad\"Name: x"}) {
+    for (std::string_view bad :
+         {"No-Colon", ": empty name", "Space Before : x", "A: 1\r\n folded", "A: 1\nB: 2", "Bad\"Name: x"}) {
       CAPTURE(bad);
       CHECK(kind_of("HTTP/1.1 101 OK\r\n" + std::string(bad) + "\r\n\r\n") == Kind::bad_header);
     }
@@ -234,11 +236,13 @@ TEST_SUITE("ws::handshake") {
     CHECK(refused.status == UpgradeStatus::not_upgraded);
     CHECK(refused.http_status == 426);
     CHECK(refused.detail.find("426") != std::string::npos);
-    CHECK(check(response_text("HTTP/1.1 101 x", "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
+    CHECK(check(response_text("HTTP/1.1 101 x",
+                              "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
               .status == UpgradeStatus::wrong_upgrade);
     CHECK(check(response_text("HTTP/1.1 101 x", "Upgrade: DERP\r\nConnection: Upgrade\r\n")).status ==
           UpgradeStatus::wrong_upgrade);
-    CHECK(check(response_text("HTTP/1.1 101 x", "Upgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
+    CHECK(check(response_text("HTTP/1.1 101 x",
+                              "Upgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
               .status == UpgradeStatus::missing_connection);
     CHECK(check(response_text("HTTP/1.1 101 x", "Upgrade: websocket\r\nConnection: Upgrade\r\n")).status ==
           UpgradeStatus::missing_accept);
@@ -254,9 +258,10 @@ TEST_SUITE("ws::handshake") {
   }
 
   TEST_CASE("check_derp_upgrade: coderd's 101, and what is not one") {
-    auto coderd = parse_ok(response_text("HTTP/1.1 101 Switching Protocols",
-                                         "Upgrade: DERP\r\nConnection: Upgrade\r\nDerp-Version: 2\r\n"
-                                         "Derp-Public-Key: " + std::string(64, 'a') + "\r\n"));
+    auto coderd = parse_ok(
+        response_text("HTTP/1.1 101 Switching Protocols", "Upgrade: DERP\r\nConnection: Upgrade\r\nDerp-Version: 2\r\n"
+                                                          "Derp-Public-Key: " +
+                                                              std::string(64, 'a') + "\r\n"));
     CHECK(check_derp_upgrade(coderd).status == UpgradeStatus::ok);
     CHECK(coderd.header("derp-public-key") == std::string(64, 'a'));
     auto refused = check_derp_upgrade(parse_ok(response_text("HTTP/1.1 426 Upgrade Required", "")));
@@ -413,11 +418,11 @@ TEST_SUITE("ws::frame") {
 TEST_SUITE("ws::MessageReader") {
   TEST_CASE("reads a whole stream byte by byte: messages, fragments, control frames between them") {
     Bytes stream = concat({k_hello_unmasked,
-                           {0x01, 0x03, 0x48, 0x65, 0x6c},       // "Hel", not final
-                           {0x89, 0x02, 'h', 'i'},               // a ping between the fragments
-                           {0x00, 0x01, 0x6c},                   // "l", not final
-                           {0x80, 0x01, 0x6f},                   // "o", final
-                           {0x8A, 0x00},                         // an empty pong
+                           {0x01, 0x03, 0x48, 0x65, 0x6c}, // "Hel", not final
+                           {0x89, 0x02, 'h', 'i'},         // a ping between the fragments
+                           {0x00, 0x01, 0x6c},             // "l", not final
+                           {0x80, 0x01, 0x6f},             // "o", final
+                           {0x8A, 0x00},                   // an empty pong
                            server_frame(0x82, {0x7E, 0x01, 0x00}, Bytes(256, 7)),
                            {0x88, 0x05, 0x03, 0xE8, 'b', 'y', 'e'}});
     auto events = read_bytewise(stream);
@@ -473,11 +478,11 @@ TEST_SUITE("ws::MessageReader") {
   TEST_CASE("every error kind of a stream, and errors stay") {
     CHECK(reader_error({0x80, 0x01, 'x'}) == FrameError::unexpected_continuation);
     CHECK(reader_error({0x01, 0x01, 'x', 0x81, 0x01, 'y'}) == FrameError::expected_continuation);
-    CHECK(reader_error({0x88, 0x01, 0x03}) == FrameError::bad_close);                 // 1-byte close
-    CHECK(reader_error({0x88, 0x02, 0x03, 0xED}) == FrameError::bad_close);           // 1005 is local only
-    CHECK(reader_error({0x88, 0x02, 0x03, 0xE7}) == FrameError::bad_close);           // 999
-    CHECK(reader_error({0x88, 0x02, 0x13, 0x88}) == FrameError::bad_close);           // 5000
-    CHECK(reader_error({0x88, 0x03, 0x03, 0xE8, 0xFF}) == FrameError::bad_close);     // reason not UTF-8
+    CHECK(reader_error({0x88, 0x01, 0x03}) == FrameError::bad_close);             // 1-byte close
+    CHECK(reader_error({0x88, 0x02, 0x03, 0xED}) == FrameError::bad_close);       // 1005 is local only
+    CHECK(reader_error({0x88, 0x02, 0x03, 0xE7}) == FrameError::bad_close);       // 999
+    CHECK(reader_error({0x88, 0x02, 0x13, 0x88}) == FrameError::bad_close);       // 5000
+    CHECK(reader_error({0x88, 0x03, 0x03, 0xE8, 0xFF}) == FrameError::bad_close); // reason not UTF-8
     CHECK(reader_error({0x81, 0x02, 0xC3, 0x28}) == FrameError::bad_utf8);
     CHECK(reader_error({0x01, 0x01, 0xC3, 0x80, 0x01, 0x28}) == FrameError::bad_utf8); // split in fragments
     CHECK(reader_error({0x88, 0x00, 0x81, 0x00}) == FrameError::after_close);

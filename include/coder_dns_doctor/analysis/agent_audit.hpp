@@ -38,8 +38,8 @@ struct WorkspaceAgent {
 [[nodiscard]] std::string describe(const WorkspaceAgent& agent);
 
 // Return AGENT_URL_EXTERNAL when some of `agents` dial the external host while, in the
-// `observations` of `plan` (with their `annotations`), the external host is mismatched (or its /healthz fails through DNS)
-// on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
+// `observations` of `plan` (with their `annotations`), the external host is mismatched (or its /healthz fails through
+// DNS) on a cluster-aware resolver and the internal URL's /healthz succeeds; nullopt otherwise.
 [[nodiscard]] std::optional<Finding> audit_agents(const probe::Plan& plan, const probe::Observations& observations,
                                                   const std::vector<Annotation>& annotations,
                                                   const std::vector<WorkspaceAgent>& agents);

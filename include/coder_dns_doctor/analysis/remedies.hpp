@@ -13,14 +13,14 @@ namespace coder_dns_doctor::analysis {
 
 // What a remediation names. Which parts a code uses is written at each case of remediation().
 struct Subject {
-  std::string host;                // the Coder host the finding is about
-  std::vector<std::string> wrong;  // resolvers, addresses, entries or steps that are wrong
-  std::vector<std::string> right;  // resolvers or addresses that are right
-  std::string url;                 // a base URL (the internal URL for agent fixes)
-  std::string name;                // a query name (shadowing) or a file
-  std::string suffix;              // a search suffix (shadowing)
-  bool nxdomain = false;           // dns_lookup_failed: the name does not exist (vs. no answer)
-  bool internal_works = false;     // healthz_down: the internal URL answers, the ingress does not
+  std::string host;               // the Coder host the finding is about
+  std::vector<std::string> wrong; // resolvers, addresses, entries or steps that are wrong
+  std::vector<std::string> right; // resolvers or addresses that are right
+  std::string url;                // a base URL (the internal URL for agent fixes)
+  std::string name;               // a query name (shadowing) or a file
+  std::string suffix;             // a search suffix (shadowing)
+  bool nxdomain = false;          // dns_lookup_failed: the name does not exist (vs. no answer)
+  bool internal_works = false;    // healthz_down: the internal URL answers, the ingress does not
 };
 
 // Return the remediation for `code` about `subject`: one or more sentences, none with an empty slot.

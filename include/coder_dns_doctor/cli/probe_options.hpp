@@ -27,9 +27,9 @@ struct ProbeOptions {
   std::string kube_token_file;
   std::string kube_ca_file;
   bool kube_insecure = false;
-  std::string coder_service;                  // NS/NAME; default from the internal URL, else coder/coder
-  std::string coder_deployment;               // NS/NAME; default: the Coder Service's
-  std::vector<std::string> ingress_services;  // NS/NAME of LoadBalancer Services in front of Coder
+  std::string coder_service;                 // NS/NAME; default from the internal URL, else coder/coder
+  std::string coder_deployment;              // NS/NAME; default: the Coder Service's
+  std::vector<std::string> ingress_services; // NS/NAME of LoadBalancer Services in front of Coder
   std::vector<std::string> workspace_namespaces{"coder-workspace"}; // '' turns the audit off
   std::string kube_dns_namespace = "kube-system";
   std::string kube_dns_selector = "k8s-app=kube-dns";

@@ -11,6 +11,8 @@ enum class ExitStatus : int {
   cannot_run = 3, // the check itself could not run
 };
 
-[[nodiscard]] constexpr int to_int(ExitStatus status) { return static_cast<int>(status); }
+[[nodiscard]] constexpr int to_int(ExitStatus status) {
+  return static_cast<int>(status);
+}
 
 } // namespace coder_dns_doctor::core

@@ -25,8 +25,8 @@ struct Route {
 };
 
 struct ListenerOptions {
-  std::string listen;      // "IP:PORT"; port 0 picks a free one
-  unsigned threads = 2;    // worker threads
+  std::string listen;   // "IP:PORT"; port 0 picks a free one
+  unsigned threads = 2; // worker threads
   unsigned request_timeout_ms = 5000;
 };
 

@@ -18,8 +18,7 @@ struct ResolvConf {
 
 // Parse resolv.conf `text` (`nameserver`, `search`, `domain`, `options ndots:N`; the last
 // `search`/`domain` line wins, as in glibc). `origin` names the input in error messages.
-[[nodiscard]] std::expected<ResolvConf, std::string> parse_resolv_conf(std::string_view text,
-                                                                     std::string_view origin);
+[[nodiscard]] std::expected<ResolvConf, std::string> parse_resolv_conf(std::string_view text, std::string_view origin);
 [[nodiscard]] std::expected<ResolvConf, std::string> read_resolv_conf(const std::string& path);
 
 // Return the absolute query names (with trailing dot) a glibc stub tries for `host`, in order:

@@ -25,8 +25,8 @@ struct KubeSettings {
 };
 
 struct Settings {
-  probe::Plan plan;                              // may lack the external URL when Kubernetes supplies it
-  std::vector<truth::TruthEntry> expectations;   // static truth; wins over discovered truth
+  probe::Plan plan;                            // may lack the external URL when Kubernetes supplies it
+  std::vector<truth::TruthEntry> expectations; // static truth; wins over discovered truth
   KubeSettings kube;
 };
 

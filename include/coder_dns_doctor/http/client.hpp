@@ -26,16 +26,16 @@ struct Request {
   std::string connect_to; // IP literal to connect to instead of resolving the host; empty: resolve
   Connection connection = Connection::fresh;
   std::chrono::milliseconds timeout{2000};
-  std::string ca_file;                // CA bundle (http::shared_ca_store); empty: the system store
-  Verify verify = Verify::yes;        // `no`: neither the peer's certificate nor its name is checked
-  std::size_t max_body = 64 * 1024;   // larger bodies fail the request
+  std::string ca_file;              // CA bundle (http::shared_ca_store); empty: the system store
+  Verify verify = Verify::yes;      // `no`: neither the peer's certificate nor its name is checked
+  std::size_t max_body = 64 * 1024; // larger bodies fail the request
   // Extra request headers ("Name: value"). curl copies them when the request starts, so a caller
   // may wipe a credential in them as soon as get() returns.
   std::vector<std::string> headers;
 };
 
 struct Response {
-  std::optional<long> status_code;  // nullopt when no HTTP response arrived
+  std::optional<long> status_code; // nullopt when no HTTP response arrived
   std::string body;
   std::optional<std::string> error; // transport/TLS/timeout/size error
   double duration_ms = 0;

@@ -25,11 +25,11 @@ enum class Status {
 
 // What a finished transfer gave, without libcurl types.
 struct Outcome {
-  int curl_code = 0;               // the transfer's CURLcode (0: CURLE_OK)
-  long os_errno = 0;               // CURLINFO_OS_ERRNO: the socket error behind a failed connect
-  std::optional<long> http_code;   // nullopt when no HTTP response arrived
-  bool too_large = false;          // the body cap aborted the transfer
-  bool body_matches = true;        // a 200's body is what the endpoint sends (ignored otherwise)
+  int curl_code = 0;             // the transfer's CURLcode (0: CURLE_OK)
+  long os_errno = 0;             // CURLINFO_OS_ERRNO: the socket error behind a failed connect
+  std::optional<long> http_code; // nullopt when no HTTP response arrived
+  bool too_large = false;        // the body cap aborted the transfer
+  bool body_matches = true;      // a 200's body is what the endpoint sends (ignored otherwise)
 };
 
 // The one classification of a finished request. Transport outcomes come first (a body cap, then the

@@ -4,8 +4,8 @@
 // from the API server and turn them into truth entries, the access URL, resolvers and agents.
 #pragma once
 
-#include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/k8s/client.hpp>
+#include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/k8s/objects.hpp>
 #include <coder_dns_doctor/k8s/workspace.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
@@ -33,13 +33,13 @@ enum class Feature {
 
 struct Permission {
   Feature feature;
-  std::string_view name;             // as in docs/rbac.yaml
+  std::string_view name; // as in docs/rbac.yaml
   std::string_view verb;
-  std::string_view group;            // "" = core
+  std::string_view group; // "" = core
   std::string_view resource;
   std::string_view namespace_option; // the option naming the namespace; "" = cluster-wide (ClusterRole)
   std::string_view default_namespace;
-  std::string_view when;             // when the request is made
+  std::string_view when; // when the request is made
 };
 
 [[nodiscard]] const std::vector<Permission>& permissions();
@@ -55,7 +55,7 @@ struct Targets {
   std::string dns_namespace = "kube-system";
   std::string dns_selector = "k8s-app=kube-dns";
   ObjectRef dns_service{"kube-system", "kube-dns"}; // --kube-dns-service
-  std::size_t max_pod_pages = 10; // x 500 pods per workspace namespace
+  std::size_t max_pod_pages = 10;                   // x 500 pods per workspace namespace
 };
 
 // What this check needs from the API server.

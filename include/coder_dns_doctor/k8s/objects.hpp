@@ -58,7 +58,7 @@ struct IngressMatch {
 
 // Return the Ingresses of an IngressList with a rule (or TLS entry) for `host`.
 [[nodiscard]] std::expected<std::vector<IngressMatch>, std::string> ingresses_for_host(const nlohmann::json& list,
-                                                                                        std::string_view host);
+                                                                                       std::string_view host);
 
 // Where a Deployment's container takes CODER_ACCESS_URL from.
 struct AccessUrlSource {
@@ -70,8 +70,8 @@ struct AccessUrlSource {
 };
 
 // Return the CODER_ACCESS_URL source of `deployment` (nullopt when no container sets it).
-[[nodiscard]] std::expected<std::optional<AccessUrlSource>, std::string> access_url_source(
-    const nlohmann::json& deployment);
+[[nodiscard]] std::expected<std::optional<AccessUrlSource>, std::string>
+access_url_source(const nlohmann::json& deployment);
 
 // Return `data[key]` of a ConfigMap.
 [[nodiscard]] std::expected<std::optional<std::string>, std::string> config_map_value(const nlohmann::json& config_map,

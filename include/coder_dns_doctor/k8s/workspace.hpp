@@ -42,7 +42,7 @@ struct AgentPodHost {
 // Classify `host` against the plan's external and internal hosts; a shorter in-cluster alias of
 // the internal host (`coder.coder.svc`) or one of its Service addresses counts as internal.
 [[nodiscard]] AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
-                                                        std::string_view internal_host,
-                                                        const std::vector<std::string>& internal_addresses);
+                                              std::string_view internal_host,
+                                              const std::vector<std::string>& internal_addresses);
 
 } // namespace coder_dns_doctor::k8s

@@ -36,9 +36,9 @@ struct DnsObservation {
   Family family = Family::a;
   QueryMode mode = QueryMode::absolute;
   LookupStatus status = LookupStatus::error;
-  std::string detail;                 // library message when status is not ok; `path:line` for hosts
+  std::string detail;                     // library message when status is not ok; `path:line` for hosts
   std::vector<util::IpAddress> addresses; // sorted, unique
-  std::optional<std::uint32_t> ttl;   // minimum TTL of the address records
+  std::optional<std::uint32_t> ttl;       // minimum TTL of the address records
   std::vector<std::string> cname_chain;
   double duration_ms = 0;
   bool responded = false; // a server sent something (even garbage); false: silence or unreachable
@@ -57,8 +57,8 @@ struct HttpObservation {
   util::IpAddress address;            // the IP the connection was pinned to
   std::vector<std::string> resolvers; // via dns: the resolvers whose answer held `address`
   std::optional<long> status_code;
-  bool ok = false;                                  // status == http::Status::ok
-  http::Status status = http::Status::error;        // the typed outcome; `error` says it in words
+  bool ok = false;                           // status == http::Status::ok
+  http::Status status = http::Status::error; // the typed outcome; `error` says it in words
   std::optional<std::string> error;
   std::optional<std::string> deployment_id; // buildinfo only
   std::optional<std::string> version;       // buildinfo only

@@ -37,12 +37,12 @@ struct HostsLookup {
 
 struct ResolverPlan {
   std::string label;
-  std::string spec;                     // as configured: "system", "kube-dns-pods" or the server list
-  std::vector<util::Endpoint> servers;  // who is asked
+  std::string spec;                      // as configured: "system", "kube-dns-pods" or the server list
+  std::vector<util::Endpoint> servers;   // who is asked
   std::optional<dns::ResolvConf> system; // set for `system`: also run the search-list lookup
   std::optional<HostsLookup> hosts;      // set for `system` when nsswitch reads files before DNS
   ResolverScope scope = ResolverScope::external;
-  std::string scope_reason;  // why: "system resolver", "declared", "nameserver of /etc/resolv.conf", ...
+  std::string scope_reason;    // why: "system resolver", "declared", "nameserver of /etc/resolv.conf", ...
   bool scope_declared = false; // given by the user: inference leaves it alone
 
   [[nodiscard]] bool cluster_scoped() const { return scope == ResolverScope::cluster; }

@@ -13,7 +13,7 @@ namespace coder_dns_doctor::truth {
 // One source's claim about a host: `source` is `static`, `kubernetes:service/<ns>/<name>`,
 // `kubernetes:ingress/<ns>/<name>`, ... as CONTRACTS.md lists.
 struct TruthEntry {
-  std::string host;                   // lower case, no trailing dot
+  std::string host;                       // lower case, no trailing dot
   std::vector<util::IpAddress> addresses; // sorted, unique
   std::string source;
 };

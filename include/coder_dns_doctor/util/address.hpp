@@ -47,8 +47,7 @@ struct Endpoint {
 };
 
 // Parse `IP`, `IP:PORT`, `[IPv6]` or `[IPv6]:PORT`; `default_port` when none is given.
-[[nodiscard]] std::expected<Endpoint, std::string> parse_endpoint(std::string_view text,
-                                                                  std::uint16_t default_port);
+[[nodiscard]] std::expected<Endpoint, std::string> parse_endpoint(std::string_view text, std::uint16_t default_port);
 
 } // namespace coder_dns_doctor::util
 

@@ -21,8 +21,7 @@ std::expected<void, std::string> check_replaceable(const std::filesystem::path& 
 // never a mix: write a temporary file in the same directory, copy the mode of the existing file,
 // fsync it, rename it over `path`, fsync the directory. On failure `path` is untouched and the
 // temporary file is removed; the message names the step that failed.
-std::expected<void, std::string> write_file_atomically(const std::filesystem::path& path,
-                                                       std::string_view content);
+std::expected<void, std::string> write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
 // Return whether `path`, with every symlink resolved, lies inside `root` (also resolved).
 bool resolves_inside(const std::filesystem::path& path, const std::filesystem::path& root);

@@ -31,8 +31,7 @@ using ByteView = std::span<const std::uint8_t>;
 
 // The result of parsing a prefix of a stream: an error E, or a T, or std::nullopt (incomplete:
 // nothing is wrong yet, more bytes are needed).
-template <class T, class E>
-using Partial = std::expected<std::optional<T>, E>;
+template <class T, class E> using Partial = std::expected<std::optional<T>, E>;
 
 // The bytes of `text`, for callers (and tests) that hold a stream in a std::string.
 [[nodiscard]] inline ByteView as_bytes(std::string_view text) {

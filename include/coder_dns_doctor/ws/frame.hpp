@@ -112,7 +112,7 @@ private:
 
   std::size_t max_message_;
   Bytes buffer_;
-  std::size_t start_ = 0;         // first unconsumed byte of buffer_
+  std::size_t start_ = 0;          // first unconsumed byte of buffer_
   std::optional<Message> partial_; // an open fragmented message
   std::optional<FrameError> error_;
   bool closed_ = false;

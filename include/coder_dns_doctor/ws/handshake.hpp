@@ -33,14 +33,15 @@ struct Header {
 // Sec-WebSocket-Protocol. `extra` headers follow (a token, say); they must not repeat the ones
 // set here. Error (one line) when a field holds CR, LF or NUL or a name is not an HTTP token:
 // the text could otherwise smuggle headers.
-[[nodiscard]] std::expected<std::string, std::string> build_upgrade_request(
-    std::string_view host, std::string_view path, std::string_view key,
-    std::optional<std::string_view> subprotocol = std::nullopt, const std::vector<Header>& extra = {});
+[[nodiscard]] std::expected<std::string, std::string>
+build_upgrade_request(std::string_view host, std::string_view path, std::string_view key,
+                      std::optional<std::string_view> subprotocol = std::nullopt,
+                      const std::vector<Header>& extra = {});
 
 // The same GET with `Upgrade: DERP` and `Connection: Upgrade`: what Coder's DERP client sends
 // first (it falls back to the WebSocket form on a 4xx). No key: the 101 carries no accept value.
-[[nodiscard]] std::expected<std::string, std::string> build_derp_upgrade_request(
-    std::string_view host, std::string_view path, const std::vector<Header>& extra = {});
+[[nodiscard]] std::expected<std::string, std::string>
+build_derp_upgrade_request(std::string_view host, std::string_view path, const std::vector<Header>& extra = {});
 
 // The response head: status line and header fields, up to and including the blank line.
 struct Response {
@@ -76,12 +77,12 @@ constexpr std::size_t k_default_max_head = 16 * 1024;
 
 enum class UpgradeStatus {
   ok,
-  not_upgraded,      // the status is not 101 (coderd's 426, a proxy's 400/502, a 401); see http_status
-  wrong_upgrade,     // 101, but the Upgrade header is missing or names another protocol
-  missing_connection, // 101 without `Connection: Upgrade`
-  missing_accept,    // no Sec-WebSocket-Accept
-  wrong_accept,      // an accept value that is not the one for our key: not a WebSocket server
-  wrong_protocol,    // the subprotocol is not the one asked for (or one was chosen unasked)
+  not_upgraded,         // the status is not 101 (coderd's 426, a proxy's 400/502, a 401); see http_status
+  wrong_upgrade,        // 101, but the Upgrade header is missing or names another protocol
+  missing_connection,   // 101 without `Connection: Upgrade`
+  missing_accept,       // no Sec-WebSocket-Accept
+  wrong_accept,         // an accept value that is not the one for our key: not a WebSocket server
+  wrong_protocol,       // the subprotocol is not the one asked for (or one was chosen unasked)
   unexpected_extension, // Sec-WebSocket-Extensions although none was offered (RFC 6455 4.1)
 };
 

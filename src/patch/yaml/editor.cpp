@@ -530,8 +530,9 @@ std::expected<SetResult, EditError> set_scalar(std::string_view text, const Docu
   return std::unexpected(EditError{document.first_line, "empty key path"});
 }
 
-std::expected<void, std::string> verify_edit(std::string_view before, std::string_view after, std::size_t document_index,
-                        const std::vector<std::string>& path, std::string_view value) {
+std::expected<void, std::string> verify_edit(std::string_view before, std::string_view after,
+                                             std::size_t document_index, const std::vector<std::string>& path,
+                                             std::string_view value) {
   auto old_docs = documents(before);
   auto new_docs = documents(after);
   if (!old_docs || !new_docs)

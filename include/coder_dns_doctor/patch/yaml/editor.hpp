@@ -58,8 +58,9 @@ std::expected<SetResult, EditError> set_scalar(std::string_view text, const Docu
 // Check that `after` is `before` with exactly the scalar at `path` of the document at
 // `document_index` set to `value`: both parse (yaml-cpp), other documents are byte-identical and
 // the edited document equals the original plus the change. Fail with a message saying what differs.
-std::expected<void, std::string> verify_edit(std::string_view before, std::string_view after, std::size_t document_index,
-                        const std::vector<std::string>& path, std::string_view value);
+std::expected<void, std::string> verify_edit(std::string_view before, std::string_view after,
+                                             std::size_t document_index, const std::vector<std::string>& path,
+                                             std::string_view value);
 
 // Return `value` as a YAML scalar: plain when that reads back as the same string, else
 // double-quoted. `prefer_quotes` asks for double quotes (to match the siblings' style).
