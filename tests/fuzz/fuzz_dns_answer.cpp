@@ -15,7 +15,6 @@
 #include <string_view>
 
 namespace dns = coder_dns_doctor::dns;
-namespace probe = coder_dns_doctor::probe;
 namespace util = coder_dns_doctor::util;
 
 namespace {

@@ -18,6 +18,7 @@
 
 namespace cli = coder_dns_doctor::cli;
 namespace util = coder_dns_doctor::util;
+namespace core = coder_dns_doctor::core;
 
 namespace {
 
