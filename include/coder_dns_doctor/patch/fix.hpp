@@ -1,3 +1,4 @@
+// Layer 2 (patch: edits files only; uses util; see README "Layers").
 // The `patch` fix: plan the ConfigMap, Terraform template and Flux edits for a GitOps checkout.
 #pragma once
 
