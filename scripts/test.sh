@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian 12 machine (run as root: the sandbox binds port 53):
 #  1. install what it needs (Debian packages; npm tools are installed by the tests that use them);
 #  2. build with warnings as errors and run every CTest suite: unit, integration, fault, patch,
-#     daemon, chart, fuzz, soak;
+#     daemon, chart, fuzz, soak, lint (layers, clang-tidy limits, clang-format);
 #  3. build again with ASan+UBSan and run the unit, integration and fault suites under it: any
 #     sanitizer report fails the test it happens in.
 # Extra arguments go to the first ctest (e.g. -L unit). CDD_SANITIZER_STAGE=0 skips stage 3.
