@@ -23,10 +23,6 @@ std::set<std::string> pod_resolvers(const probe::Plan& plan) {
   return labels;
 }
 
-std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
-  return addresses.empty() ? std::string("(none)") : util::join(util::texts(addresses), ", ");
-}
-
 } // namespace
 
 std::string describe(const WorkspaceAgent& agent) {

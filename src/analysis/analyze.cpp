@@ -32,10 +32,6 @@ bool has_no_answer(LookupStatus status) {
   return is_failure(status) && status != LookupStatus::nxdomain;
 }
 
-std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
-  return addresses.empty() ? std::string("(none)") : util::join(util::texts(addresses), ", ");
-}
-
 // How an answer reads in evidence: "127.0.50.100 (ttl 30)", "nxdomain", "timeout (...)".
 std::string answer_text(const DnsObservation& o) {
   if (o.status == LookupStatus::ok)
@@ -485,7 +481,7 @@ std::vector<Annotation> annotate(const probe::Observations& observations, const 
     if (!truth.knows(o.host))
       continue;
     for (const auto& address : truth.addresses_for(o.host))
-      if (address.is_v6() == (o.family == Family::aaaa))
+      if (dns::family_of(address) == o.family)
         note.expected.push_back(address);
     if (has_no_answer(o.status) || excused(o))
       continue; // no answer, or not this resolver's to give: neither right nor wrong

@@ -1,5 +1,7 @@
 #include <coder_dns_doctor/analysis/findings.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace coder_dns_doctor::analysis {
@@ -68,6 +70,10 @@ Verdict verdict_of(const std::vector<Finding>& findings) {
   if (has(Severity::warning))
     return Verdict::degraded;
   return Verdict::healthy;
+}
+
+std::string addresses_text(const std::vector<util::IpAddress>& addresses) {
+  return addresses.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(addresses, ", "));
 }
 
 } // namespace coder_dns_doctor::analysis

@@ -128,10 +128,10 @@ std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, c
   std::string internal_host = internal != nullptr ? internal->url.host : std::string();
   std::vector<analysis::WorkspaceAgent> agents;
   for (const auto& pod : pods)
-    agents.push_back({pod.pod, pod.host, pod.origin,
-                      k8s::classify_agent_host(pod.host, external_host, internal_host,
-                                               util::texts(truth.addresses_for(internal_host))),
-                      pod.host_aliases});
+    agents.push_back(
+        {pod.pod, pod.host, pod.origin,
+         k8s::classify_agent_host(pod.host, external_host, internal_host, truth.addresses_for(internal_host)),
+         pod.host_aliases});
   return agents;
 }
 

@@ -2,7 +2,7 @@
 
 #include <coder_dns_doctor/util/strings.hpp>
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <map>
 #include <set>
@@ -40,8 +40,7 @@ ResolvedClaims truth_from_hostnames(const std::vector<k8s::HostnameClaim>& claim
     out.entries.push_back({claim.host, list, claim.source});
     const auto& who = answered_by[claim.hostname];
     out.notes.push_back(fmt::format("{}: load-balancer hostname {} resolved to {} (via {})", claim.source,
-                                    claim.hostname, util::join(util::texts(list), ", "),
-                                    util::join({who.begin(), who.end()}, ", ")));
+                                    claim.hostname, fmt::join(list, ", "), util::join({who.begin(), who.end()}, ", ")));
   }
   return out;
 }

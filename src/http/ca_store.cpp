@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <climits>
+#include <expected>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -17,7 +18,8 @@ namespace {
 
 struct CachedStore {
   X509_STORE* store = nullptr;
-  std::tuple<long, long, long> version; // size, mtime seconds, mtime nanoseconds
+  std::tuple<long, long, long> version;      // size, mtime seconds, mtime nanoseconds
+  std::expected<void, util::FileError> read; // how reading the file went when the store was built
 };
 
 std::tuple<long, long, long> file_version(const std::string& path) {
@@ -50,38 +52,57 @@ void add_pem_bundle(X509_STORE* store, const std::string& pem) {
   sk_X509_INFO_pop_free(infos, X509_INFO_free);
 }
 
-X509_STORE* build_store(const std::string& ca_file) {
-  X509_STORE* store = X509_STORE_new();
-  if (store == nullptr)
-    return nullptr;
+// Fill `cached` for `ca_file`: a store and how reading the file went.
+void build_store(const std::string& ca_file, CachedStore& cached) {
+  cached.read = {};
+  cached.store = X509_STORE_new();
+  if (cached.store == nullptr)
+    return;
   if (ca_file.empty()) {
-    X509_STORE_set_default_paths(store); // hashed directory: certificates are read only when needed
-    return store;
+    X509_STORE_set_default_paths(cached.store); // hashed directory: certificates are read only when needed
+    return;
   }
   // A file that is not a regular file, is too large or cannot be read leaves the store empty, so
-  // verification fails; the option naming the file is checked when the command line is read.
-  if (auto pem = util::read_bounded(ca_file, util::k_config_file_limit))
-    add_pem_bundle(store, *pem);
-  return store;
+  // verification fails; ca_file_readable() reports why.
+  auto pem = util::read_bounded(ca_file, util::k_config_file_limit);
+  if (pem)
+    add_pem_bundle(cached.store, *pem);
+  else
+    cached.read = std::unexpected(pem.error());
 }
 
-} // namespace
-
-void* shared_ca_store(const std::string& ca_file) {
-  // Stores live for the process (the cache is never destroyed, so exit-time destructors cannot
-  // race a connection still using one); a replaced store stays referenced by the SSL_CTXs using it.
-  static std::mutex mutex;
+// The cache entry of `ca_file`, rebuilt when the file's size or modification time changed.
+// Entries live for the process (the cache is never destroyed, so exit-time destructors cannot race
+// a connection still using one); a replaced store stays referenced by the SSL_CTXs using it.
+// The caller holds `cache_mutex()`.
+CachedStore& current_entry(const std::string& ca_file) {
   static auto* cache = new std::map<std::string, CachedStore>;
-  std::lock_guard lock(mutex);
   CachedStore& cached = (*cache)[ca_file];
   auto version = file_version(ca_file);
   if (cached.store == nullptr || cached.version != version) {
     if (cached.store != nullptr)
       X509_STORE_free(cached.store);
-    cached.store = build_store(ca_file);
+    build_store(ca_file, cached);
     cached.version = version;
   }
-  return cached.store;
+  return cached;
+}
+
+std::mutex& cache_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+} // namespace
+
+void* shared_ca_store(const std::string& ca_file) {
+  std::lock_guard lock(cache_mutex());
+  return current_entry(ca_file).store;
+}
+
+std::expected<void, util::FileError> ca_file_readable(const std::string& ca_file) {
+  std::lock_guard lock(cache_mutex());
+  return current_entry(ca_file).read;
 }
 
 } // namespace coder_dns_doctor::http

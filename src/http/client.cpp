@@ -1,7 +1,6 @@
 #include <coder_dns_doctor/http/ca_store.hpp>
 #include <coder_dns_doctor/http/client.hpp>
 #include <coder_dns_doctor/http/curl_handles.hpp>
-#include <coder_dns_doctor/util/address.hpp>
 
 #include <curl/curl.h>
 #include <fmt/core.h>
@@ -62,12 +61,11 @@ std::optional<HostPort> host_and_port(const std::string& url) {
 
 // The CONNECT_TO rule HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT pinning `url` to `address`; the
 // port stays the URL's. nullopt when curl cannot parse the URL.
-std::optional<std::string> pin_rule(const std::string& url, const std::string& address) {
+std::optional<std::string> pin_rule(const std::string& url, const util::IpAddress& address) {
   auto pinned = host_and_port(url);
   if (!pinned)
     return std::nullopt;
-  auto parsed = util::parse_ip(address);
-  std::string target = parsed && parsed->family == util::AddressFamily::ipv6 ? "[" + address + "]" : address;
+  std::string target = address.is_v6() ? "[" + address.text + "]" : address.text;
   return fmt::format("{}:{}:{}:{}", pinned->host, pinned->port, target, pinned->port);
 }
 
@@ -79,8 +77,8 @@ CURLcode on_ssl_context(CURL* /*easy*/, void* ssl_context, void* store) {
 
 // Fill `transfer`'s pin and header lists from `request`; false when one cannot be built.
 bool build_lists(const Request& request, Transfer& transfer) {
-  if (!request.connect_to.empty()) {
-    auto rule = pin_rule(request.url, request.connect_to);
+  if (request.connect_to) {
+    auto rule = pin_rule(request.url, *request.connect_to);
     if (!rule)
       return false;
     transfer.connect_to.reset(curl_slist_append(nullptr, rule->c_str()));
@@ -156,6 +154,13 @@ Response finished(CURL* easy, CURLcode result, Transfer& transfer) {
 struct Client::State {
   MultiHandle multi;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
+
+  // Abandon every transfer in flight: no callback runs for them.
+  void drop_transfers() {
+    for (auto& [easy, transfer] : transfers)
+      curl_multi_remove_handle(multi.get(), easy);
+    transfers.clear();
+  }
 };
 
 Client::Client() : m_state(std::make_unique<State>()) {
@@ -163,9 +168,7 @@ Client::Client() : m_state(std::make_unique<State>()) {
 }
 
 Client::~Client() {
-  for (auto& [easy, transfer] : m_state->transfers)
-    curl_multi_remove_handle(m_state->multi.get(), easy);
-  m_state->transfers.clear();
+  m_state->drop_transfers();
 }
 
 void Client::get(const Request& request, Callback done) {
@@ -237,9 +240,7 @@ std::optional<Response> Client::fetch(const Request& request, const std::atomic<
   std::vector<WaitDescriptor> none;
   while (!result) {
     if (cancel != nullptr && cancel->load()) {
-      for (auto& [easy, transfer] : m_state->transfers)
-        curl_multi_remove_handle(m_state->multi.get(), easy);
-      m_state->transfers.clear();
+      m_state->drop_transfers();
       return std::nullopt;
     }
     perform();

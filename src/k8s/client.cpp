@@ -1,5 +1,6 @@
 #include <coder_dns_doctor/k8s/client.hpp>
 
+#include <coder_dns_doctor/http/ca_store.hpp>
 #include <coder_dns_doctor/util/bounded_read.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
@@ -55,12 +56,11 @@ std::expected<std::string, std::string> read_token(const std::string& path) {
 }
 
 // Check that the API server's CA bundle can be read for this request (like the token, so a
-// broken file is a credentials problem, not a TLS failure). The shared CA store reads it too, and
-// rebuilds itself when the file changes, so a replaced bundle is used at once.
+// broken file is a credentials problem, not a TLS failure). The shared CA store reads the file, and
+// rebuilds itself when it changes, so a replaced bundle is used at once and is read only once.
 std::expected<void, std::string> check_ca_file(const std::string& path) {
-  auto read = util::read_bounded(path, util::k_config_file_limit);
-  if (!read)
-    return std::unexpected(fmt::format("cannot read the CA file: {}", read.error().message));
+  if (auto readable = http::ca_file_readable(path); !readable)
+    return std::unexpected(fmt::format("cannot read the CA file: {}", readable.error().message));
   return {};
 }
 
@@ -181,7 +181,7 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
 // verification. Fails when the token or CA file cannot be used.
 std::expected<http::Request, std::string> Client::build_request(const std::string& path) const {
   http::Request request{.url = m_connection.base_url + path,
-                        .connect_to = {},
+                        .connect_to = std::nullopt,
                         .connection = http::Connection::reuse,
                         .timeout = m_connection.timeout,
                         .ca_file = m_connection.ca_file,

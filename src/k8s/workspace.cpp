@@ -216,7 +216,7 @@ std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& lis
 }
 
 AgentTarget classify_agent_host(std::string_view host, std::string_view external_host, std::string_view internal_host,
-                                const std::vector<std::string>& internal_addresses) {
+                                const std::vector<util::IpAddress>& internal_addresses) {
   if (host.empty())
     return AgentTarget::unknown;
   if (host == external_host)
@@ -228,7 +228,7 @@ AgentTarget classify_agent_host(std::string_view host, std::string_view external
       host.find('.') != std::string_view::npos)
     return AgentTarget::internal;
   if (auto ip = util::parse_ip(host);
-      ip && std::find(internal_addresses.begin(), internal_addresses.end(), ip->text) != internal_addresses.end())
+      ip && std::find(internal_addresses.begin(), internal_addresses.end(), *ip) != internal_addresses.end())
     return AgentTarget::internal;
   return AgentTarget::other;
 }

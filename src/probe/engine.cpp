@@ -26,10 +26,6 @@ constexpr std::size_t k_max_in_flight = 128;
 // Slack after a check's own time budget before the cycle gives up on it.
 constexpr std::chrono::milliseconds k_deadline_slack{500};
 
-bool address_matches_family(const util::IpAddress& address, Family family) {
-  return address.is_v6() == (family == Family::aaaa);
-}
-
 // Judge an HTTP response for `endpoint` and copy what buildinfo says into `observation`.
 void judge(Endpoint endpoint, const http::Response& response, HttpObservation& observation) {
   observation.status_code = response.status_code;
@@ -206,7 +202,7 @@ private:
       std::size_t slot = add_dns_slot(host, resolver, family, QueryMode::hosts, host.host);
       DnsObservation& observation = m_observations.dns[slot];
       for (const dns::HostsEntry* entry : entries)
-        if (address_matches_family(entry->address, family))
+        if (dns::family_of(entry->address) == family)
           observation.addresses.push_back(entry->address);
       util::sort_unique(observation.addresses);
       observation.status = observation.addresses.empty() ? LookupStatus::nodata : LookupStatus::ok;
@@ -308,7 +304,7 @@ private:
       }
       for (const auto& address : m_truth.addresses_for(url.url.host)) {
         bool wanted = std::any_of(m_plan.families.begin(), m_plan.families.end(),
-                                  [&](Family family) { return address_matches_family(address, family); });
+                                  [&](Family family) { return dns::family_of(address) == family; });
         if (wanted)
           request(url, Via::pinned, address, "");
       }
@@ -358,7 +354,7 @@ private:
   void send(std::size_t index, http::Connection connection, std::function<void()> then) {
     const HttpObservation& observation = m_observations.http[index];
     http::Request request{.url = observation.url,
-                          .connect_to = observation.address.text,
+                          .connect_to = observation.address,
                           .connection = connection,
                           .timeout = m_plan.timeout,
                           .ca_file = m_plan.ca_file};

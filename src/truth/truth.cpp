@@ -26,7 +26,7 @@ Truth merge(Truth discovered, const std::vector<TruthEntry>& static_entries) {
     for (const auto& entry : discovered.entries)
       if (entry.host == claim.host)
         discovered.notes.push_back(fmt::format("--expect for {} overrides {} ({})", claim.host, entry.source,
-                                               fmt::join(util::texts(entry.addresses), ",")));
+                                               fmt::join(entry.addresses, ",")));
     std::erase_if(discovered.entries, [&](const TruthEntry& entry) { return entry.host == claim.host; });
   }
   discovered.entries.insert(discovered.entries.end(), static_entries.begin(), static_entries.end());

@@ -1,6 +1,8 @@
 // Table tests: which Coder host a workspace agent is started against (init scripts, env, pods).
 #include <coder_dns_doctor/k8s/workspace.hpp>
 
+#include "addresses.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace coder_dns_doctor;
@@ -148,7 +150,7 @@ TEST_SUITE("k8s::workspace") {
   TEST_CASE("classify_agent_host") {
     const std::string external = "coder.example.test";
     const std::string internal = "coder.coder.svc.cluster.local";
-    const std::vector<std::string> ips{"127.0.209.202"};
+    const std::vector<util::IpAddress> ips = test::ips({"127.0.209.202"});
     CHECK(k8s::classify_agent_host("coder.example.test", external, internal, ips) == AgentTarget::external);
     CHECK(k8s::classify_agent_host(internal, external, internal, ips) == AgentTarget::internal);
     CHECK(k8s::classify_agent_host("coder.coder.svc", external, internal, ips) == AgentTarget::internal);

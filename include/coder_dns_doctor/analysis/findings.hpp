@@ -1,6 +1,8 @@
 // Findings: the stable codes users alert on, their severities, and the verdict they add up to.
 #pragma once
 
+#include <coder_dns_doctor/util/address.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,9 @@ struct Finding {
   std::vector<std::string> evidence;
   std::string remediation;
 };
+
+// How evidence lists addresses: "127.0.50.100, 127.0.50.101", or "(none)".
+[[nodiscard]] std::string addresses_text(const std::vector<util::IpAddress>& addresses);
 
 // Return broken when any finding is an error, degraded when any is a warning, else healthy.
 [[nodiscard]] Verdict verdict_of(const std::vector<Finding>& findings);

@@ -1,6 +1,9 @@
 // Trust anchors parsed once per process, shared by every TLS connection.
 #pragma once
 
+#include <coder_dns_doctor/util/bounded_read.hpp>
+
+#include <expected>
 #include <string>
 
 namespace coder_dns_doctor::http {
@@ -14,5 +17,9 @@ namespace coder_dns_doctor::http {
 // Why: libcurl otherwise re-reads and re-parses the CA bundle for every connection, which with
 // OpenSSL 3 costs more CPU than the TLS handshake itself (measured with callgrind, bench/).
 [[nodiscard]] void* shared_ca_store(const std::string& ca_file);
+
+// Succeed when the store for `ca_file` was built from a file that could be read (or from the
+// system's paths); else the read_bounded error. The same cache as shared_ca_store: no extra read.
+[[nodiscard]] std::expected<void, util::FileError> ca_file_readable(const std::string& ca_file);
 
 } // namespace coder_dns_doctor::http

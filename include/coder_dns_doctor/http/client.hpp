@@ -4,6 +4,8 @@
 // only, no redirects followed, no proxy, a bounded body, the process-wide CA store.
 #pragma once
 
+#include <coder_dns_doctor/util/address.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -22,8 +24,8 @@ enum class Connection { fresh, reuse };
 enum class Verify { yes, no };
 
 struct Request {
-  std::string url;        // http(s)://host[:port]/path; Host header and TLS SNI come from it
-  std::string connect_to; // IP literal to connect to instead of resolving the host; empty: resolve
+  std::string url;                           // http(s)://host[:port]/path; Host header and TLS SNI come from it
+  std::optional<util::IpAddress> connect_to; // the address to connect to instead of resolving the host
   Connection connection = Connection::fresh;
   std::chrono::milliseconds timeout{2000};
   std::string ca_file;              // CA bundle (http::shared_ca_store); empty: the system store

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coder_dns_doctor/k8s/facts.hpp>
+#include <coder_dns_doctor/util/address.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,6 @@ struct AgentPodHost {
 // the internal host (`coder.coder.svc`) or one of its Service addresses counts as internal.
 [[nodiscard]] AgentTarget classify_agent_host(std::string_view host, std::string_view external_host,
                                               std::string_view internal_host,
-                                              const std::vector<std::string>& internal_addresses);
+                                              const std::vector<util::IpAddress>& internal_addresses);
 
 } // namespace coder_dns_doctor::k8s
