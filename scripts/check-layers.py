@@ -19,7 +19,7 @@ LAYERS = [
     ["core"],                  # vocabulary: exit statuses, usage error, version
     ["util"],                  # strings, addresses, URLs, durations, bounded reads, atomic files
     ["dns", "http", "config", "patch", "ws"],  # one library or one job each; patch edits files only
-    ["truth"],                 # what each host should resolve to
+    ["truth", "transport"],    # what each host should resolve to; judging an agent's own connection
     ["k8s", "probe"],          # the Kubernetes API reader; the probe engine (plan, loop, observations)
     ["analysis"],              # observations + truth + kube facts -> findings, verdict
     ["report"],                # the report value, JSON and text

@@ -1,5 +1,7 @@
 #include <coder_dns_doctor/analysis/evaluate.hpp>
 
+#include <coder_dns_doctor/analysis/transport_findings.hpp>
+
 #include <algorithm>
 
 namespace coder_dns_doctor::analysis {
@@ -9,6 +11,8 @@ Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observat
   Evaluation result;
   result.annotations = annotate(observations, truth);
   result.findings = analyze(plan, observations, result.annotations, truth);
+  for (Finding& finding : check_transport(plan, observations))
+    result.findings.push_back(std::move(finding));
   if (auto unavailable = kubernetes_unavailable(kube.problems))
     result.findings.push_back(std::move(*unavailable));
   if (kube.agents) {

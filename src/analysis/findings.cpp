@@ -32,6 +32,14 @@ const std::vector<CodeInfo>& code_table() {
        "the external URL fails at every address, its truth included, from inside while the internal URL works"},
       {Code::resolver_out_of_scope, "RESOLVER_OUT_OF_SCOPE",
        "info: a resolver that cannot know cluster names said so for a cluster-only name (no failure)"},
+      {Code::agent_transport_blocked, "AGENT_TRANSPORT_BLOCKED",
+       "/healthz works through a path but a WebSocket (the DERP map or DERP) does not: agents cannot connect"},
+      {Code::derp_upgrade_blocked, "DERP_UPGRADE_BLOCKED",
+       "warning: `Upgrade: DERP` fails where the DERP WebSocket works (agents fall back to WebSockets)"},
+      {Code::transport_cut_by_proxy, "TRANSPORT_CUT_BY_PROXY",
+       "a held DERP connection was closed by the path before the hold time: an idle timeout cuts relay links"},
+      {Code::not_coderd, "NOT_CODERD",
+       "an address of a Coder URL answers HTTP but is not coderd (no X-Coder-Build-Version on any answer)"},
   };
   return table;
 }

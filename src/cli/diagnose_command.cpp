@@ -64,6 +64,9 @@ Action register_diagnose(CLI::App& parent) {
   auto output = std::make_shared<std::string>("auto");
   add_probe_options(*command, *options);
   command->add_option("--output", *output, "text | json (default: text on a terminal, json otherwise)");
+  command->add_option("--hold", options->hold,
+                      "Keep one DERP WebSocket per path open this long (e.g. 90s), reading keepalives, and report "
+                      "paths that close it early (default: off)");
   return [options, output] { return run_diagnose(*options, *output); };
 }
 

@@ -172,7 +172,12 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
   command.add_option("--family", options.family, "Address families to query: 4 | 6 | both")->capture_default_str();
   command.add_option("--host", options.hosts, "Extra host to resolve and compare with its truth, repeatable")
       ->take_all();
-  command.add_option("--checks", options.checks, "Kinds of check to run: dns,http,kube (default: all)");
+  command.add_option("--checks", options.checks,
+                     "Kinds of check to run: dns,http,transport,kube (default: all; transport needs http)");
+  command
+      .add_option("--agent-arch", options.agent_arch,
+                  "Architecture of the agent binary the agent-binary check asks for (/bin/coder-linux-ARCH)")
+      ->capture_default_str();
 }
 
 std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect) {
@@ -271,11 +276,22 @@ std::vector<probe::Family> parse_family_option(const std::string& family) {
   throw core::UsageError(fmt::format("--family '{}': expected 4, 6 or both", family));
 }
 
+// --agent-arch: what Coder names its agent binaries by (amd64, arm64, armv7): lower-case letters and digits.
+std::string parse_agent_arch(const std::string& arch) {
+  bool valid = !arch.empty() && arch.size() <= 16 && std::all_of(arch.begin(), arch.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+  if (!valid)
+    throw core::UsageError(
+        fmt::format("--agent-arch '{}': expected an architecture name like amd64 or arm64 (a-z, 0-9)", arch));
+  return arch;
+}
+
 // --checks: empty keeps every check on; otherwise exactly the ones listed.
 probe::CheckSet parse_checks_option(const std::string& checks) {
   if (checks.empty())
     return {};
-  probe::CheckSet set{.dns = false, .http = false, .kube = false};
+  probe::CheckSet set{.dns = false, .http = false, .kube = false, .transport = false};
   for (const std::string& raw : util::split(checks, ',')) {
     std::string check = util::to_lower(util::trim(raw));
     if (check == "dns")
@@ -284,9 +300,15 @@ probe::CheckSet parse_checks_option(const std::string& checks) {
       set.http = true;
     else if (check == "kube")
       set.kube = true;
+    else if (check == "transport")
+      set.transport = true;
     else
-      throw core::UsageError(fmt::format("--checks '{}': '{}' is not a check (expected dns, http, kube)", checks, raw));
+      throw core::UsageError(
+          fmt::format("--checks '{}': '{}' is not a check (expected dns, http, transport, kube)", checks, raw));
   }
+  if (set.transport && !set.http)
+    throw core::UsageError(
+        fmt::format("--checks '{}': transport runs on the paths /healthz answers, add http", checks));
   return set;
 }
 
@@ -341,6 +363,13 @@ probe::Plan make_plan(const ProbeOptions& options) {
   plan.ca_file = options.ca_file;
   plan.families = parse_family_option(options.family);
   plan.checks = parse_checks_option(options.checks);
+  plan.agent_arch = parse_agent_arch(options.agent_arch);
+  if (!options.hold.empty()) {
+    auto hold = util::parse_duration(options.hold);
+    if (!hold)
+      throw core::UsageError(fmt::format("--hold: {}", hold.error()));
+    plan.hold = *hold;
+  }
   plan.resolvers = parse_resolver_options(options);
   apply_pod_view(plan, options);
   add_urls_and_hosts(plan, options);

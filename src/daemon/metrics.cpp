@@ -34,6 +34,7 @@ enum class Id : std::size_t {
   config_reloads_total,
   config_last_reload_success,
   http_failures_total,
+  transport_up,
   count_
 };
 
@@ -98,6 +99,12 @@ const std::vector<FamilySpec>& family_table() {
        {"url", "via", "reason"},
        "Failed HTTP requests to the URL by this path, by reason (the JSON http[].status: http_error, body_mismatch, "
        "timeout, refused, unreachable, tls, too_large, not_sent, error)",
+       {}},
+      {"coder_dns_doctor_transport_up",
+       gauge,
+       {"url", "via", "check"},
+       "1 when every attempt of the transport check (derp-map-websocket, derp-websocket, derp-upgrade, agent-binary, "
+       "agent-api) through this path in the last cycle passed",
        {}},
   };
   return table;
@@ -210,10 +217,11 @@ struct Metrics::State {
   Handle<prometheus::Counter> reloads_total = counter(Id::config_reloads_total);
   Handle<prometheus::Gauge> last_reload_success = gauge(Id::config_last_reload_success);
   Handle<prometheus::Counter> http_failures_total = counter(Id::http_failures_total);
+  Handle<prometheus::Gauge> transport_up = gauge(Id::transport_up);
 };
 
 Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(std::make_unique<State>()) {
-  static_assert(static_cast<std::size_t>(Id::count_) == 17, "keep Id in step with family_table()");
+  static_assert(static_cast<std::size_t>(Id::count_) == 18, "keep Id in step with family_table()");
   if (family_table().size() != static_cast<std::size_t>(Id::count_))
     throw std::logic_error("family_table() and Id disagree");
   m_state->build_info.at({std::string(version), std::string(revision)}).Set(1);
@@ -275,6 +283,20 @@ void Metrics::record_http(State& s, const report::Report& report) {
     s.http_up.at(labels).Set(ok ? 1 : 0);
 }
 
+void Metrics::record_transport(State& s, const report::Report& report) {
+  std::map<std::vector<std::string>, bool> up; // (base url, via, check) -> every attempt passed
+  for (const probe::TransportObservation& o : report.observations.transport) {
+    bool passed = transport::passes(o.status);
+    auto [entry, inserted] = up.emplace(std::vector<std::string>{o.base_url, std::string(probe::to_string(o.via)),
+                                                                 std::string(transport::to_string(o.check))},
+                                        passed);
+    if (!inserted)
+      entry->second = entry->second && passed;
+  }
+  for (const auto& [labels, passed] : up)
+    s.transport_up.at(labels).Set(passed ? 1 : 0);
+}
+
 void Metrics::record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished) {
   std::lock_guard lock(m_mutex);
   State& s = *m_state;
@@ -283,11 +305,13 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.dns_answer_match.begin();
   s.dns_answer_ttl.begin();
   s.http_up.begin();
+  s.transport_up.begin();
   s.finding.begin();
   s.verdict.begin();
 
   record_dns(s, report);
   record_http(s, report);
+  record_transport(s, report);
   for (const analysis::Finding& f : report.findings)
     s.finding.at({std::string(analysis::to_string(f.code)), std::string(analysis::to_string(f.severity))}).Set(1);
   s.verdict.at({std::string(analysis::to_string(report.verdict))}).Set(1);
@@ -300,6 +324,7 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.dns_answer_match.sweep();
   s.dns_answer_ttl.sweep();
   s.http_up.sweep();
+  s.transport_up.sweep();
   s.finding.sweep();
   s.verdict.sweep();
 }

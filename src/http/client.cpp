@@ -23,7 +23,9 @@ struct Transfer {
   std::size_t max_body = 0;
   bool body_too_large = false;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  std::vector<std::string> capture_headers;
   Client::Callback done;
+  Client::StreamCallback stream_done; // set for Client::connect: a connect-only transfer
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -122,6 +124,26 @@ void set_options(const Request& request, Transfer& transfer) {
   long verify = request.verify == Verify::yes ? 1L : 0L;
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, verify);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);
+  if (request.method == Method::head)
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  if (transfer.stream_done) {
+    curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  }
+}
+
+// Copy the response fields the request asked for (the last response's, the last value of each).
+void capture(CURL* easy, const Transfer& transfer, Response& response) {
+  for (const auto& name : transfer.capture_headers) {
+    curl_header* field = nullptr;
+    std::size_t amount = 0;
+    if (curl_easy_header(easy, name.c_str(), 0, CURLH_HEADER, -1, &field) != CURLHE_OK || field == nullptr)
+      continue;
+    amount = field->amount;
+    if (amount > 1 && curl_easy_header(easy, name.c_str(), amount - 1, CURLH_HEADER, -1, &field) != CURLHE_OK)
+      continue;
+    response.headers.emplace_back(name, field->value);
+  }
 }
 
 // The response of a finished transfer: what curl and the server said, for http::classify().
@@ -146,14 +168,112 @@ Response finished(CURL* easy, CURLcode result, Transfer& transfer) {
     response.error =
         transfer.error_buffer[0] != '\0' ? std::string(transfer.error_buffer) : std::string(curl_easy_strerror(result));
   response.body = std::move(transfer.body);
+  capture(easy, transfer, response);
   return response;
 }
 
 } // namespace
 
+std::optional<std::string> Response::header(std::string_view name) const {
+  for (const auto& [field, value] : headers)
+    if (field == name)
+      return value;
+  return std::nullopt;
+}
+
+// A finished connect-only transfer. Its easy handle stays in the multi handle: removing it would
+// make libcurl close the connection it holds for curl_easy_send/recv.
+struct Stream::Handle {
+  CURLM* multi = nullptr;
+  std::unique_ptr<Transfer> transfer;
+  curl_socket_t socket = CURL_SOCKET_BAD;
+
+  ~Handle() {
+    if (multi != nullptr && transfer)
+      curl_multi_remove_handle(multi, transfer->easy.get());
+  }
+};
+
+Stream::Stream(std::unique_ptr<Handle> handle) : m_handle(std::move(handle)) {}
+Stream::~Stream() = default;
+
+int Stream::socket() const {
+  return static_cast<int>(m_handle->socket);
+}
+
+std::expected<std::size_t, StreamError> Stream::send(std::span<const std::uint8_t> bytes) {
+  std::size_t sent = 0;
+  CURLcode code = curl_easy_send(m_handle->transfer->easy.get(), bytes.data(), bytes.size(), &sent);
+  if (code == CURLE_AGAIN)
+    return 0;
+  if (code != CURLE_OK)
+    return std::unexpected(StreamError::failed);
+  return sent;
+}
+
+std::expected<std::size_t, StreamError> Stream::receive(std::span<std::uint8_t> buffer) {
+  std::size_t got = 0;
+  CURLcode code = curl_easy_recv(m_handle->transfer->easy.get(), buffer.data(), buffer.size(), &got);
+  if (code == CURLE_AGAIN)
+    return 0;
+  if (code != CURLE_OK)
+    return std::unexpected(StreamError::failed);
+  if (got == 0)
+    return std::unexpected(StreamError::closed);
+  return got;
+}
+
 struct Client::State {
   MultiHandle multi;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
+
+  void start(const Request& request, std::unique_ptr<Transfer> transfer) {
+    transfer->easy.reset(curl_easy_init());
+    transfer->max_body = request.max_body;
+    transfer->capture_headers = request.capture_headers;
+    if (!multi || !transfer->easy || !build_lists(request, *transfer)) {
+      Response response;
+      response.error = fmt::format("cannot prepare a request for '{}'", request.url);
+      response.curl_code = CURLE_FAILED_INIT;
+      finish(std::move(transfer), std::move(response), false);
+      return;
+    }
+    set_options(request, *transfer);
+    CURL* easy = transfer->easy.get();
+    curl_multi_add_handle(multi.get(), easy);
+    transfers.emplace(easy, std::move(transfer));
+  }
+
+  // Hand a finished transfer's outcome to its callback; a connected connect-only transfer becomes
+  // a Stream (its handle stays in the multi handle), any other leaves the multi handle.
+  void finish(std::unique_ptr<Transfer> transfer, Response response, bool in_multi) {
+    CURL* easy = transfer->easy.get();
+    if (transfer->stream_done) {
+      auto done = std::move(transfer->stream_done);
+      curl_socket_t socket = CURL_SOCKET_BAD;
+      if (in_multi && response.curl_code == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket);
+      if (socket == CURL_SOCKET_BAD) {
+        if (in_multi)
+          curl_multi_remove_handle(multi.get(), easy);
+        if (!response.error && response.curl_code == CURLE_OK) {
+          response.curl_code = CURLE_COULDNT_CONNECT;
+          response.error = "connected, but libcurl gave no socket";
+        }
+        done(std::move(response), nullptr);
+        return;
+      }
+      auto handle = std::make_unique<Stream::Handle>();
+      handle->multi = multi.get();
+      handle->transfer = std::move(transfer);
+      handle->socket = socket;
+      done(std::move(response), std::make_unique<Stream>(std::move(handle)));
+      return;
+    }
+    if (in_multi)
+      curl_multi_remove_handle(multi.get(), easy);
+    transfer->done(std::move(response));
+  }
 
   // Abandon every transfer in flight: no callback runs for them.
   void drop_transfers() {
@@ -173,20 +293,14 @@ Client::~Client() {
 
 void Client::get(const Request& request, Callback done) {
   auto transfer = std::make_unique<Transfer>();
-  transfer->easy.reset(curl_easy_init());
-  transfer->max_body = request.max_body;
   transfer->done = std::move(done);
-  if (!m_state->multi || !transfer->easy || !build_lists(request, *transfer)) {
-    Response response;
-    response.error = fmt::format("cannot prepare a request for '{}'", request.url);
-    response.curl_code = CURLE_FAILED_INIT;
-    transfer->done(std::move(response));
-    return;
-  }
-  set_options(request, *transfer);
-  CURL* easy = transfer->easy.get();
-  curl_multi_add_handle(m_state->multi.get(), easy);
-  m_state->transfers.emplace(easy, std::move(transfer));
+  m_state->start(request, std::move(transfer));
+}
+
+void Client::connect(const Request& request, StreamCallback done) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->stream_done = std::move(done);
+  m_state->start(request, std::move(transfer));
 }
 
 void Client::poll(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds timeout) {
@@ -215,9 +329,8 @@ void Client::perform() {
       continue;
     std::unique_ptr<Transfer> transfer = std::move(found->second);
     m_state->transfers.erase(found);
-    curl_multi_remove_handle(m_state->multi.get(), easy);
     Response response = finished(easy, result, *transfer);
-    transfer->done(std::move(response));
+    m_state->finish(std::move(transfer), std::move(response), true);
   }
 }
 

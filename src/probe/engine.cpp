@@ -2,6 +2,7 @@
 
 #include <coder_dns_doctor/dns/channel.hpp>
 #include <coder_dns_doctor/http/client.hpp>
+#include <coder_dns_doctor/transport/session.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
 #include <curl/curl.h>
@@ -30,6 +31,7 @@ constexpr std::chrono::milliseconds k_deadline_slack{500};
 void judge(Endpoint endpoint, const http::Response& response, HttpObservation& observation) {
   observation.status_code = response.status_code;
   observation.duration_ms = response.duration_ms;
+  observation.coderd_version = response.header(transport::k_build_version_header);
   http::Outcome outcome{.curl_code = response.curl_code,
                         .os_errno = response.os_errno,
                         .http_code = response.status_code,
@@ -73,6 +75,7 @@ public:
     if (m_plan.checks.http)
       start_pinned_and_literal();
     loop(cancel);
+    m_sessions.clear(); // an undecided transport check keeps its "timeout" slot
     m_channels.clear(); // drops any unanswered query (their slots already say "timeout")
     m_observations.cycle_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     sort_http();
@@ -317,9 +320,12 @@ private:
   void request(const UrlPlan& url, Via via, const util::IpAddress& address, const std::string& resolver_label) {
     auto key = std::make_tuple(url.url.to_string(), via, address.text);
     if (auto existing = m_requested.find(key); existing != m_requested.end()) {
-      for (std::size_t index : existing->second)
-        if (!resolver_label.empty())
-          m_observations.http[index].resolvers.push_back(resolver_label);
+      if (resolver_label.empty())
+        return;
+      for (std::size_t index : existing->second.http)
+        m_observations.http[index].resolvers.push_back(resolver_label);
+      for (std::size_t index : existing->second.transport)
+        m_observations.transport[index].resolvers.push_back(resolver_label);
       return;
     }
     std::vector<std::size_t> indices;
@@ -337,17 +343,115 @@ private:
       m_observations.http.push_back(std::move(observation));
       indices.push_back(m_observations.http.size() - 1);
     }
-    m_requested.emplace(key, indices);
-    send(indices[0], http::Connection::fresh, [this, first = indices[0], next = indices[1]] {
+    std::vector<std::size_t> transports = add_transport_slots(url, via, address, resolver_label);
+    m_requested.emplace(key, PathChecks{indices, transports});
+    send(indices[0], http::Connection::fresh, [this, first = indices[0], next = indices[1], transports] {
       const HttpObservation& healthz = m_observations.http[first];
       if (!healthz.status_code) {
         // No HTTP answer on this path at all: a second request would only wait for the same fault.
+        std::string why = "not sent: " + healthz.error.value_or("/healthz failed on this path");
         m_observations.http[next].status = http::Status::not_sent;
-        m_observations.http[next].error = "not sent: " + healthz.error.value_or("/healthz failed on this path");
+        m_observations.http[next].error = why;
+        for (std::size_t index : transports) {
+          m_observations.transport[index].status = TransportStatus::not_sent;
+          m_observations.transport[index].detail = why;
+        }
         return;
       }
       send(next, http::Connection::reuse, {});
+      for (std::size_t index : transports)
+        start_transport(index);
     });
+  }
+
+  // One transport observation per check for the path, waiting for /healthz to answer first.
+  std::vector<std::size_t> add_transport_slots(const UrlPlan& url, Via via, const util::IpAddress& address,
+                                               const std::string& resolver_label) {
+    std::vector<std::size_t> indices;
+    if (!m_plan.checks.transport)
+      return indices;
+    for (Check check : transport::all_checks()) {
+      TransportObservation observation;
+      observation.url = url.url.join(transport::path_of(check, m_plan.agent_arch));
+      observation.base_url = url.url.to_string();
+      observation.check = check;
+      observation.via = via;
+      observation.address = address;
+      if (!resolver_label.empty())
+        observation.resolvers.push_back(resolver_label);
+      observation.status = TransportStatus::timeout;
+      observation.detail = "no answer within the cycle deadline";
+      m_observations.transport.push_back(std::move(observation));
+      indices.push_back(m_observations.transport.size() - 1);
+      // The Host header names the port only when the URL does, as curl's own requests do.
+      std::string host_header =
+          url.url.port_explicit ? fmt::format("{}:{}", url.url.url_host(), url.url.port) : url.url.url_host();
+      m_targets.push_back({std::move(host_header), url.url.path + transport::path_of(check, m_plan.agent_arch)});
+    }
+    return indices;
+  }
+
+  void start_transport(std::size_t index) {
+    const TransportObservation& observation = m_observations.transport[index];
+    auto started = Clock::now();
+    std::chrono::milliseconds hold =
+        observation.check == Check::derp_websocket ? m_plan.hold : std::chrono::milliseconds(0);
+    m_deadline = std::max(m_deadline, started + m_plan.timeout + hold + k_deadline_slack);
+    if (!transport::is_upgrade(observation.check)) {
+      http::Request request = transport::http_request(observation.check, observation.url);
+      request.connect_to = observation.address;
+      request.timeout = m_plan.timeout;
+      request.ca_file = m_plan.ca_file;
+      m_http.get(request, [this, index](http::Response response) {
+        record(index, transport::judge_http(m_observations.transport[index].check, response), response.duration_ms);
+      });
+      return;
+    }
+    http::Request request{.url = observation.url,
+                          .connect_to = observation.address,
+                          .timeout = m_plan.timeout,
+                          .ca_file = m_plan.ca_file};
+    m_http.connect(request, [this, index, started, hold](http::Response response,
+                                                         std::unique_ptr<http::Stream> stream) {
+      if (!stream) {
+        transport::Result failed = transport::judge_http(m_observations.transport[index].check, response);
+        record(index, std::move(failed), response.duration_ms);
+        return;
+      }
+      const Target& target = m_targets[index];
+      transport::SessionOptions options{.check = m_observations.transport[index].check,
+                                        .host_header = target.host_header,
+                                        .path = target.path,
+                                        .timeout = m_plan.timeout,
+                                        .hold = hold};
+      m_sessions.push_back(
+          {index, started, std::make_unique<transport::Session>(std::move(options), std::move(stream), Clock::now())});
+    });
+  }
+
+  void record(std::size_t index, transport::Result result, double duration_ms) {
+    TransportObservation& observation = m_observations.transport[index];
+    observation.status = result.status;
+    observation.ok = result.status == TransportStatus::ok;
+    observation.status_code = result.status_code;
+    observation.coderd_version = std::move(result.coderd_version);
+    observation.detail = std::move(result.detail);
+    observation.held_s = result.held_s;
+    observation.duration_ms = duration_ms;
+  }
+
+  // Advance every open transport session; record and drop the decided ones.
+  void step_sessions() {
+    auto now = Clock::now();
+    for (auto it = m_sessions.begin(); it != m_sessions.end();) {
+      if (!it->session->step(now)) {
+        ++it;
+        continue;
+      }
+      double ms = std::chrono::duration<double, std::milli>(now - it->started).count();
+      record(it->index, it->session->result(), ms);
+      it = m_sessions.erase(it);
+    }
   }
 
   // Send the request of observation `index`; run `then` once it has finished.
@@ -358,6 +462,7 @@ private:
                           .connection = connection,
                           .timeout = m_plan.timeout,
                           .ca_file = m_plan.ca_file};
+    request.capture_headers = {std::string(transport::k_build_version_header)};
     m_http.get(request, [this, index, then = std::move(then)](http::Response response) {
       HttpObservation& finished = m_observations.http[index];
       finished.error.reset();
@@ -378,17 +483,19 @@ private:
   }
 
   void loop(const std::atomic<bool>* cancel) {
-    while (pending_dns() + m_http.pending() > 0) {
+    while (pending_dns() + m_http.pending() + m_sessions.size() > 0) {
       auto now = Clock::now();
       if (now >= m_deadline || (cancel != nullptr && cancel->load()))
         return;
       Waits waits =
           dns_waits(std::min(k_max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - now)));
+      add_session_waits(waits, now);
       if (auto next = m_http.next_timeout())
         waits.timeout = std::min(waits.timeout, *next);
       m_http.poll(waits.fds, std::max(waits.timeout, std::chrono::milliseconds(0)));
       process_dns(waits);
       m_http.perform();
+      step_sessions();
     }
   }
 
@@ -416,9 +523,21 @@ private:
     return waits;
   }
 
+  // Poll each open session's socket too (after the DNS sockets), and wake for its deadline.
+  void add_session_waits(Waits& waits, Clock::time_point now) const {
+    for (const auto& open : m_sessions) {
+      if (open.session->socket() < 0)
+        continue;
+      auto events = static_cast<short>(CURL_WAIT_POLLIN | (open.session->wants_write() ? CURL_WAIT_POLLOUT : 0));
+      waits.fds.push_back({open.session->socket(), events, 0});
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(open.session->deadline() - now);
+      waits.timeout = std::min(waits.timeout, std::max(left, std::chrono::milliseconds(0)));
+    }
+  }
+
   // Hand each ready socket to its channel, then let every channel whose timer is due retry or fail.
   void process_dns(const Waits& waits) {
-    for (std::size_t i = 0; i < waits.fds.size(); ++i) {
+    for (std::size_t i = 0; i < waits.owner.size(); ++i) {
       if (waits.fds[i].revents == 0)
         continue;
       bool writable = (waits.fds[i].revents & CURL_WAIT_POLLOUT) != 0;
@@ -439,6 +558,15 @@ private:
                      [&](const HttpObservation& a, const HttpObservation& b) { return rank(a) < rank(b); });
     for (auto& observation : m_observations.http)
       std::sort(observation.resolvers.begin(), observation.resolvers.end());
+    auto transport_rank = [](const TransportObservation& o) {
+      return std::make_tuple(o.base_url, o.via, o.address, o.check);
+    };
+    std::stable_sort(m_observations.transport.begin(), m_observations.transport.end(),
+                     [&](const TransportObservation& a, const TransportObservation& b) {
+                       return transport_rank(a) < transport_rank(b);
+                     });
+    for (auto& observation : m_observations.transport)
+      std::sort(observation.resolvers.begin(), observation.resolvers.end());
   }
 
   const Plan& m_plan;
@@ -450,7 +578,25 @@ private:
   std::vector<Window> m_windows;
   std::vector<std::size_t> m_window_of; // resolver index -> window index
   Clock::time_point m_deadline;
-  std::map<std::tuple<std::string, Via, std::string>, std::vector<std::size_t>> m_requested;
+  // The observations of one path (url, route, address): its HTTP checks and its transport checks.
+  struct PathChecks {
+    std::vector<std::size_t> http;
+    std::vector<std::size_t> transport;
+  };
+  std::map<std::tuple<std::string, Via, std::string>, PathChecks> m_requested;
+  struct OpenSession {
+    std::size_t index = 0; // into m_observations.transport
+    Clock::time_point started;
+    std::unique_ptr<transport::Session> session;
+  };
+  // What an upgrade request of m_observations.transport[i] sends: its Host header and target.
+  struct Target {
+    std::string host_header;
+    std::string path;
+  };
+  std::vector<Target> m_targets;
+  // Declared after m_http: destroyed first, as a Stream must be.
+  std::vector<OpenSession> m_sessions;
 };
 
 } // namespace

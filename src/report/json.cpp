@@ -99,8 +99,28 @@ json http_json(const Report& report) {
                     {"error", optional_value(o.error)},
                     {"deployment_id", optional_value(o.deployment_id)},
                     {"version", optional_value(o.version)},
+                    {"coderd_version", optional_value(o.coderd_version)},
                     {"duration_ms", round_ms(o.duration_ms)}});
   return http;
+}
+
+json transport_json(const Report& report) {
+  json transport = json::array();
+  for (const auto& o : report.observations.transport)
+    transport.push_back({{"url", o.url},
+                         {"base_url", o.base_url},
+                         {"check", transport::to_string(o.check)},
+                         {"via", probe::to_string(o.via)},
+                         {"address", o.address.text},
+                         {"resolvers", o.resolvers},
+                         {"ok", o.ok},
+                         {"status", transport::to_string(o.status)},
+                         {"status_code", optional_value(o.status_code)},
+                         {"coderd_version", optional_value(o.coderd_version)},
+                         {"detail", o.detail},
+                         {"duration_ms", round_ms(o.duration_ms)},
+                         {"held_s", optional_value(o.held_s)}});
+  return transport;
 }
 
 json workspaces_json(const Report& report) {
@@ -132,6 +152,7 @@ json to_json(const Report& report) {
   document["resolvers"] = resolvers_json(report);
   document["dns"] = dns_json(report);
   document["http"] = http_json(report);
+  document["transport"] = transport_json(report);
   document["workspaces"] = workspaces_json(report);
   return document;
 }

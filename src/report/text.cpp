@@ -115,6 +115,56 @@ std::string http_section(const Report& report, const Paint& paint) {
   return "\nHTTP\n" + table.render("  ");
 }
 
+// One cell of the transport table: the typed status, its HTTP code when it failed with one, and how
+// long a held connection lived. Details are in the findings' evidence and in JSON.
+std::string transport_cell(const probe::TransportObservation& o) {
+  std::string cell(transport::to_string(o.status));
+  if (!transport::passes(o.status) && o.status_code)
+    cell += fmt::format(" {}", *o.status_code);
+  if (o.held_s)
+    cell += fmt::format(" held {:.1f}s", *o.held_s);
+  return cell;
+}
+
+// One row per path (URL, route, address), one column per check: the agent's connection at a glance.
+std::string transport_section(const Report& report, const Paint& paint) {
+  const auto& observations = report.observations.transport;
+  if (observations.empty())
+    return {};
+  std::vector<std::string> header{"URL", "VIA", "ADDRESS"};
+  for (probe::Check check : transport::all_checks())
+    header.emplace_back(transport::to_string(check));
+  header.emplace_back("CODERD");
+  util::Table table(header);
+  for (std::size_t i = 0; i < observations.size();) {
+    const auto& first = observations[i];
+    std::vector<std::string> row{first.base_url, std::string(probe::to_string(first.via)), first.address.text};
+    std::vector<std::string> styles(3);
+    std::optional<std::string> version;
+    for (probe::Check check : transport::all_checks()) {
+      bool found = i < observations.size() && observations[i].base_url == first.base_url &&
+                   observations[i].via == first.via && observations[i].address == first.address &&
+                   observations[i].check == check;
+      if (!found) {
+        row.emplace_back("-");
+        styles.emplace_back();
+        continue;
+      }
+      const auto& o = observations[i++];
+      row.push_back(transport_cell(o));
+      styles.emplace_back(transport::passes(o.status)                    ? paint(k_green)
+                          : o.status == probe::TransportStatus::not_sent ? ""
+                                                                         : paint(k_red));
+      if (!version && o.coderd_version)
+        version = o.coderd_version;
+    }
+    row.push_back(version.value_or("-"));
+    styles.emplace_back();
+    table.add(row, styles);
+  }
+  return "\nTRANSPORT\n" + table.render("  ");
+}
+
 std::string workspaces_section(const Report& report, const Paint& paint) {
   if (report.workspaces.empty())
     return {};
@@ -149,7 +199,8 @@ std::string findings_section(const Report& report, const Paint& paint) {
 std::string to_text(const Report& report, Colour colour) {
   Paint paint{colour};
   return headline(report, paint) + truth_section(report) + resolvers_section(report) + dns_section(report, paint) +
-         http_section(report, paint) + workspaces_section(report, paint) + findings_section(report, paint);
+         http_section(report, paint) + transport_section(report, paint) + workspaces_section(report, paint) +
+         findings_section(report, paint);
 }
 
 } // namespace coder_dns_doctor::report

@@ -28,6 +28,10 @@ enum class Code {
   hosts_file_override,
   ingress_unreachable_in_cluster,
   resolver_out_of_scope,
+  agent_transport_blocked,
+  derp_upgrade_blocked,
+  transport_cut_by_proxy,
+  not_coderd,
 };
 
 struct CodeInfo {

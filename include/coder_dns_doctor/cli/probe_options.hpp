@@ -39,6 +39,8 @@ struct ProbeOptions {
   std::string family = "both";
   std::vector<std::string> hosts;
   std::string checks;
+  std::string agent_arch = "amd64";
+  std::string hold; // diagnose --hold: empty or a duration
 };
 
 // Register every shared probe option on `command`, writing into `options`.

@@ -9,10 +9,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <expected>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace coder_dns_doctor::http {
@@ -22,6 +27,9 @@ namespace coder_dns_doctor::http {
 enum class Connection { fresh, reuse };
 
 enum class Verify { yes, no };
+
+// HEAD asks for the head only (an agent binary's length without its megabytes).
+enum class Method { get, head };
 
 struct Request {
   std::string url;                           // http(s)://host[:port]/path; Host header and TLS SNI come from it
@@ -34,6 +42,10 @@ struct Request {
   // Extra request headers ("Name: value"). curl copies them when the request starts, so a caller
   // may wipe a credential in them as soon as get() returns.
   std::vector<std::string> headers;
+  Method method = Method::get;
+  // Response header fields to copy into Response::headers (case-insensitive names), the last
+  // value of each; others are not kept.
+  std::vector<std::string> capture_headers;
 };
 
 struct Response {
@@ -45,6 +57,40 @@ struct Response {
   int curl_code = 0;      // CURLcode of the transfer (0: CURLE_OK)
   long os_errno = 0;      // CURLINFO_OS_ERRNO (ECONNREFUSED, EHOSTUNREACH, ...); 0 when none
   bool too_large = false; // the body exceeded Request::max_body
+  // The fields of Request::capture_headers that the response carried: (name as asked, value).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The captured value of `name` (as given in capture_headers); nullopt when absent.
+  [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
+};
+
+// What a Stream read or write could not do.
+enum class StreamError {
+  closed, // the peer closed the connection (a read of 0 bytes)
+  failed, // a socket or TLS error
+};
+
+// A connection Client::connect opened (TCP, and TLS for https), on which the caller speaks a
+// protocol of its own (a WebSocket, raw DERP) without blocking: send() and receive() move what
+// the socket takes or has now. TLS, pinning, SNI and the CA store are the Client's. A Stream
+// must be destroyed before the Client that made it.
+class Stream {
+public:
+  struct Handle;
+  explicit Stream(std::unique_ptr<Handle> handle);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // The socket to poll for readiness.
+  [[nodiscard]] int socket() const;
+  // Write a prefix of `bytes`; the count written (0: the socket is full, try when writable).
+  [[nodiscard]] std::expected<std::size_t, StreamError> send(std::span<const std::uint8_t> bytes);
+  // Read into `buffer`; the count read (0: nothing now, try when readable).
+  [[nodiscard]] std::expected<std::size_t, StreamError> receive(std::span<std::uint8_t> buffer);
+
+private:
+  std::unique_ptr<Handle> m_handle;
 };
 
 // Socket readiness the caller's poll reported for a descriptor it was asked to watch.
@@ -57,6 +103,9 @@ struct WaitDescriptor {
 class Client {
 public:
   using Callback = std::function<void(Response)>;
+  // `stream` is set when the connection is up; `response` then has no error. Otherwise `response`
+  // says why (classified like any request: refused, timeout, tls, ...).
+  using StreamCallback = std::function<void(Response response, std::unique_ptr<Stream> stream)>;
 
   // A client whose multi handle cannot be made (out of memory) fails each request at once with
   // CURLE_FAILED_INIT instead of throwing.
@@ -67,6 +116,10 @@ public:
 
   // Start `request`; `done` runs from perform() when it finishes.
   void get(const Request& request, Callback done);
+  // Open a connection to `request`'s URL (pinned, TLS verified as for get) and send nothing: the
+  // caller speaks over the Stream `done` receives. HTTP/1.1 only, so TLS never negotiates h2
+  // (an HTTP/1.1 upgrade cannot run over it). The request's timeout bounds the connect.
+  void connect(const Request& request, StreamCallback done);
   // Wait up to `timeout` for curl's sockets or any of `extra` (whose revents are filled in).
   void poll(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds timeout);
   // Advance transfers and run the callbacks of finished ones.

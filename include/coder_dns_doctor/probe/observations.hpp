@@ -1,8 +1,9 @@
-// What one probe cycle saw: DNS answers and HTTP results, as plain values (no handles, no I/O).
+// What one probe cycle saw: DNS answers, HTTP and transport results, as plain values (no handles, no I/O).
 #pragma once
 
 #include <coder_dns_doctor/dns/lookup.hpp>
 #include <coder_dns_doctor/http/status.hpp>
+#include <coder_dns_doctor/transport/check.hpp>
 #include <coder_dns_doctor/util/address.hpp>
 
 #include <cstdint>
@@ -60,14 +61,37 @@ struct HttpObservation {
   bool ok = false;                           // status == http::Status::ok
   http::Status status = http::Status::error; // the typed outcome; `error` says it in words
   std::optional<std::string> error;
-  std::optional<std::string> deployment_id; // buildinfo only
-  std::optional<std::string> version;       // buildinfo only
+  std::optional<std::string> deployment_id;  // buildinfo only
+  std::optional<std::string> version;        // buildinfo only
+  std::optional<std::string> coderd_version; // the answer's X-Coder-Build-Version: it came from coderd
   double duration_ms = 0;
+};
+
+using transport::Check;
+using TransportStatus = transport::Status;
+
+// One transport check (WebSocket, DERP, the agent's HTTP routes) on one path: the same URL, route
+// and pinned address as the /healthz check it follows.
+struct TransportObservation {
+  std::string url;      // full URL requested, e.g. https://coder.example.test:18443/derp
+  std::string base_url; // the configured external or internal URL it belongs to
+  Check check = Check::derp_websocket;
+  Via via = Via::dns;
+  util::IpAddress address;
+  std::vector<std::string> resolvers; // via dns: the resolvers whose answer held `address`
+  bool ok = false;                    // status == ok
+  TransportStatus status = TransportStatus::timeout;
+  std::optional<long> status_code;
+  std::optional<std::string> coderd_version;
+  std::string detail;
+  double duration_ms = 0;
+  std::optional<double> held_s; // how long a held connection lived (diagnose --hold, serve)
 };
 
 struct Observations {
   std::vector<DnsObservation> dns;
   std::vector<HttpObservation> http;
+  std::vector<TransportObservation> transport;
   double cycle_ms = 0;
 };
 

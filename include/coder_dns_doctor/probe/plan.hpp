@@ -62,6 +62,7 @@ struct CheckSet {
   bool dns = true;
   bool http = true;
   bool kube = true;
+  bool transport = true; // WebSocket/DERP/agent routes on every path /healthz answers (needs http)
 };
 
 struct Plan {
@@ -74,6 +75,9 @@ struct Plan {
   std::chrono::milliseconds timeout{2000};
   std::string ca_file;
   CheckSet checks;
+  std::string agent_arch = "amd64"; // the agent binary the agent-binary check asks for
+  // diagnose --hold: keep each DERP WebSocket this long after its first frame (0: do not hold).
+  std::chrono::milliseconds hold{0};
 
   [[nodiscard]] const UrlPlan* url_for(HostRole role) const;
   [[nodiscard]] HostRole role_of(std::string_view host) const;
