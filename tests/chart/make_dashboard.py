@@ -72,6 +72,17 @@ PANELS = [
       "fieldConfig": {"defaults": {"min": 0, "max": 1, "mappings": [
           {"type": "value", "options": {"0": {"text": "down", "color": "red"},
                                         "1": {"text": "up", "color": "green"}}}]}, "overrides": []}}),
+    ("Transport checks per path", "state-timeline", 24, 9,
+     "What a workspace agent needs beyond /healthz, per URL, path (`via`) and check: `derp-map-websocket` and "
+     "`derp-websocket` (WebSockets pass the path), `derp-upgrade` (Upgrade: DERP passes; when only this one fails, "
+     "DERP falls back to WebSockets), `agent-binary` (the agent download), `agent-api` (coderd and its database "
+     "answer the agent route). Red with /healthz green: a proxy in the path (docs/transport.md).",
+     [(f'min by (url, via, check, node) (coder_dns_doctor_transport_up{{{SEL}}})',
+       "{{check}} {{url}} via {{via}} {{node}}")],
+     {"options": {"showValue": "never", "mergeValues": True},
+      "fieldConfig": {"defaults": {"min": 0, "max": 1, "mappings": [
+          {"type": "value", "options": {"0": {"text": "failed", "color": "red"},
+                                        "1": {"text": "ok", "color": "green"}}}]}, "overrides": []}}),
     ("HTTP latency p95 per path", "timeseries", 12, 8,
      "From the request-duration histogram.",
      [(f'histogram_quantile(0.95, sum by (le, via) (rate(coder_dns_doctor_http_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))',
@@ -109,7 +120,7 @@ def dashboard():
         x, row_height = x + width, max(row_height, height)
     return {
         "title": "coder-dns-doctor", "uid": "coder-dns-doctor", "editable": True,
-        "description": "DNS answers vs the Kubernetes truth, per resolver and node; Coder /healthz per path; active findings.",
+        "description": "DNS answers vs the Kubernetes truth, per resolver and node; Coder /healthz and transport checks per path; active findings.",
         "tags": ["coder", "dns"], "timezone": "", "schemaVersion": 39, "version": 1, "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
         "templating": {"list": [
