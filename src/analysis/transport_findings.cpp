@@ -87,25 +87,35 @@ std::map<std::string, std::vector<std::string>> evidence_by_url(const std::map<P
   return out;
 }
 
-std::vector<std::string> lines_for(const Path& path, std::initializer_list<Check> checks) {
+bool cut_while_held(const Path& path);
+
+// A WebSocket check that did not get through: failed, and not a held connection cut later (that
+// got through, and is TRANSPORT_CUT_BY_PROXY's).
+bool blocked(const Path& path, Check check) {
+  return failed(path, check) && !(check == Check::derp_websocket && cut_while_held(path));
+}
+
+// The evidence lines of the checks among `checks` that `counts` holds for.
+std::vector<std::string> lines_for(const Path& path, std::initializer_list<Check> checks,
+                                   bool (*counts)(const Path&, Check)) {
   std::vector<std::string> lines;
   for (Check check : checks)
-    if (failed(path, check))
+    if (counts(path, check))
       lines.push_back(transport_line(*path.transport.at(check)));
   return lines;
 }
 
 void check_blocked(const probe::Plan& plan, const std::map<PathKey, Path>& paths, std::vector<Finding>& findings) {
-  auto blocked = evidence_by_url(
+  auto by_url = evidence_by_url(
       paths,
       [](const Path& path) {
         return path.healthz != nullptr && path.healthz->ok &&
-               (failed(path, Check::derp_map_websocket) || failed(path, Check::derp_websocket));
+               (blocked(path, Check::derp_map_websocket) || blocked(path, Check::derp_websocket));
       },
       [](const Path& path) {
-        return lines_for(path, {Check::derp_map_websocket, Check::derp_websocket});
+        return lines_for(path, {Check::derp_map_websocket, Check::derp_websocket}, blocked);
       });
-  for (auto& [base, evidence] : blocked)
+  for (auto& [base, evidence] : by_url)
     findings.push_back({.code = Code::agent_transport_blocked,
                         .severity = Severity::error,
                         .summary = fmt::format("{}: /healthz works, but WebSockets do not get through ({} failed "
@@ -117,10 +127,10 @@ void check_blocked(const probe::Plan& plan, const std::map<PathKey, Path>& paths
 }
 
 void check_derp_upgrade(const probe::Plan& plan, const std::map<PathKey, Path>& paths, std::vector<Finding>& findings) {
-  auto blocked = evidence_by_url(
+  auto by_url = evidence_by_url(
       paths, [](const Path& path) { return passed(path, Check::derp_websocket) && failed(path, Check::derp_upgrade); },
-      [](const Path& path) { return lines_for(path, {Check::derp_upgrade}); });
-  for (auto& [base, evidence] : blocked)
+      [](const Path& path) { return lines_for(path, {Check::derp_upgrade}, failed); });
+  for (auto& [base, evidence] : by_url)
     findings.push_back({.code = Code::derp_upgrade_blocked,
                         .severity = Severity::warning,
                         .summary = fmt::format("{}: `Upgrade: DERP` fails where the DERP WebSocket works ({} "

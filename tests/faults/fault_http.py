@@ -6,7 +6,8 @@
 Listens on IP:PORT (use 127.x only); with --cert/--key it speaks TLS. The pid file is written
 once the socket listens. Every request path gets the same treatment:
 
-  ok         200 "OK" (and a buildinfo JSON for /api/v2/buildinfo): a well-behaved Coder
+  ok         200 "OK" (and a buildinfo JSON for /api/v2/buildinfo): a well-behaved Coder, with
+             coderd's X-Coder-Build-Version header (also in `slow`)
   hang       accept the connection, read the request, never answer
   status-500 500 with a short body
   status-503 503 with a short body
@@ -60,7 +61,7 @@ def respond(conn, mode):
             conn.sendall(block)
     else:
         body = BUILDINFO if path.startswith(b"/api/v2/buildinfo") else b"OK"
-        conn.sendall(head.format("200 OK", len(body), "").encode())
+        conn.sendall(head.format("200 OK", len(body), "X-Coder-Build-Version: v2.18.0-fault\r\n").encode())
         if mode == "slow":
             for byte in body:
                 conn.sendall(bytes([byte]))

@@ -56,6 +56,19 @@ http_case() { # http_case MODE [TLS-CERT]: a fault web server and diagnose pinne
   EXTERNAL_URL=${URL:-https://fault.test:18443}
   diagnose --checks http --timeout 1s --expect fault.test=127.0.8.1
 }
+ws_case() { # ws_case MODE: a coderd look-alike whose upgrades misbehave, diagnose pinned to it
+  start_server "$faults/fault_ws.py" --listen 127.0.9.1:18443 --mode "$1" --cert "$certs/good.pem" --key "$certs/good.key"
+  diagnose --checks http,transport --timeout 1s --expect fault.test=127.0.9.1
+}
+# ws_status CHECK: the typed status of the pinned path's transport check CHECK
+ws_status() { echo "transport('$EXTERNAL_URL', 'pinned', '$1')[0]['status']"; }
+# ws_blocked STATUS: both WebSocket checks failed with STATUS, /healthz passed, and it is reported
+ws_blocked() {
+  expect_status 1
+  assert_report "$(health)['ok']" "/healthz passes on the look-alike"
+  assert_report "$(ws_status derp-map-websocket) == '$1' and $(ws_status derp-websocket) == '$1'" "WebSockets: $1"
+  assert_report "'AGENT_TRANSPORT_BLOCKED' in codes() and 'NOT_CODERD' not in codes()" "AGENT_TRANSPORT_BLOCKED only"
+}
 within() { # within SECONDS: the whole run stayed within the bound
   python3 -c "import sys; sys.exit(0 if $DIAG_SECONDS <= $1 else 1)" || fail "took ${DIAG_SECONDS}s, bound ${1}s"
 }
@@ -204,6 +217,41 @@ http-ok-control)
   assert_report "all(h['ok'] for h in r['http']) and r['verdict'] == 'healthy'" "the healthy control passes"
   assert_report "all(h['status'] == 'ok' for h in r['http'])" "every request is ok"
   within 1.5
+  ;;
+ws-no-accept)
+  ws_case no-accept
+  ws_blocked bad_handshake
+  assert_report "'accept' in transport('$EXTERNAL_URL', 'pinned', 'derp-websocket')[0]['detail'].lower()" "the detail names the missing accept"
+  within 2.5
+  ;;
+ws-wrong-accept)
+  ws_case wrong-accept
+  ws_blocked bad_handshake
+  within 2.5
+  ;;
+ws-oversized-frame)
+  ws_case oversized-frame
+  ws_blocked bad_frame
+  assert_report "$(ws_status derp-upgrade) == 'bad_frame'" "raw DERP: an oversized frame is refused from its header"
+  within 2.5
+  ;;
+ws-close-after-handshake)
+  ws_case close-after-handshake
+  ws_blocked closed_early
+  assert_report "$(ws_status derp-upgrade) == 'closed_early'" "raw DERP: closed early"
+  within 2.5
+  ;;
+ws-non-derp-frame)
+  ws_case non-derp-frame
+  ws_blocked bad_frame
+  assert_report "$(ws_status derp-upgrade) == 'bad_frame'" "raw DERP: the first frame is not the server key"
+  within 2.5
+  ;;
+ws-silent-after-handshake)
+  ws_case silent-after-handshake
+  ws_blocked timeout
+  assert_report "$(ws_status derp-upgrade) == 'timeout'" "raw DERP: no first frame within the timeout"
+  within 3.5
   ;;
 *)
   fail "unknown fault '$name' (run_fault.sh --list)"

@@ -69,7 +69,7 @@ run_diagnose() {
   DIAG_SECONDS=$(python3 -c "print(f'{$ended - $started:.3f}')")
   python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$WORK/report.json" ||
     fail "diagnose did not print one JSON document (stderr: $(head -c 300 "$WORK/stderr"))"
-  assert_report "all(a.startswith('127.') or a == '::1' for a in [h['address'] for h in r['http']] + [s.rsplit(':',1)[0].strip('[]') for d in r['dns'] for s in d['servers']])" \
+  assert_report "all(a.startswith('127.') or a == '::1' for a in [h['address'] for h in r['http'] + r['transport']] + [s.rsplit(':',1)[0].strip('[]') for d in r['dns'] for s in d['servers']])" \
     "every dialled address is loopback"
 }
 
@@ -83,7 +83,7 @@ expect_status() {
 }
 
 # assert_report PYTHON_EXPR MESSAGE: evaluate EXPR with r = the report (helpers: codes, finding,
-# dns, http, evidence) and fail with MESSAGE unless it is true.
+# dns, http, transport, transport_status, evidence) and fail with MESSAGE unless it is true.
 assert_report() {
   python3 - "$WORK/report.json" "$1" "$2" <<'PY' || fail "$2"
 import json, sys
@@ -100,6 +100,10 @@ def dns(host, resolver, family="A", query="absolute"):
     return found[0] if found else None
 def http(base, via, endpoint="/healthz"):
     return [h for h in r["http"] if h["base_url"] == base and h["via"] == via and h["endpoint"] == endpoint]
+def transport(base, via, check):
+    return [t for t in r["transport"] if t["base_url"] == base and t["via"] == via and t["check"] == check]
+def transport_status(base, via, check):
+    return {t["status"] for t in transport(base, via, check)}
 if not eval(expr):
     print(f"FAIL: {message}\n  expression: {expr}\n  findings: {sorted(codes())}", file=sys.stderr)
     sys.exit(1)

@@ -63,10 +63,12 @@ probe::HttpObservation health(std::string base, Via via, std::string address, bo
   o.ok = ok;
   o.endpoint = endpoint;
   o.deployment_id = std::move(deployment);
-  if (ok)
+  if (ok) {
     o.status_code = 200;
-  else
+    o.coderd_version = "v2.18.0"; // every coderd answer carries X-Coder-Build-Version
+  } else {
     o.error = "Connection refused";
+  }
   return o;
 }
 

@@ -88,7 +88,7 @@ Shape with_nulls(Shape shape, std::initializer_list<const char*> nullable) {
 const Shape k_top{{"verdict", Kind::string},  {"generated_at", Kind::string}, {"duration_ms", Kind::number},
                   {"findings", Kind::array},  {"truth", Kind::array},         {"truth_notes", Kind::strings},
                   {"resolvers", Kind::array}, {"dns", Kind::array},           {"http", Kind::array},
-                  {"workspaces", Kind::array}};
+                  {"transport", Kind::array}, {"workspaces", Kind::array}};
 
 const Shape k_finding{{"code", Kind::string},
                       {"severity", Kind::string},
@@ -121,11 +121,28 @@ const Shape k_dns{{"host", Kind::string},           {"name", Kind::string},     
                   {"outside_scope", Kind::boolean}, {"duration_ms", Kind::number},  {"expected", Kind::strings},
                   {"match", Kind::boolean}};
 
-const Shape k_http{{"url", Kind::string},          {"base_url", Kind::string},      {"endpoint", Kind::string},
-                   {"via", Kind::string},          {"address", Kind::string},       {"resolvers", Kind::strings},
-                   {"status_code", Kind::integer}, {"status", Kind::string},        {"ok", Kind::boolean},
-                   {"error", Kind::string},        {"deployment_id", Kind::string}, {"version", Kind::string},
+const Shape k_http{{"url", Kind::string},
+                   {"base_url", Kind::string},
+                   {"endpoint", Kind::string},
+                   {"via", Kind::string},
+                   {"address", Kind::string},
+                   {"resolvers", Kind::strings},
+                   {"status_code", Kind::integer},
+                   {"status", Kind::string},
+                   {"ok", Kind::boolean},
+                   {"error", Kind::string},
+                   {"deployment_id", Kind::string},
+                   {"version", Kind::string},
+                   {"coderd_version", Kind::string},
                    {"duration_ms", Kind::number}};
+
+const Shape k_transport{{"url", Kind::string},          {"base_url", Kind::string},
+                        {"check", Kind::string},        {"via", Kind::string},
+                        {"address", Kind::string},      {"resolvers", Kind::strings},
+                        {"ok", Kind::boolean},          {"status", Kind::string},
+                        {"status_code", Kind::integer}, {"coderd_version", Kind::string},
+                        {"detail", Kind::string},       {"duration_ms", Kind::number},
+                        {"held_s", Kind::number}};
 
 const Shape k_workspace{{"pod", Kind::string},
                         {"agent_host", Kind::string},
@@ -254,7 +271,26 @@ probe::HttpObservation full_request() {
   made.error = "none";
   made.deployment_id = "deployment-1";
   made.version = "v2.17.0";
+  made.coderd_version = "v2.17.0";
   made.duration_ms = 3.14;
+  return made;
+}
+
+probe::TransportObservation full_transport() {
+  probe::TransportObservation made;
+  made.url = "https://coder.example.test:18443/derp";
+  made.base_url = "https://coder.example.test:18443";
+  made.check = probe::Check::derp_websocket;
+  made.via = probe::Via::dns;
+  made.address = test::ip("127.0.50.101");
+  made.resolvers = {"cluster"};
+  made.ok = false;
+  made.status = probe::TransportStatus::closed_early;
+  made.status_code = 101;
+  made.coderd_version = "v2.17.0";
+  made.detail = "closed after 3.0 s of a 90.0 s hold";
+  made.duration_ms = 3004.2;
+  made.held_s = 3.0;
   return made;
 }
 
@@ -288,6 +324,7 @@ report::Report full_report() {
   made.truth = truth_with_note();
   add_lookup(made, full_lookup(), annotation({"127.0.50.101"}, false));
   made.observations.http = {full_request()};
+  made.observations.transport = {full_transport()};
   made.observations.cycle_ms = 12.34;
   made.resolvers = {system_resolver(), server_list_resolver()};
   made.workspaces = {full_agent()};
@@ -318,6 +355,7 @@ TEST_SUITE("report::to_json") {
     check_shape(document["resolvers"][1], k_resolver, "resolvers[1] (server list)");
     check_shape(only(document["dns"]), k_dns, "dns[0]");
     check_shape(only(document["http"]), k_http, "http[0]");
+    check_shape(only(document["transport"]), k_transport, "transport[0]");
     json workspace = only(document["workspaces"]);
     check_shape(workspace, k_workspace, "workspaces[0]");
     check_shape(only(workspace["host_aliases"]), k_host_alias, "workspaces[0].host_aliases[0]");
@@ -390,7 +428,23 @@ TEST_SUITE("report::to_json") {
     CHECK(http["error"] == "none");
     CHECK(http["deployment_id"] == "deployment-1");
     CHECK(http["version"] == "v2.17.0");
+    CHECK(http["coderd_version"] == "v2.17.0");
     CHECK(http["duration_ms"].get<double>() == doctest::Approx(3.1));
+
+    json transport = document["transport"][0];
+    CHECK(transport["url"] == "https://coder.example.test:18443/derp");
+    CHECK(transport["base_url"] == "https://coder.example.test:18443");
+    CHECK(transport["check"] == "derp-websocket");
+    CHECK(transport["via"] == "dns");
+    CHECK(transport["address"] == "127.0.50.101");
+    CHECK(transport["resolvers"] == json{"cluster"});
+    CHECK(transport["ok"] == false);
+    CHECK(transport["status"] == "closed_early");
+    CHECK(transport["status_code"] == 101);
+    CHECK(transport["coderd_version"] == "v2.17.0");
+    CHECK(transport["detail"] == "closed after 3.0 s of a 90.0 s hold");
+    CHECK(transport["duration_ms"].get<double>() == doctest::Approx(3004.2));
+    CHECK(transport["held_s"].get<double>() == doctest::Approx(3.0));
 
     json workspace = document["workspaces"][0];
     CHECK(workspace["pod"] == "coder-workspace/ws-1");
@@ -407,7 +461,8 @@ TEST_SUITE("report::to_json") {
     CHECK(document["verdict"] == "healthy");
     CHECK(document["generated_at"] == "");
     CHECK(document["duration_ms"] == 0);
-    for (const char* list : {"findings", "truth", "truth_notes", "resolvers", "dns", "http", "workspaces"}) {
+    for (const char* list :
+         {"findings", "truth", "truth_notes", "resolvers", "dns", "http", "transport", "workspaces"}) {
       CAPTURE(list);
       CHECK(document[list] == json::array());
     }
@@ -417,6 +472,7 @@ TEST_SUITE("report::to_json") {
     report::Report bare;
     bare.observations.dns = {bare_lookup()}; // and no annotation for it: no expectation, no match
     bare.observations.http = {bare_request()};
+    bare.observations.transport = {probe::TransportObservation{}};
     bare.workspaces = {bare_agent()};
     bare.findings = {analysis::Finding{}};
     bare.truth.entries = {truth_entry("coder.example.test", {}, "static")};
@@ -426,8 +482,11 @@ TEST_SUITE("report::to_json") {
     json document = report::to_json(bare);
 
     check_shape(only(document["dns"]), with_nulls(k_dns, {"detail", "ttl", "match"}), "bare dns[0]");
-    check_shape(only(document["http"]), with_nulls(k_http, {"status_code", "error", "deployment_id", "version"}),
+    check_shape(only(document["http"]),
+                with_nulls(k_http, {"status_code", "error", "deployment_id", "version", "coderd_version"}),
                 "bare http[0]");
+    check_shape(only(document["transport"]), with_nulls(k_transport, {"status_code", "coderd_version", "held_s"}),
+                "bare transport[0]");
     json workspace = only(document["workspaces"]);
     check_shape(workspace, with_nulls(k_workspace, {"agent_host"}), "bare workspaces[0]");
     CHECK(workspace["host_aliases"] == json::array());
