@@ -45,7 +45,8 @@ Deviations (on purpose):
     deployment show one key; real replicas each have their own.
   - no permessage-deflate, no HTTP/2, no request bodies beyond Content-Length (discarded).
 
-Bounds: request heads over 16 KiB get 431 and a close; over --max-connections concurrent
+Bounds: request heads over 16 KiB get 431 and a close; a connection without a complete request
+head for --idle-timeout seconds (default 120) is closed; over --max-connections concurrent
 connections a new one is closed at once; WebSocket frames from clients over 1 MiB close with 1009.
 /__sandbox answers `sandbox ROLE coderd-standin pid N` (the sandbox's readiness probe).
 One line per request goes to --log (default stderr). The pid file is written once every listener
@@ -235,9 +236,11 @@ class Server:
     async def serve_connection(self, reader, writer, peer, local):
         while True:
             try:
-                raw = await reader.readuntil(b"\r\n\r\n")
+                raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.args.idle_timeout)
             except asyncio.IncompleteReadError:
                 return  # closed between requests (or mid-head)
+            except asyncio.TimeoutError:
+                return  # idle (or a head trickling in) for --idle-timeout: close, as Go's IdleTimeout
             except asyncio.LimitOverrunError:
                 writer.write(self.text_error(431, "431 Request Header Fields Too Large", None, True,
                                              identity=False))
@@ -591,6 +594,8 @@ def main():
     ap.add_argument("--slim", action="store_true", help="no bundled binaries: /bin/* is 404")
     ap.add_argument("--role", default="coderd", help="named in /__sandbox answers")
     ap.add_argument("--max-connections", type=int, default=256)
+    ap.add_argument("--idle-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="close a connection that sends no complete request head for this long")
     args = ap.parse_args()
     if args.status < 100 or args.status > 599:
         ap.error("--status must be an HTTP status code")
