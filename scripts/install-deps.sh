@@ -13,7 +13,7 @@ build_packages=(
 # Real servers and peers used by the sandbox, the tests and the benchmarks.
 test_packages=(
   dnsmasq-base unbound nginx-light openssl prometheus
-  dnsutils curl python3 python3-yaml procps iproute2
+  dnsutils curl python3 python3-yaml python3-websockets procps iproute2  # websockets: tests/standin cross-check
   debootstrap unzip
   clang-16 libclang-rt-16-dev  # libFuzzer (tests/fuzz): clang >= 16 for libstdc++ 12's std::expected
   clang-tidy clang-format      # lint/ (tests/lint): function size, cognitive complexity, formatting

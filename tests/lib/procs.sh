@@ -45,8 +45,16 @@ proc_recorded() {
 
 proc_launch() {
   local pid_file=$1 start_file=$2 log=$3; shift 3
-  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
-  PROC_PID=$!  # setsid execs in place (a background job is no group leader): $! is the server
+  # The server gets no descriptor above 2: an inherited lock (sandbox.sh's, a test's, or a caller's
+  # `flock FILE sandbox.sh start`) would otherwise stay held for as long as the server runs.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-"
+    done 2>/dev/null
+    exec setsid "$@" </dev/null >>"$log" 2>&1
+  ) &
+  PROC_PID=$!  # the subshell execs setsid, which execs in place (no group leader): $! is the server
   proc_record "$pid_file" "$start_file" "$PROC_PID"
 }
 

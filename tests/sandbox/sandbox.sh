@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test sandbox: the field report's split-horizon world on 127.x loopback addresses, made of
-# real dnsmasq and nginx processes that this script starts and stops by recorded PID.
+# real dnsmasq and nginx processes and two coderd stand-ins (coderd_standin.py) that this script
+# starts and stops by recorded PID. nginx is the ingress: a TLS reverse proxy to a stand-in.
 #
 #   sandbox.sh start WORLD    start everything for WORLD (quiet on success)
 #   sandbox.sh switch WORLD   change the running sandbox to WORLD in place (< 1 s)
@@ -30,6 +31,7 @@ PUBLIC_DNS=127.0.52.53
 INGRESS_IP=127.0.50.101
 STALE_IP=127.0.50.100
 CLUSTER_IP=127.0.209.202
+CODERD_POD_IP=127.0.209.210   # the coderd pod behind the ingress (the ingress's upstream)
 SHADOW_IP=127.0.66.66
 HTTPS_PORT=18443
 HTTP_PORT=18080
@@ -37,9 +39,15 @@ EXTERNAL_HOST=coder.example.test
 INTERNAL_HOST=coder.coder.svc.cluster.local
 CODER_VERSION=v2.18.0
 
+STANDIN=$here/coderd_standin.py
+PYTHON=python3
+[[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3  # stdlib only; skips a pyenv shim's start-up
+
 DNS_NAMES=(dns-cluster dns-upstream dns-public)
-ALL_NAMES=("${DNS_NAMES[@]}" nginx)
-declare -A ADDR=([dns-cluster]=$CLUSTER_DNS [dns-upstream]=$UPSTREAM_DNS [dns-public]=$PUBLIC_DNS)
+CODERD_NAMES=(coderd-ingress coderd-clusterip)
+ALL_NAMES=("${DNS_NAMES[@]}" "${CODERD_NAMES[@]}" nginx)
+declare -A ADDR=([dns-cluster]=$CLUSTER_DNS [dns-upstream]=$UPSTREAM_DNS [dns-public]=$PUBLIC_DNS
+  [coderd-ingress]=$CODERD_POD_IP [coderd-clusterip]=$CLUSTER_IP)
 
 # ---- World switches (defaults = the healthy world; worlds/*.world override some) -------------
 world_defaults() {
@@ -51,17 +59,25 @@ world_defaults() {
   W_UPSTREAM_TTL=30
   W_PUBLIC_A=$INGRESS_IP             # public DNS's answer
   W_PUBLIC_TTL=300
-  W_INGRESS_STATUS=200               # /healthz and /api/v2/buildinfo status, via the ingress
-  W_INGRESS_DEPLOYMENT_ID=dep-sandbox-1
-  W_CLUSTERIP_STATUS=200             # ... and via the Coder Service's ClusterIP
-  W_CLUSTERIP_DEPLOYMENT_ID=dep-sandbox-1
+  W_INGRESS_STATUS=200               # not 200: the ingress itself answers every path with it (502: bad backend)
+  W_INGRESS_DEPLOYMENT_ID=dep-sandbox-1  # the deployment behind the ingress (stand-in coderd-ingress)
+  W_CLUSTERIP_STATUS=200             # /healthz and /api/v2/buildinfo status at the Coder Service's ClusterIP
+  W_CLUSTERIP_DEPLOYMENT_ID=dep-sandbox-1  # (stand-in coderd-clusterip)
   W_INGRESS_REACHABLE=1              # 0: nothing listens at the ingress address (hairpin: refused from inside)
+  W_INGRESS_UPGRADE=all              # what the ingress forwards: all (Upgrade/Connection, as ingress-nginx),
+                                     # websocket (only Upgrade: websocket; Upgrade: DERP is dropped),
+                                     # none (a plain HTTP/1.0 reverse proxy: no upgrades at all)
+  W_INGRESS_READ_TIMEOUT=60          # the ingress's proxy_read_timeout/proxy_send_timeout, whole seconds
+  W_DERP_KEEPALIVE=60                # the stand-ins' DERP keepalive interval, seconds
+  W_CODERD_SLIM=0                    # 1: the stand-ins are "slim" builds (/bin/coder-linux-* is 404)
+  W_STALE_SITE=0                     # 1: a non-coderd site (200 HTML) listens at the stale address
   W_HOSTS_EXTERNAL=                  # an /etc/hosts entry for coder.example.test in $DIR/hosts (empty = none)
   W_CLUSTER_EXTERNAL=                # the cluster DNS's own record for coder.example.test (empty = forwarded)
 }
 WORLD_VARS=(CLUSTER_RECORD CLUSTER_SHADOW CLUSTER_TTL UPSTREAM_A UPSTREAM_AAAA UPSTREAM_TTL
   PUBLIC_A PUBLIC_TTL INGRESS_STATUS INGRESS_DEPLOYMENT_ID CLUSTERIP_STATUS CLUSTERIP_DEPLOYMENT_ID
-  INGRESS_REACHABLE HOSTS_EXTERNAL CLUSTER_EXTERNAL)
+  INGRESS_REACHABLE HOSTS_EXTERNAL CLUSTER_EXTERNAL INGRESS_UPGRADE INGRESS_READ_TIMEOUT DERP_KEEPALIVE
+  CODERD_SLIM STALE_SITE)
 
 die() { echo "$prog: $*" >&2; exit 1; }
 
@@ -76,6 +92,10 @@ load_world() {
     # shellcheck disable=SC1090
     source "$here/worlds/$part.world"
   done
+  [[ $W_INGRESS_UPGRADE =~ ^(all|websocket|none)$ ]] || die "W_INGRESS_UPGRADE must be all, websocket or none"
+  [[ $W_INGRESS_READ_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "W_INGRESS_READ_TIMEOUT must be whole seconds"
+  [[ $W_DERP_KEEPALIVE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "W_DERP_KEEPALIVE must be seconds"
+  return 0
 }
 
 list_worlds() { local f; for f in "$here"/worlds/*.world; do basename "$f" .world; done; }
@@ -113,7 +133,9 @@ check_ports() {
       [[ -z $owner ]] || busy+=(" $addr:53/$proto is already in use$owner")
     done
   done
-  for addr in "$INGRESS_IP:$HTTPS_PORT" "$INGRESS_IP:$HTTP_PORT" "$CLUSTER_IP:$HTTP_PORT"; do
+  local tcp=("$INGRESS_IP:$HTTPS_PORT" "$INGRESS_IP:$HTTP_PORT" "$CLUSTER_IP:$HTTP_PORT" "$CODERD_POD_IP:$HTTP_PORT")
+  [[ $W_STALE_SITE != 1 ]] || tcp+=("$STALE_IP:$HTTPS_PORT" "$STALE_IP:$HTTP_PORT")
+  for addr in "${tcp[@]}"; do
     owner=$(port_owner tcp "${addr%:*}" "${addr##*:}")
     [[ -z $owner ]] || busy+=(" $addr/tcp is already in use$owner")
   done
@@ -173,27 +195,61 @@ render_dns() {
   } >"$DIR/conf/dns-public.args.new"
 }
 
-coder_locations() {  # STATUS DEPLOYMENT_ID ROLE
-  local status=$1 id=$2 role=$3
-  printf '%s\n' "    location = /__sandbox { return 200 'sandbox $role nginx-config @CONFIG_ID@\n'; }"
-  if [[ $status == 200 ]]; then
-    cat <<EOF
-    location = /healthz { return 200 'OK'; }
-    location = /api/v2/buildinfo {
-      default_type application/json;
-      return 200 '{"version":"$CODER_VERSION","deployment_id":"$id","dashboard_url":"https://$EXTERNAL_HOST:$HTTPS_PORT"}';
-    }
-EOF
-  else
-    echo "    location = /healthz { return $status; }"
-    echo "    location = /api/v2/buildinfo { return $status; }"
-  fi
-  echo "    location / { return 404; }"
+# The coderd stand-ins' options, one per line, in $DIR/conf/NAME.args (read into argv at launch).
+# coderd-ingress is the pod the ingress proxies to; coderd-clusterip answers at the Service's
+# ClusterIP directly (kube-proxy is L4). The DERP key follows the deployment id.
+render_coderd() {
+  local name listen id status
+  mkdir -p "$DIR/conf"
+  for name in "${CODERD_NAMES[@]}"; do
+    if [[ $name == coderd-ingress ]]; then listen=$CODERD_POD_IP id=$W_INGRESS_DEPLOYMENT_ID status=200
+    else listen=$CLUSTER_IP id=$W_CLUSTERIP_DEPLOYMENT_ID status=$W_CLUSTERIP_STATUS; fi
+    {
+      printf '%s\n' "--listen=$listen:$HTTP_PORT" "--role=$name" "--log=$DIR/logs/$name.log" \
+        "--version=$CODER_VERSION" "--deployment-id=$id" "--derp-key-seed=$id" \
+        "--access-url=https://$EXTERNAL_HOST:$HTTPS_PORT" "--derp-keepalive=$W_DERP_KEEPALIVE" "--status=$status"
+      [[ $W_CODERD_SLIM != 1 ]] || echo --slim
+    } >"$DIR/conf/$name.args.new"
+  done
 }
 
-# The ingress (the true load balancer); absent in a hairpin world, so its address refuses.
+sandbox_location() {  # ROLE
+  printf '%s\n' "    location = /__sandbox { return 200 'sandbox $1 nginx-config @CONFIG_ID@\n'; }"
+}
+
+# How the ingress forwards upgrades (W_INGRESS_UPGRADE); ingress-nginx's default is "all".
+ingress_upgrade() {
+  case $W_INGRESS_UPGRADE in
+    all) printf '%s\n' "      proxy_http_version 1.1;" "      proxy_set_header Upgrade \$http_upgrade;" \
+      "      proxy_set_header Connection \$connection_upgrade;" ;;
+    websocket) printf '%s\n' "      proxy_http_version 1.1;  # only 'Upgrade: websocket' passes; 'Upgrade: DERP' is dropped" \
+      "      proxy_set_header Upgrade \$websocket_only_upgrade;" \
+      "      proxy_set_header Connection \$websocket_only_connection;" ;;
+    none) echo "      # a plain reverse proxy: nginx's defaults (HTTP/1.0 upstream, Connection: close, no Upgrade)" ;;
+  esac
+}
+
+# The ingress (the true load balancer): TLS reverse proxy to coderd-ingress; absent in a hairpin
+# world, so its address refuses.
 ingress_server() {
   [[ $W_INGRESS_REACHABLE == 1 ]] || { echo "  # ingress: not reachable in this world (hairpin)"; return 0; }
+  local backend
+  if [[ $W_INGRESS_STATUS == 200 ]]; then
+    backend=$(cat <<EOF
+      proxy_pass http://$CODERD_POD_IP:$HTTP_PORT;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Real-IP \$remote_addr;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+$(ingress_upgrade)
+      proxy_connect_timeout 5s;
+      proxy_read_timeout ${W_INGRESS_READ_TIMEOUT}s;
+      proxy_send_timeout ${W_INGRESS_READ_TIMEOUT}s;
+EOF
+    )
+  else
+    backend="      return $W_INGRESS_STATUS;  # the ingress answers itself (no coderd behind it)"
+  fi
   cat <<EOF
   # ingress (the true load balancer)
   server {
@@ -203,7 +259,32 @@ ingress_server() {
     ssl_certificate $DIR/tls/server.pem;
     ssl_certificate_key $DIR/tls/server.key;
     ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22's default lacks TLSv1.3
-$(coder_locations "$W_INGRESS_STATUS" "$W_INGRESS_DEPLOYMENT_ID" ingress)
+$(sandbox_location ingress)
+    location / {
+$backend
+    }
+  }
+EOF
+}
+
+# A site that is not coderd at the stale address (W_STALE_SITE): same ports, a valid certificate
+# for the external name, 200 HTML to everything, no identity header, no upgrades.
+stale_server() {
+  [[ $W_STALE_SITE == 1 ]] || return 0
+  cat <<EOF
+  # the stale address: another site
+  server {
+    listen $STALE_IP:$HTTPS_PORT ssl;
+    listen $STALE_IP:$HTTP_PORT;
+    server_name $EXTERNAL_HOST;
+    ssl_certificate $DIR/tls/server.pem;
+    ssl_certificate_key $DIR/tls/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+$(sandbox_location stale)
+    location / {
+      default_type text/html;
+      return 200 '<!doctype html><html><head><title>Welcome</title></head><body><h1>It works</h1></body></html>\n';
+    }
   }
 EOF
 }
@@ -214,6 +295,7 @@ render_nginx() {
   cat >"$n/nginx.conf.body" <<EOF
 # generated by tests/sandbox/sandbox.sh; config @CONFIG_ID@
 worker_processes 1;
+worker_shutdown_timeout 1s;  # a reload closes held (upgraded) connections within ~1 s
 pid $n/nginx.pid;
 error_log $DIR/logs/nginx-error.log warn;
 events { worker_connections 1024; }
@@ -227,15 +309,19 @@ http {
   scgi_temp_path $n/scgi;
   default_type text/plain;
   server_tokens off;
+  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }  # as ingress-nginx
+  map \$http_upgrade \$websocket_only_upgrade { ~*^websocket\$ \$http_upgrade; default ''; }
+  map \$http_upgrade \$websocket_only_connection { ~*^websocket\$ upgrade; default close; }
+
+  # control listener: answers /__sandbox whatever the world (readiness after a reload)
+  server {
+    listen unix:$n/control.sock;
+$(sandbox_location control)
+    location / { return 404; }
+  }
 
 $(ingress_server)
-
-  # Coder Service ClusterIP
-  server {
-    listen $CLUSTER_IP:$HTTP_PORT;
-    server_name $INTERNAL_HOST;
-$(coder_locations "$W_CLUSTERIP_STATUS" "$W_CLUSTERIP_DEPLOYMENT_ID" clusterip)
-  }
+$(stale_server)
 }
 EOF
 }
@@ -271,7 +357,11 @@ write_env() {
       EXTERNAL_HOST=$EXTERNAL_HOST INTERNAL_HOST=$INTERNAL_HOST HTTPS_PORT=$HTTPS_PORT HTTP_PORT=$HTTP_PORT \
       CA_FILE=$DIR/ca.pem RESOLV_CONF=$DIR/resolv.conf HOSTS_FILE=$DIR/hosts NSSWITCH_CONF=$DIR/nsswitch.conf \
       CLUSTER_DNS=$CLUSTER_DNS UPSTREAM_DNS=$UPSTREAM_DNS PUBLIC_DNS=$PUBLIC_DNS \
-      INGRESS_IP=$INGRESS_IP STALE_IP=$STALE_IP CLUSTER_IP=$CLUSTER_IP SHADOW_IP=$SHADOW_IP; do
+      INGRESS_IP=$INGRESS_IP STALE_IP=$STALE_IP CLUSTER_IP=$CLUSTER_IP SHADOW_IP=$SHADOW_IP \
+      CODERD_POD_IP=$CODERD_POD_IP CODER_VERSION=$CODER_VERSION \
+      INGRESS_READ_TIMEOUT=$W_INGRESS_READ_TIMEOUT DERP_KEEPALIVE=$W_DERP_KEEPALIVE \
+      CODERD_INGRESS_LOG=$DIR/logs/coderd-ingress.log CODERD_CLUSTERIP_LOG=$DIR/logs/coderd-clusterip.log \
+      NGINX_CONTROL_SOCKET=$DIR/nginx/control.sock; do
       printf 'export %s=%q\n' "${v%%=*}" "${v#*=}"
     done
     echo "# this world's switches (what the servers were told to answer)"
@@ -293,14 +383,31 @@ start_dns() {
   launch "$name" "$DIR/logs/$name.log" dnsmasq "${args[@]}"
 }
 
+start_coderd() {
+  local name=$1 args
+  [[ ! -f $DIR/conf/$name.args.new ]] || mv "$DIR/conf/$name.args.new" "$DIR/conf/$name.args"
+  mapfile -t args <"$DIR/conf/$name.args"
+  launch "$name" "$DIR/logs/$name.log" "$PYTHON" "$STANDIN" "${args[@]}"
+}
+
+coderd_serves() {  # NAME: the recorded stand-in answers /__sandbox (so it is this one, not an old one)
+  local pid answer
+  pid=$(recorded_pid "$1") || return 1
+  answer=$(curl -s --max-time 0.5 --noproxy '*' "http://${ADDR[$1]}:$HTTP_PORT/__sandbox" 2>/dev/null) || return 1
+  [[ $answer == *" pid $pid" ]]
+}
+
 dns_bound() {  # ADDR: UDP and TCP :53 both bound
   [[ -n $(ss -Hlnu "src $1:53" 2>/dev/null) && -n $(ss -Hlnt "src $1:53" 2>/dev/null) ]]
 }
 
 nginx_serves() {  # every listener serves the current config id
-  local id want urls=("http://$CLUSTER_IP:$HTTP_PORT")
+  local id want urls=()
   want=$(<"$DIR/nginx/config-id")
+  id=$(curl -s --max-time 0.5 --unix-socket "$DIR/nginx/control.sock" http://sandbox/__sandbox 2>/dev/null) || return 1
+  [[ $id == *" nginx-config $want" ]] || return 1
   [[ $W_INGRESS_REACHABLE != 1 ]] || urls+=("http://$INGRESS_IP:$HTTP_PORT" "https://$INGRESS_IP:$HTTPS_PORT")
+  [[ $W_STALE_SITE != 1 ]] || urls+=("http://$STALE_IP:$HTTP_PORT" "https://$STALE_IP:$HTTPS_PORT")
   for url in "${urls[@]}"; do
     id=$(curl -s --max-time 0.5 --noproxy '*' -k "$url/__sandbox" 2>/dev/null) || return 1
     [[ $id == *" nginx-config $want" ]] || return 1
@@ -318,8 +425,11 @@ wait_ready() {
         echo "$prog: $name exited during startup; its log ($(log_of "$name")):" >&2
         log_tail "$(log_of "$name")"; return 1
       fi
-      if [[ $name == nginx ]]; then nginx_serves || next+=("$name")
-      else dns_bound "${ADDR[$name]}" || next+=("$name"); fi
+      case $name in
+        nginx) nginx_serves || next+=("$name") ;;
+        coderd-*) coderd_serves "$name" || next+=("$name") ;;
+        *) dns_bound "${ADDR[$name]}" || next+=("$name") ;;
+      esac
     done
     pending=("${next[@]}")
     ((${#pending[@]})) || break
@@ -331,7 +441,7 @@ wait_ready() {
   done
 }
 
-log_of() { if [[ $1 == nginx ]]; then echo "$DIR/logs/nginx-error.log"; else echo "$DIR/logs/$1.log"; fi; }
+log_of() { if [[ $1 == nginx ]]; then echo "$DIR/logs/nginx-error.log"; else echo "$DIR/logs/$1.log"; fi; }  # coderd-*: requests too
 
 running_names() { local n; for n in "${ALL_NAMES[@]}"; do recorded_pid "$n" >/dev/null && echo "$n"; done; return 0; }
 
@@ -345,15 +455,18 @@ cmd_start() {
   for n in "${ALL_NAMES[@]}"; do forget "$n"; done
   command -v dnsmasq >/dev/null || die "dnsmasq not found (scripts/install-deps.sh installs dnsmasq-base)"
   command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs nginx-light)"
+  command -v curl >/dev/null || die "curl not found (scripts/install-deps.sh installs it)"
   check_ports
   trap cmd_stop EXIT  # never leave half a sandbox behind
   ensure_tls
   render_dns
+  render_coderd
   render_nginx
-  rm -f "$DIR/nginx/nginx.conf.running"
+  rm -f "$DIR/nginx/nginx.conf.running" "$DIR/nginx/control.sock"
   nginx_install_config || true
   write_env "$world"
   for n in "${DNS_NAMES[@]}"; do start_dns "$n"; done
+  for n in "${CODERD_NAMES[@]}"; do : >"$DIR/logs/$n.log"; start_coderd "$n"; done
   : >"$DIR/logs/nginx-error.log"
   launch nginx "$DIR/logs/nginx-error.log" nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" \
     -e "$DIR/logs/nginx-error.log" -g 'daemon off;'
@@ -376,13 +489,21 @@ cmd_switch() {
   if [[ " ${restart[*]} " == *" dns-upstream "* && " ${restart[*]} " != *" dns-cluster "* ]]; then
     restart=(dns-cluster "${restart[@]}")
   fi
+  render_coderd
+  local coderd_restart=()
+  for n in "${CODERD_NAMES[@]}"; do
+    cmp -s "$DIR/conf/$n.args.new" "$DIR/conf/$n.args" || coderd_restart+=("$n")
+  done
+  restart+=("${coderd_restart[@]}")
   render_nginx
   write_env "$world"
   for n in "${restart[@]}"; do
     if pid=$(recorded_pid "$n"); then proc_terminate "$pid"; fi
     forget "$n"
   done
-  for n in "${restart[@]}"; do start_dns "$n"; done
+  for n in "${restart[@]}"; do
+    if [[ $n == coderd-* ]]; then start_coderd "$n"; else start_dns "$n"; fi
+  done
   rm -f "$DIR"/conf/*.args.new
   local ready=("${restart[@]}")
   local old_workers=()
@@ -396,7 +517,7 @@ cmd_switch() {
     die "switch to $world failed (the sandbox may be half switched; stop and start it)"
   # old nginx workers could still accept a connection or two until they see the QUIT; they
   # close idle keep-alive connections and exit within milliseconds (a busy one may take longer)
-  ((${#old_workers[@]} == 0)) || proc_wait_gone 1 "${old_workers[@]}" ||
+  ((${#old_workers[@]} == 0)) || proc_wait_gone 2 "${old_workers[@]}" ||
     echo "$prog: note: old nginx workers still finishing requests: ${old_workers[*]}" >&2
 }
 
@@ -419,11 +540,12 @@ cmd_status() {
   for n in "${ALL_NAMES[@]}"; do
     total=$((total + 1))
     case $n in
-      nginx) where="$INGRESS_IP:$HTTPS_PORT,$HTTP_PORT $CLUSTER_IP:$HTTP_PORT" ;;
+      nginx) where="$INGRESS_IP:$HTTPS_PORT,$HTTP_PORT (ingress)" ;;
+      coderd-*) where="${ADDR[$n]}:$HTTP_PORT (stand-in)" ;;
       *) where="${ADDR[$n]}:53" ;;
     esac
-    if pid=$(recorded_pid "$n"); then up=$((up + 1)); lines+=("$(printf '%-13s %-45s running (pid %s)' "$n" "$where" "$pid")")
-    else lines+=("$(printf '%-13s %-45s stopped' "$n" "$where")"); fi
+    if pid=$(recorded_pid "$n"); then up=$((up + 1)); lines+=("$(printf '%-16s %-42s running (pid %s)' "$n" "$where" "$pid")")
+    else lines+=("$(printf '%-16s %-42s stopped' "$n" "$where")"); fi
   done
   local world='?'; [[ -f $DIR/world ]] && world=$(<"$DIR/world")
   if ((up == 0)); then echo "sandbox stopped (state: $DIR)"; else echo "world: $world  (state: $DIR)"; fi
@@ -433,7 +555,7 @@ cmd_status() {
     [[ -e $f ]] || continue
     n=$(basename "$f" .pid)
     [[ " ${ALL_NAMES[*]} " == *" $n "* ]] && continue
-    if pid=$(recorded_pid "$n"); then printf '%-13s %-45s running (pid %s)\n' "$n" "(extra)" "$pid"; fi
+    if pid=$(recorded_pid "$n"); then printf '%-16s %-42s running (pid %s)\n' "$n" "(extra)" "$pid"; fi
   done
   ((up == total)) && return 0
   ((up == 0)) && return 3
