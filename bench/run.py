@@ -15,6 +15,11 @@ Comparisons:
   throughput  engine lookups/s vs dnsperf queries/s against one dnsmasq
   scaling     10 .. 10,000 hosts per cycle: time and RSS per lookup
   footprint   binary size, diagnose wall time on the healthy sandbox, serve idle RSS
+  transport   diagnose with the transport checks (WebSocket, DERP, agent routes) vs without them,
+              same run, same world (wall time; the target is < 2x)
+
+The person and blackbox comparisons run the checks their peers make (`--checks dns,http,kube`):
+neither dig + curl nor blackbox_exporter speaks DERP. `--only transport` runs that section alone.
 """
 import argparse
 import datetime
@@ -96,6 +101,9 @@ class Sandbox:
         fcntl.flock(self.lock, fcntl.LOCK_UN)
 
 
+PEER_CHECKS = ["--checks", "dns,http,kube"]  # what dig + curl and blackbox_exporter can do too
+
+
 def probe_args(v):
     return ["--external-url", v["EXTERNAL_URL"], "--internal-url", v["INTERNAL_URL"], "--ca-file", v["CA_FILE"],
             "--resolv-conf", v["RESOLV_CONF"], "--resolver", "cluster=system",
@@ -129,6 +137,7 @@ def hyperfine(commands, runs, workdir):
 def bench_person(binary, sandbox, runs, workdir):
     v = sandbox.vars
     args = probe_args(v)
+    args = args + PEER_CHECKS
     report = json.loads(subprocess.run([binary, "diagnose", "--output", "json"] + args, text=True,
                                        capture_output=True).stdout)
     script = os.path.join(workdir, "person.sh")
@@ -197,7 +206,7 @@ def bench_blackbox(binary, sandbox, probes, workdir):
     # timeout an interval that short requires), until it has made as many probes.
     listen = "127.0.0.1:19816"
     serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
-                              "--log-level", "warn"] + probe_args(v) + ["--timeout", "100ms"],
+                              "--log-level", "warn"] + probe_args(v) + PEER_CHECKS + ["--timeout", "100ms"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         try:
@@ -291,7 +300,25 @@ def bench_footprint(binary, sandbox, workdir):
             "diagnose_wall_s": wall, "serve_idle_rss_kb": idle}
 
 
+def bench_transport(binary, sandbox, runs, workdir):
+    """diagnose with and without the transport checks, in one hyperfine run on the healthy world."""
+    args = probe_args(sandbox.vars)
+    report = json.loads(subprocess.run([binary, "diagnose", "--output", "json"] + args, text=True,
+                                       capture_output=True).stdout)
+    if not report["transport"] or not all(t["ok"] for t in report["transport"]):
+        raise SystemExit("bench: the transport checks do not pass on the healthy sandbox")
+    base = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + args)
+    without, with_transport = hyperfine([f"{base} {' '.join(PEER_CHECKS)} >/dev/null", f"{base} >/dev/null"],
+                                        runs, workdir)
+    return {"without_s": without, "with_s": with_transport, "checks": len(report["transport"]),
+            "ratio": with_transport / without}
+
+
 def markdown(results):
+    if "person" not in results:  # --only transport
+        x = results["transport"]
+        return (f"Run {results['date']}: diagnose with {x['checks']} transport checks {x['with_s']*1000:.1f} ms, "
+                f"without {x['without_s']*1000:.1f} ms (median wall): {x['ratio']:.2f}x (target < 2x)\n")
     p, b, t, f = results["person"], results["blackbox"], results["throughput"], results["footprint"]
     m = results["machine"]
     lines = [f"Run {results['date']} on {m['cores']} cores ({m['cpu']}); peers: {', '.join(m['peers'].values())}.", "",
@@ -303,7 +330,10 @@ def markdown(results):
              f"| serve vs blackbox_exporter, RSS after the same work | {b['serve']['rss_kb']/1024:.1f} MiB | "
              f"{b['blackbox']['rss_kb']/1024:.1f} MiB | {b['rss_ratio']:.1f}x less | >= 3x |",
              f"| engine lookups/s vs dnsperf queries/s, one dnsmasq | {t['engine_lookups_per_s']:,.0f} | "
-             f"{t['dnsperf_qps']:,.0f} | {t['ratio']:.2f} | >= 0.7 |", "",
+             f"{t['dnsperf_qps']:,.0f} | {t['ratio']:.2f} | >= 0.7 |",
+             f"| diagnose with the transport checks ({results['transport']['checks']}) vs without, median wall | "
+             f"{results['transport']['with_s']*1000:.1f} ms | {results['transport']['without_s']*1000:.1f} ms | "
+             f"{results['transport']['ratio']:.2f}x | < 2x |", "",
              "| hosts per cycle | lookups | wall us/lookup | CPU us/lookup | RSS KiB/lookup |", "|---|---|---|---|---|"]
     for row in results["scaling"]:
         lines.append(f"| {row['hosts']:,} | {row['lookups']:,} | {row['us_per_lookup']:.1f} | "
@@ -319,6 +349,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    ap.add_argument("--only", choices=["transport"], help="run one section (results go to <out>/<section>.json)")
     args = ap.parse_args()
     binary = os.path.join(args.build, "src", "coder-dns-doctor")
     runs, probes, hosts = (5, 500, 2000) if args.quick else (30, 10000, 10000)
@@ -329,7 +360,16 @@ def main():
                   "dnsperf": "dnsperf " + version_of(["dpkg-query", "-W", "-f=${Version}", "dnsperf"]),
                   "dig": version_of(["dig", "-v"]) or "dig", "curl": version_of(["curl", "--version"]).split(" (")[0],
                   "dnsmasq": version_of(["dnsmasq", "--version"]).split(" Copyright")[0]}}}
+    if args.only == "transport":
+        with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
+            results["transport"] = bench_transport(binary, sandbox, runs, workdir)
+        os.makedirs(args.out, exist_ok=True)
+        json.dump(results, open(os.path.join(args.out, "transport.json"), "w"), indent=2)
+        print(markdown(results), end="")
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
     with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
+        results["transport"] = bench_transport(binary, sandbox, runs, workdir)
         results["person"] = bench_person(binary, sandbox, runs, workdir)
         results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)

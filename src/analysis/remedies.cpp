@@ -12,6 +12,38 @@ std::string or_else(const std::string& value, std::string_view fallback) {
   return value.empty() ? std::string(fallback) : value;
 }
 
+// The remediations of the agent's own connection (transport_findings.cpp).
+std::string transport_remediation(Code code, const Subject& s) {
+  std::string host = or_else(s.host, "the Coder host");
+  switch (code) {
+  case Code::agent_transport_blocked: // wrong: the failing paths; url: the internal URL
+    return fmt::format("Make the proxy in front of coderd forward WebSocket upgrades for {} (nginx: "
+                       "`proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "
+                       "\"upgrade\";` — ingress-nginx does this by default; Traefik, HAProxy and cloud load balancers "
+                       "have a WebSocket setting), or point agents at the internal URL with "
+                       "`coder-dns-doctor patch --coder-url {}`.",
+                       host, or_else(s.url, "<internal URL>"));
+  case Code::derp_upgrade_blocked:
+    return fmt::format("Agents still relay through DERP over WebSockets, more slowly. To restore `Upgrade: DERP` let "
+                       "the proxy in front of {} pass any Upgrade value (not only `websocket`); or accept the fallback "
+                       "and make it explicit with coderd's --derp-force-websockets.",
+                       host);
+  case Code::transport_cut_by_proxy: // wrong: the paths cut; url: the internal URL
+    return fmt::format("Raise the idle/read timeout of the proxy in front of {} above 75 s (DERP keepalives come "
+                       "every 60-65 s; ingress-nginx: annotations nginx.ingress.kubernetes.io/proxy-read-timeout and "
+                       "proxy-send-timeout, e.g. \"3600\"; a cloud load balancer's idle timeout), or point agents at "
+                       "the internal URL (`coder-dns-doctor patch --coder-url {}`).",
+                       host, or_else(s.url, "<internal URL>"));
+  case Code::not_coderd: // wrong: the addresses that are not coderd; right: addresses that are
+    return fmt::format("Find what answers at {} and stop sending Coder's clients there: usually a stale DNS record "
+                       "(fix it where the DNS findings point) or an old load balancer; confirm with "
+                       "`curl -sI --resolve {}:443:ADDRESS https://{}/healthz | grep -i x-coder-build-version`{}.",
+                       names_or(s.wrong, "the addresses in the evidence"), host, host,
+                       s.right.empty() ? std::string() : "; coderd answers at " + util::join(s.right, ", "));
+  default: return "See the evidence.";
+  }
+}
+
 } // namespace
 
 std::string names_or(const std::vector<std::string>& items, std::string_view fallback) {
@@ -98,30 +130,10 @@ std::string remediation(Code code, const Subject& s) {
                        "(--resolver cluster=system, or LABEL=cluster:<kube-dns ClusterIP>).",
                        s.wrong.empty() ? std::string("a LAN or public resolver") : util::join(s.wrong, ", "),
                        or_else(s.host, "cluster names"));
-  case Code::agent_transport_blocked: // wrong: the failing paths; url: the internal URL
-    return fmt::format("Make the proxy in front of coderd forward WebSocket upgrades for {} (nginx: "
-                       "`proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "
-                       "\"upgrade\";` — ingress-nginx does this by default; Traefik, HAProxy and cloud load balancers "
-                       "have a WebSocket setting), or point agents at the internal URL with "
-                       "`coder-dns-doctor patch --coder-url {}`.",
-                       host, or_else(s.url, "<internal URL>"));
+  case Code::agent_transport_blocked:
   case Code::derp_upgrade_blocked:
-    return fmt::format("Agents still relay through DERP over WebSockets, more slowly. To restore `Upgrade: DERP` let "
-                       "the proxy in front of {} pass any Upgrade value (not only `websocket`); or accept the fallback "
-                       "and make it explicit with coderd's --derp-force-websockets.",
-                       host);
-  case Code::transport_cut_by_proxy: // wrong: the paths cut; url: the internal URL
-    return fmt::format("Raise the idle/read timeout of the proxy in front of {} above 75 s (DERP keepalives come "
-                       "every 60-65 s; ingress-nginx: annotations nginx.ingress.kubernetes.io/proxy-read-timeout and "
-                       "proxy-send-timeout, e.g. \"3600\"; a cloud load balancer's idle timeout), or point agents at "
-                       "the internal URL (`coder-dns-doctor patch --coder-url {}`).",
-                       host, or_else(s.url, "<internal URL>"));
-  case Code::not_coderd: // wrong: the addresses that are not coderd; right: addresses that are
-    return fmt::format("Find what answers at {} and stop sending Coder's clients there: usually a stale DNS record "
-                       "(fix it where the DNS findings point) or an old load balancer; confirm with "
-                       "`curl -sI --resolve {}:443:ADDRESS https://{}/healthz | grep -i x-coder-build-version`{}.",
-                       names_or(s.wrong, "the addresses in the evidence"), host, host,
-                       s.right.empty() ? std::string() : "; coderd answers at " + util::join(s.right, ", "));
+  case Code::transport_cut_by_proxy:
+  case Code::not_coderd: return transport_remediation(code, s);
   }
   return "See the evidence.";
 }
