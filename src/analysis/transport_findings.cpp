@@ -41,11 +41,10 @@ std::map<PathKey, Path> paths_of(const probe::Observations& observations) {
   return paths;
 }
 
-// A check that ran and did not pass (not_sent: it never ran; not_bundled: informational).
+// A check that ran and did not pass (not_bundled is informational: it passes).
 bool failed(const Path& path, Check check) {
   auto found = path.transport.find(check);
-  return found != path.transport.end() && !transport::passes(found->second->status) &&
-         found->second->status != TransportStatus::not_sent;
+  return found != path.transport.end() && !transport::passes(found->second->status);
 }
 
 bool passed(const Path& path, Check check) {

@@ -345,26 +345,23 @@ private:
     }
     std::vector<std::size_t> transports = add_transport_slots(url, via, address, resolver_label);
     m_requested.emplace(key, PathChecks{indices, transports});
-    send(indices[0], http::Connection::fresh, [this, first = indices[0], next = indices[1], transports] {
+    send(indices[0], http::Connection::fresh, [this, first = indices[0], next = indices[1]] {
       const HttpObservation& healthz = m_observations.http[first];
       if (!healthz.status_code) {
         // No HTTP answer on this path at all: a second request would only wait for the same fault.
-        std::string why = "not sent: " + healthz.error.value_or("/healthz failed on this path");
         m_observations.http[next].status = http::Status::not_sent;
-        m_observations.http[next].error = why;
-        for (std::size_t index : transports) {
-          m_observations.transport[index].status = TransportStatus::not_sent;
-          m_observations.transport[index].detail = why;
-        }
+        m_observations.http[next].error = "not sent: " + healthz.error.value_or("/healthz failed on this path");
         return;
       }
       send(next, http::Connection::reuse, {});
-      for (std::size_t index : transports)
-        start_transport(index);
     });
+    // The transport checks go out beside /healthz, each on its own connection: the path's chain is
+    // then lookup + the slower of the two, not their sum.
+    for (std::size_t index : transports)
+      start_transport(index);
   }
 
-  // One transport observation per check for the path, waiting for /healthz to answer first.
+  // One transport observation per check for the path.
   std::vector<std::size_t> add_transport_slots(const UrlPlan& url, Via via, const util::IpAddress& address,
                                                const std::string& resolver_label) {
     std::vector<std::size_t> indices;

@@ -152,9 +152,7 @@ std::string transport_section(const Report& report, const Paint& paint) {
       }
       const auto& o = observations[i++];
       row.push_back(transport_cell(o));
-      styles.emplace_back(transport::passes(o.status)                    ? paint(k_green)
-                          : o.status == probe::TransportStatus::not_sent ? ""
-                                                                         : paint(k_red));
+      styles.emplace_back(transport::passes(o.status) ? paint(k_green) : paint(k_red));
       if (!version && o.coderd_version)
         version = o.coderd_version;
     }

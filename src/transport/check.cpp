@@ -94,7 +94,6 @@ std::string_view to_string(Status status) {
   case Status::not_coderd: return "not_coderd";
   case Status::closed_early: return "closed_early";
   case Status::not_bundled: return "not_bundled";
-  case Status::not_sent: return "not_sent";
   case Status::error: return "error";
   }
   return "error";
@@ -135,7 +134,7 @@ Status from_http(http::Status status) {
   case http::Status::http_error:
   case http::Status::body_mismatch:
   case http::Status::too_large: return Status::http_error;
-  case http::Status::not_sent: return Status::not_sent;
+  case http::Status::not_sent:
   case http::Status::error: return Status::error;
   }
   return Status::error;

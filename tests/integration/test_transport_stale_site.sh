@@ -24,6 +24,6 @@ bash "$SANDBOX" switch field-report
 # shellcheck disable=SC2046
 diagnose $(standard_resolvers) --kube off
 assert_report "'NOT_CODERD' not in codes()" "nothing listening is not an impostor"
-assert_report "{t['status'] for t in r['transport'] if t['address'] == '$STALE_IP'} == {'not_sent'}" \
-  "no transport check on a path whose /healthz got no answer"
+assert_report "{t['status'] for t in r['transport'] if t['address'] == '$STALE_IP'} == {'refused'}" \
+  "every transport check at the dead address: refused"
 pass

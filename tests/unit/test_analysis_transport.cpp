@@ -129,7 +129,7 @@ TEST_CASE("AGENT_TRANSPORT_BLOCKED: /healthz works but the WebSockets get 426 th
   // DERP_UPGRADE_BLOCKED stays silent: the DERP WebSocket does not work either.
 }
 
-TEST_CASE("AGENT_TRANSPORT_BLOCKED stays silent when /healthz fails too, or the checks were never sent") {
+TEST_CASE("AGENT_TRANSPORT_BLOCKED stays silent when /healthz fails too (a 502, or nothing listening)") {
   auto o = healthy();
   for (auto& h : o.http)
     if (h.base_url == k_external) {
@@ -145,13 +145,20 @@ TEST_CASE("AGENT_TRANSPORT_BLOCKED stays silent when /healthz fails too, or the 
     }
   CHECK(codes(analysis::check_transport(plan(), o)).empty());
 
-  auto unsent = healthy();
-  for (auto& t : unsent.transport)
-    if (t.base_url == k_external) {
-      t.status = TransportStatus::not_sent;
-      t.status_code.reset();
+  auto dead = healthy(); // nothing listens: every check refused, /healthz too
+  for (auto& h : dead.http)
+    if (h.base_url == k_external) {
+      h.ok = false;
+      h.status_code.reset();
+      h.coderd_version.reset();
     }
-  CHECK(codes(analysis::check_transport(plan(), unsent)).empty());
+  for (auto& t : dead.transport)
+    if (t.base_url == k_external) {
+      t.status = TransportStatus::refused;
+      t.status_code.reset();
+      t.coderd_version.reset();
+    }
+  CHECK(codes(analysis::check_transport(plan(), dead)).empty());
 }
 
 TEST_CASE("DERP_UPGRADE_BLOCKED: Upgrade: DERP refused where the DERP WebSocket works") {

@@ -36,7 +36,6 @@ enum class Status {
   not_coderd,    // an HTTP answer without X-Coder-Build-Version, or a body coderd does not send
   closed_early,  // the connection closed before the check (or its hold) was complete
   not_bundled,   // agent-binary: 404, a "slim" coderd without bundled agent binaries (info)
-  not_sent,      // not attempted: /healthz got no HTTP answer on this path
   error,         // anything else (a socket error, a request that could not be made)
 };
 
