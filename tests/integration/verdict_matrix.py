@@ -57,6 +57,7 @@ assert sorted(ORDER) == sorted(CONFIGS)
 EXT, DIS, HFVD, DOWN = "EXTERNAL_DNS_MISMATCH", "RESOLVER_DISAGREEMENT", "HEALTHZ_FAILS_VIA_DNS", "HEALTHZ_DOWN"
 DLF, AUE, HOSTS, HAIR = "DNS_LOOKUP_FAILED", "AGENT_URL_EXTERNAL", "HOSTS_FILE_OVERRIDE", "INGRESS_UNREACHABLE_IN_CLUSTER"
 DM, SHADOW = "DEPLOYMENT_MISMATCH", "SEARCH_SHADOWING"
+ATB, NOTC = "AGENT_TRANSPORT_BLOCKED", "NOT_CODERD"
 
 def row(**cells):
     """cells: config -> set of error codes; `default` fills the rest. Exit 1 iff any error."""
@@ -107,6 +108,21 @@ WORLDS = {
                             mixed={HFVD}, kube_dns_pods={EXT, DIS, HFVD, AUE}, kube_address={EXT, DIS, HFVD, AUE}),
     # The ingress answers 502 while I works: reachable (not hairpin), down through every path.
     "ingress-502": row(default={DOWN}, kube_dns_pods={DOWN, AUE}, kube_address={DOWN, AUE}),
+    # The ingress does not forward Upgrade: every path to E passes /healthz but no WebSocket gets
+    # through, whatever the resolvers; I upgrades. AGENT_TRANSPORT_BLOCKED and nothing else.
+    "no-upgrade": row(default={ATB}),
+    # Only `Upgrade: DERP` is dropped: a warning (agents fall back to WebSockets), no error anywhere.
+    "derp-upgrade-blocked": row(),
+    # The ingress cuts idle connections after 3 s: without a hold nothing shows (diagnose --hold does).
+    "short-idle": row(),
+    # The field report's stale record, and another site answering 200 OK at the stale address.
+    # Wherever a resolver gives that address it is NOT_CODERD (no truth needed). Its /healthz answers
+    # (an HTML body, not OK) where E's truth works: DNS is the cause (HFVD) as in the field report;
+    # system alone knows only the stale address, so E fails through every path it knows (DOWN).
+    # external-only and public-only views still see the upstream's stale answer.
+    "stale-site": row(default={EXT, DIS, HFVD, NOTC}, system={DOWN, NOTC}, system_truth={EXT, HFVD, NOTC},
+                      address={HFVD, NOTC}, declared={HFVD, NOTC}, external_only={HFVD, NOTC}, mixed={HFVD, NOTC},
+                      kube_dns_pods={EXT, DIS, HFVD, NOTC, AUE}, kube_address={EXT, DIS, HFVD, NOTC, AUE}),
 }
 
 def switch(world):
@@ -140,7 +156,7 @@ for world, expected in WORLDS.items():
         if errors != want:
             problems.append(f"errors {sorted(errors)}, expected {sorted(want)}")
         # every dialled address is loopback, whatever the configuration
-        dialled = [h["address"] for h in report["http"]] + [s.rsplit(":", 1)[0].strip("[]") for d in report["dns"] for s in d["servers"]]
+        dialled = [h["address"] for h in report["http"] + report["transport"]] + [s.rsplit(":", 1)[0].strip("[]") for d in report["dns"] for s in d["servers"]]
         if not all(a.startswith("127.") or a == "::1" for a in dialled):
             problems.append(f"a non-loopback address was dialled: {dialled}")
         if world == "healthy":
