@@ -30,6 +30,8 @@ import struct
 import sys
 import threading
 
+import fault_common  # tests/faults/fault_common.py: --listen and the pid file
+
 MODES = ("silent", "servfail", "refused", "nxdomain", "garbage", "wrong-id", "truncated", "many",
          "other-address", "cname-loop")
 TTL = 60
@@ -154,9 +156,7 @@ def main():
     ap.add_argument("--mode", required=True, choices=MODES)
     ap.add_argument("--pidfile")
     args = ap.parse_args()
-    host, _, port = args.listen.rpartition(":")
-    host = host.strip("[]")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    host, port, family = fault_common.parse_listen(args.listen)
 
     udp = socket.socket(family, socket.SOCK_DGRAM)
     tcp = socket.socket(family, socket.SOCK_STREAM)
@@ -168,21 +168,7 @@ def main():
     except OSError as e:
         sys.exit("fault_dns.py: cannot listen on %s: %s" % (args.listen, e))
 
-    def stop(*_):
-        if args.pidfile:
-            try:
-                os.unlink(args.pidfile)
-            except FileNotFoundError:
-                pass
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if args.pidfile:
-        tmp = args.pidfile + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % os.getpid())
-        os.replace(tmp, args.pidfile)
+    fault_common.announce(args.pidfile)
     sender = None
     if args.mode == "other-address":
         octets = host.split(".")

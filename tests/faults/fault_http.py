@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+import fault_common  # tests/faults/fault_common.py: --listen and the pid file
+
 MODES = ("ok", "hang", "status-500", "status-503", "redirect", "huge", "slow")
 BUILDINFO = b'{"version":"v2.18.0","deployment_id":"dep-fault","dashboard_url":"https://fault.test"}'
 
@@ -100,11 +102,7 @@ def main():
         server.listen(64)
     except OSError as e:
         sys.exit("fault_http.py: cannot listen on %s: %s" % (args.listen, e))
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    if args.pidfile:
-        with open(args.pidfile + ".tmp", "w") as f:
-            f.write("%d\n" % os.getpid())
-        os.replace(args.pidfile + ".tmp", args.pidfile)
+    fault_common.announce(args.pidfile)
     while True:
         conn, _ = server.accept()
         threading.Thread(target=handle, args=(conn, args.mode, context), daemon=True).start()

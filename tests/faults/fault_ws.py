@@ -41,6 +41,8 @@ import struct
 import sys
 import threading
 
+import fault_common  # tests/faults/fault_common.py: --listen and the pid file
+
 MODES = ("no-accept", "wrong-accept", "oversized-frame", "close-after-handshake", "non-derp-frame",
          "silent-after-handshake")
 VERSION = "v2.18.0-fault"
@@ -194,9 +196,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     args = ap.parse_args()
-    host, _, port = args.listen.rpartition(":")
-    host = host.strip("[]")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    host, port, family = fault_common.parse_listen(args.listen)
     tcp = socket.socket(family, socket.SOCK_STREAM)
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -209,21 +209,7 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.cert, args.key)
 
-    def stop(*_):
-        if args.pidfile:
-            try:
-                os.unlink(args.pidfile)
-            except FileNotFoundError:
-                pass
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if args.pidfile:
-        tmp = args.pidfile + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % os.getpid())
-        os.replace(tmp, args.pidfile)
+    fault_common.announce(args.pidfile)
     while True:
         conn, _ = tcp.accept()
 
