@@ -3,19 +3,36 @@
 #  1. install dependencies and build;
 #  2. start the sandbox in the field report's world (stale LAN record forwarded by cluster DNS);
 #  3. run `diagnose` as a platform engineer would inside the cluster;
-#  4. show the GitOps fix `patch` would make (dry run on examples/gitops);
+#  4. show the GitOps fix `patch` would make (dry run on examples/gitops), write it to a copy, and
+#     check the agents' new path (the internal URL) while the stale record is still there;
 #  5. fix the stale record (switch the sandbox to the healthy world) and diagnose again.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bash "$repo/scripts/install-deps.sh"
-BUILD_DIR=${BUILD_DIR:-$repo/build} bash "$repo/scripts/build.sh" >/dev/null
+logs=$(mktemp -d)
+
+# stage TEXT COMMAND...: say what runs, run it with its output in a log, say how long it took.
+stage() {
+  local text=$1 started=$SECONDS
+  shift
+  printf '%s ... ' "$text"
+  if "$@" >"$logs/stage.log" 2>&1; then
+    printf 'done (%ds)\n' $((SECONDS - started))
+  else
+    printf 'FAILED after %ds; the last lines of its output:\n' $((SECONDS - started))
+    tail -n 20 "$logs/stage.log"
+    exit 1
+  fi
+}
+stage "installing the Debian packages the project needs (first run: a few minutes)" bash "$repo/scripts/install-deps.sh"
+stage "building coder-dns-doctor with CMake ($(nproc) jobs; first build about 3 minutes on 2 cores)" \
+  env BUILD_DIR="${BUILD_DIR:-$repo/build}" bash "$repo/scripts/build.sh"
 bin=${BUILD_DIR:-$repo/build}/src/coder-dns-doctor
 sandbox=$repo/tests/sandbox/sandbox.sh
 export CDD_SANDBOX_DIR=${CDD_SANDBOX_DIR:-$repo/.sandbox}
 
 bash "$sandbox" stop >/dev/null 2>&1 || true
-trap 'bash "$sandbox" stop >/dev/null 2>&1 || true' EXIT
-bash "$sandbox" start field-report
+trap 'bash "$sandbox" stop >/dev/null 2>&1 || true; rm -rf "$logs"' EXIT
+stage "starting the sandbox: dnsmasq, nginx as the ingress, coderd stand-ins, on 127.x" bash "$sandbox" start field-report
 # shellcheck disable=SC1091
 source "$CDD_SANDBOX_DIR/env"
 
@@ -36,9 +53,20 @@ if "$bin" patch --help >/dev/null 2>&1 && [ -d "$repo/examples/gitops" ]; then
   status=0
   "$bin" patch --repo "$repo/examples/gitops" || status=$?
   echo "(exit status $status)"
+
+  banner "3. the fix written to a copy, and the agents' new path checked while the record is still stale"
+  cp -r "$repo/examples/gitops" "$logs/gitops"
+  "$bin" patch --repo "$logs/gitops" --coder-url "$INTERNAL_URL" --write >/dev/null
+  agent_url=$(grep -rhoE 'coder_url: *"?[^" ]+' "$logs/gitops" | head -n 1 | sed -E 's/coder_url: *"?//')
+  echo "patched copy: agents now start against ${agent_url:-the internal URL}; the sidecar's view of that URL:"
+  status=0
+  "$bin" diagnose --output text --external-url "$INTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" \
+    --resolv-conf "$RESOLV_CONF" --hosts-file "$HOSTS_FILE" --nsswitch-conf "$NSSWITCH_CONF" \
+    --resolver cluster=system --kube off --checks dns,http,transport || status=$?
+  echo "(exit status $status: the agents' path works although $EXTERNAL_URL still resolves to $STALE_IP inside)"
 fi
 
-banner "3. after the stale record is fixed (sandbox switched to the healthy world)"
+banner "4. after the stale record is fixed (sandbox switched to the healthy world)"
 bash "$sandbox" switch healthy
 status=0
 "$bin" diagnose --output text "${probe[@]}" || status=$?
