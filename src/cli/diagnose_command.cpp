@@ -12,10 +12,18 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace coder_dns_doctor::cli {
 namespace {
+
+constexpr std::size_t k_default_width = 100;
+
+struct TextFlags {
+  bool wide = false;  // --wide: full cells
+  bool quiet = false; // --quiet: verdict and findings only
+};
 
 enum class OutputFormat { text, json };
 
@@ -37,7 +45,22 @@ bool no_resolver_reachable(const probe::Plan& plan, const probe::Observations& o
                       [](const probe::DnsObservation& o) { return o.responded; });
 }
 
-core::ExitStatus run_diagnose(const ProbeOptions& options, const std::string& output) {
+// The width text is fitted to: COLUMNS when set (what shells export), else the terminal's, else
+// 100 (piped output: a log or a pager).
+std::size_t output_width() {
+  if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
+    char* end = nullptr;
+    long value = std::strtol(columns, &end, 10);
+    if (end != columns && *end == '\0' && value >= 20 && value <= 1000)
+      return static_cast<std::size_t>(value);
+  }
+  winsize size{};
+  if (isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+    return size.ws_col;
+  return k_default_width;
+}
+
+core::ExitStatus run_diagnose(const ProbeOptions& options, const std::string& output, const TextFlags& text) {
   OutputFormat format = choose_format(output);
   doctor::Settings settings = make_settings(options);
   report::Report report = doctor::run_checkup(settings);
@@ -46,7 +69,10 @@ core::ExitStatus run_diagnose(const ProbeOptions& options, const std::string& ou
     fmt::print("{}\n", report::to_json(report).dump(2));
   } else {
     bool colour = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
-    fmt::print("{}", report::to_text(report, colour ? report::Colour::yes : report::Colour::no));
+    report::TextOptions fitted{.colour = colour ? report::Colour::yes : report::Colour::no,
+                               .width = text.wide ? 0 : output_width(),
+                               .quiet = text.quiet};
+    fmt::print("{}", report::to_text(report, fitted));
   }
   if (no_resolver_reachable(settings.plan, report.observations)) {
     fmt::print(stderr, "coder-dns-doctor: no resolver answered any lookup; the check could not run\n");
@@ -62,12 +88,17 @@ Action register_diagnose(CLI::App& parent) {
       "diagnose", "Resolve the Coder URLs through every resolver, compare with the truth, check /healthz, report");
   auto options = std::make_shared<ProbeOptions>();
   auto output = std::make_shared<std::string>("auto");
+  auto text = std::make_shared<TextFlags>();
   add_probe_options(*command, *options);
   command->add_option("--output", *output, "text | json (default: text on a terminal, json otherwise)");
+  command->add_flag("--wide", text->wide,
+                    "Text: print every cell in full instead of fitting the terminal width (COLUMNS, else the "
+                    "terminal's, else 100)");
+  command->add_flag("--quiet", text->quiet, "Text: print only the verdict and the findings");
   command->add_option("--hold", options->hold,
                       "Keep one DERP WebSocket per path open this long (e.g. 90s), reading keepalives, and report "
                       "paths that close it early (default: off)");
-  return [options, output] { return run_diagnose(*options, *output); };
+  return [options, output, text] { return run_diagnose(*options, *output, *text); };
 }
 
 } // namespace coder_dns_doctor::cli

@@ -4,6 +4,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace coder_dns_doctor::report {
 namespace {
 
@@ -44,22 +47,26 @@ std::string headline(const Report& report, const Paint& paint) {
                      warnings, report.observations.cycle_ms);
 }
 
-std::string truth_section(const Report& report) {
+using util::Column;
+using util::Fit;
+
+std::string truth_section(const Report& report, std::size_t width) {
   if (report.truth.entries.empty())
     return {};
-  util::Table table({"HOST", "ADDRESSES", "SOURCE"});
+  util::Table table(std::vector<Column>{{"HOST", Fit::cut_middle}, {"ADDRESSES", Fit::keep}, {"SOURCE", Fit::cut_end}});
   for (const auto& entry : report.truth.entries)
     table.add({entry.host, list_or_dash(entry.addresses), entry.source});
-  std::string out = "\nTRUTH\n" + table.render("  ");
+  std::string out = "\nTRUTH\n" + table.render("  ", width);
   for (const auto& note : report.truth.notes)
-    out += "  note: " + note + "\n";
+    out += util::wrap(note, "  note: ", "        ", width);
   return out;
 }
 
-std::string resolvers_section(const Report& report) {
+std::string resolvers_section(const Report& report, std::size_t width) {
   if (report.resolvers.empty())
     return {};
-  util::Table table({"LABEL", "SERVERS", "SCOPE", "WHY"});
+  util::Table table(std::vector<Column>{
+      {"LABEL", Fit::cut_middle}, {"SERVERS", Fit::keep}, {"SCOPE", Fit::keep}, {"WHY", Fit::cut_end}});
   for (const auto& resolver : report.resolvers) {
     std::vector<std::string> servers;
     for (const auto& server : resolver.servers)
@@ -70,13 +77,24 @@ std::string resolvers_section(const Report& report) {
     table.add({resolver.label, list_or_dash(servers), std::string(probe::to_string(resolver.scope)),
                why.empty() ? "-" : why});
   }
-  return "\nRESOLVERS\n" + table.render("  ");
+  return "\nRESOLVERS\n" + table.render("  ", width);
 }
 
-std::string dns_section(const Report& report, const Paint& paint) {
+std::string dns_section(const Report& report, const Paint& paint, std::size_t width) {
   if (report.observations.dns.empty())
     return {};
-  util::Table table({"HOST", "RESOLVER", "QUERY", "TYPE", "STATUS", "ANSWER", "EXPECTED", "MATCH", "TTL", "MS"});
+  // Never cut: answers and expectations (addresses), statuses, the match. EXPECTED goes before
+  // anything is cut: MATCH says the same in one word.
+  util::Table table(std::vector<Column>{{"HOST", Fit::cut_middle},
+                                        {"RESOLVER", Fit::cut_middle},
+                                        {"QUERY", Fit::cut_end},
+                                        {"TYPE", Fit::keep},
+                                        {"STATUS", Fit::keep},
+                                        {"ANSWER", Fit::keep},
+                                        {"EXPECTED", Fit::keep, 2},
+                                        {"MATCH", Fit::keep},
+                                        {"TTL", Fit::keep, 3},
+                                        {"MS", Fit::keep, 4}});
   for (std::size_t i = 0; i < report.observations.dns.size(); ++i) {
     const probe::DnsObservation& o = report.observations.dns[i];
     const analysis::Annotation& note = annotation_of(report, i);
@@ -94,13 +112,19 @@ std::string dns_section(const Report& report, const Paint& paint) {
                o.ttl ? std::to_string(*o.ttl) : "-", fmt::format("{:.1f}", o.duration_ms)},
               {"", "", "", "", status_style, "", "", style, "", ""});
   }
-  return "\nDNS\n" + table.render("  ");
+  return "\nDNS\n" + table.render("  ", width);
 }
 
-std::string http_section(const Report& report, const Paint& paint) {
+std::string http_section(const Report& report, const Paint& paint, std::size_t width) {
   if (report.observations.http.empty())
     return {};
-  util::Table table({"URL", "VIA", "ADDRESS", "FROM", "RESULT", "DEPLOYMENT", "MS"});
+  util::Table table(std::vector<Column>{{"URL", Fit::cut_middle},
+                                        {"VIA", Fit::keep},
+                                        {"ADDRESS", Fit::keep},
+                                        {"FROM", Fit::cut_end, 1},
+                                        {"RESULT", Fit::cut_end},
+                                        {"DEPLOYMENT", Fit::cut_middle, 2},
+                                        {"MS", Fit::keep, 3}});
   for (const auto& o : report.observations.http) {
     // A failure reads "<status>: <error>", e.g. "refused: Failed to connect ...", "not_sent: Failed ...".
     std::string detail = o.error.value_or("failed");
@@ -112,7 +136,7 @@ std::string http_section(const Report& report, const Paint& paint) {
                o.deployment_id.value_or("-"), fmt::format("{:.1f}", o.duration_ms)},
               {"", "", "", "", o.ok ? paint(k_green) : paint(k_red), "", ""});
   }
-  return "\nHTTP\n" + table.render("  ");
+  return "\nHTTP\n" + table.render("  ", width);
 }
 
 // One cell of the transport table: the typed status, its HTTP code when it failed with one, and how
@@ -126,79 +150,130 @@ std::string transport_cell(const probe::TransportObservation& o) {
   return cell;
 }
 
-// One row per path (URL, route, address), one column per check: the agent's connection at a glance.
-std::string transport_section(const Report& report, const Paint& paint) {
-  const auto& observations = report.observations.transport;
-  if (observations.empty())
-    return {};
-  std::vector<std::string> header{"URL", "VIA", "ADDRESS"};
-  for (probe::Check check : transport::all_checks())
-    header.emplace_back(transport::to_string(check));
-  header.emplace_back("CODERD");
-  util::Table table(header);
-  for (std::size_t i = 0; i < observations.size();) {
-    const auto& first = observations[i];
-    std::vector<std::string> row{first.base_url, std::string(probe::to_string(first.via)), first.address.text};
-    std::vector<std::string> styles(3);
-    std::optional<std::string> version;
-    for (probe::Check check : transport::all_checks()) {
-      bool found = i < observations.size() && observations[i].base_url == first.base_url &&
-                   observations[i].via == first.via && observations[i].address == first.address &&
-                   observations[i].check == check;
-      if (!found) {
-        row.emplace_back("-");
-        styles.emplace_back();
-        continue;
-      }
-      const auto& o = observations[i++];
-      row.push_back(transport_cell(o));
-      styles.emplace_back(transport::passes(o.status) ? paint(k_green) : paint(k_red));
-      if (!version && o.coderd_version)
-        version = o.coderd_version;
-    }
-    row.push_back(version.value_or("-"));
-    styles.emplace_back();
-    table.add(row, styles);
+// The transport observations of one path (URL, route, address), in check order.
+struct TransportRow {
+  const probe::TransportObservation* first = nullptr;
+  std::vector<const probe::TransportObservation*> checks; // one per transport::all_checks(), or null
+};
+
+std::vector<TransportRow> transport_rows(const std::vector<probe::TransportObservation>& observations) {
+  std::vector<TransportRow> rows;
+  for (const auto& o : observations) {
+    bool same_path = !rows.empty() && rows.back().first->base_url == o.base_url && rows.back().first->via == o.via &&
+                     rows.back().first->address == o.address;
+    if (!same_path)
+      rows.push_back({&o, std::vector<const probe::TransportObservation*>(transport::all_checks().size(), nullptr)});
+    const auto& all = transport::all_checks();
+    auto at = static_cast<std::size_t>(std::find(all.begin(), all.end(), o.check) - all.begin());
+    if (at < all.size())
+      rows.back().checks[at] = &o;
   }
-  return "\nTRANSPORT\n" + table.render("  ");
+  return rows;
 }
 
-std::string workspaces_section(const Report& report, const Paint& paint) {
+// One column per check: the agent's connection at a glance, when it fits.
+util::Table transport_table(const std::vector<TransportRow>& rows, const Paint& paint) {
+  std::vector<Column> columns{{"URL", Fit::cut_middle}, {"VIA", Fit::keep}, {"ADDRESS", Fit::keep}};
+  for (probe::Check check : transport::all_checks())
+    columns.push_back({std::string(transport::to_string(check)), Fit::keep});
+  columns.push_back({"CODERD", Fit::cut_end, 1});
+  util::Table table(std::move(columns));
+  for (const auto& row : rows) {
+    std::vector<std::string> cells{row.first->base_url, std::string(probe::to_string(row.first->via)),
+                                   row.first->address.text};
+    std::vector<std::string> styles(3);
+    std::optional<std::string> version;
+    for (const auto* o : row.checks) {
+      cells.push_back(o != nullptr ? transport_cell(*o) : "-");
+      styles.push_back(o == nullptr ? "" : transport::passes(o->status) ? paint(k_green) : paint(k_red));
+      if (o != nullptr && !version && o->coderd_version)
+        version = o->coderd_version;
+    }
+    cells.push_back(version.value_or("-"));
+    table.add(std::move(cells), std::move(styles));
+  }
+  return table;
+}
+
+// Narrow terminals: one CHECKS cell per path, naming only what failed.
+util::Table compact_transport_table(const std::vector<TransportRow>& rows, const Paint& paint) {
+  util::Table table(std::vector<Column>{
+      {"URL", Fit::cut_middle}, {"VIA", Fit::keep}, {"ADDRESS", Fit::keep}, {"CHECKS", Fit::cut_end}});
+  for (const auto& row : rows) {
+    std::vector<std::string> failed;
+    std::size_t passed = 0;
+    for (const auto* o : row.checks) {
+      if (o == nullptr)
+        continue;
+      if (transport::passes(o->status))
+        ++passed;
+      else
+        failed.push_back(fmt::format("{} {}", transport::to_string(o->check), transport_cell(*o)));
+    }
+    std::string cell = failed.empty() ? fmt::format("all {} pass", passed)
+                                      : fmt::format("{} pass; {}", passed, util::join(failed, "; "));
+    table.add({row.first->base_url, std::string(probe::to_string(row.first->via)), row.first->address.text, cell},
+              {"", "", "", failed.empty() ? paint(k_green) : paint(k_red)});
+  }
+  return table;
+}
+
+std::string transport_section(const Report& report, const Paint& paint, std::size_t width) {
+  if (report.observations.transport.empty())
+    return {};
+  auto rows = transport_rows(report.observations.transport);
+  util::Table table = transport_table(rows, paint);
+  if (width > 0 && table.natural_width("  ") > width)
+    table = compact_transport_table(rows, paint);
+  return "\nTRANSPORT\n" + table.render("  ", width);
+}
+
+std::string workspaces_section(const Report& report, const Paint& paint, std::size_t width) {
   if (report.workspaces.empty())
     return {};
-  util::Table table({"POD", "AGENT HOST", "TARGET", "FROM"});
+  util::Table table(std::vector<Column>{
+      {"POD", Fit::cut_middle}, {"AGENT HOST", Fit::cut_middle}, {"TARGET", Fit::keep}, {"FROM", Fit::cut_end, 1}});
   for (const auto& agent : report.workspaces)
     table.add({agent.pod, agent.host.empty() ? "-" : agent.host, std::string(k8s::to_string(agent.target)),
                agent.origin.empty() ? "-" : agent.origin},
               {"", "", agent.target == analysis::AgentTarget::external ? paint(k_yellow) : "", ""});
-  return "\nWORKSPACES\n" + table.render("  ");
+  return "\nWORKSPACES\n" + table.render("  ", width);
 }
 
-std::string findings_section(const Report& report, const Paint& paint) {
+// Findings wrap at the width rather than being cut: every word of them matters.
+std::string findings_section(const Report& report, const Paint& paint, std::size_t width) {
   std::string out = "\nFINDINGS\n";
   if (report.findings.empty())
     out += "  none: every answer matches the truth and every path is healthy\n";
+  const std::string hanging(10, ' ');
   for (const auto& finding : report.findings) {
     const char* tone = finding.severity == analysis::Severity::error     ? k_red
                        : finding.severity == analysis::Severity::warning ? k_yellow
                                                                          : "";
-    out += fmt::format("  {}{:<7} {}{} {}\n", paint(tone), analysis::to_string(finding.severity),
-                       analysis::to_string(finding.code), paint.reset(), finding.summary);
+    std::string label =
+        fmt::format("{:<7} {}", analysis::to_string(finding.severity), analysis::to_string(finding.code));
+    std::string wrapped = util::wrap(label + " " + finding.summary, "  ", hanging, width);
+    // Colour the severity and code (they open the first line, whole, since codes have no spaces).
+    out += "  " + paint(tone) + label + paint.reset() + wrapped.substr(2 + label.size());
     for (const auto& line : finding.evidence)
-      out += "          - " + line + "\n";
+      out += util::wrap(line, hanging + "- ", hanging + "  ", width);
     if (!finding.remediation.empty())
-      out += "          fix: " + finding.remediation + "\n";
+      out += util::wrap(finding.remediation, hanging + "fix: ", hanging + "     ", width);
   }
   return out;
 }
 
 } // namespace
 
-std::string to_text(const Report& report, Colour colour) {
-  Paint paint{colour};
-  return headline(report, paint) + truth_section(report) + resolvers_section(report) + dns_section(report, paint) +
-         http_section(report, paint) + transport_section(report, paint) + workspaces_section(report, paint) +
-         findings_section(report, paint);
+std::string to_text(const Report& report, const TextOptions& options) {
+  Paint paint{options.colour};
+  std::size_t width = options.width;
+  std::string out = headline(report, paint) + findings_section(report, paint, width);
+  if (options.quiet)
+    return out;
+  return out + truth_section(report, width) + resolvers_section(report, width) + dns_section(report, paint, width) +
+         http_section(report, paint, width) + transport_section(report, paint, width) +
+         workspaces_section(report, paint, width);
 }
 
 } // namespace coder_dns_doctor::report

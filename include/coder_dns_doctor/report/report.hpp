@@ -39,7 +39,18 @@ struct Report {
 [[nodiscard]] nlohmann::json to_json(const Report& report);
 
 enum class Colour { yes, no };
-// Text for a person: DNS table (host x resolver -> answer, expected, match), HTTP table, findings.
-[[nodiscard]] std::string to_text(const Report& report, Colour colour);
+
+struct TextOptions {
+  Colour colour = Colour::no;
+  // Fit every line into this many columns (0: no limit, `--wide`): tables drop timings first,
+  // then shorten hosts, URLs and reasons with "…"; addresses, statuses and codes stay whole;
+  // findings wrap. The full text of every cell is in the findings' evidence and in JSON.
+  std::size_t width = 0;
+  bool quiet = false; // the verdict and the findings only
+};
+
+// Text for a person: the verdict, the findings with their remediation, then the evidence tables
+// (truth, resolvers, DNS, HTTP, transport, workspaces).
+[[nodiscard]] std::string to_text(const Report& report, const TextOptions& options);
 
 } // namespace coder_dns_doctor::report
