@@ -252,7 +252,8 @@ std::string findings_section(const Report& report, const Paint& paint, std::size
                                                                          : "";
     std::string label =
         fmt::format("{:<7} {}", analysis::to_string(finding.severity), analysis::to_string(finding.code));
-    std::string wrapped = util::wrap(label + " " + finding.summary, "  ", hanging, width);
+    // Wrapped with the plain label as the first line's prefix, then the label coloured in place.
+    std::string wrapped = util::wrap(finding.summary, "  " + label + " ", hanging, width);
     // Colour the severity and code (they open the first line, whole, since codes have no spaces).
     out += "  " + paint(tone) + label + paint.reset() + wrapped.substr(2 + label.size());
     for (const auto& line : finding.evidence)
