@@ -115,29 +115,33 @@ void check_blocked(const probe::Plan& plan, const std::map<PathKey, Path>& paths
       [](const Path& path) {
         return lines_for(path, {Check::derp_map_websocket, Check::derp_websocket}, blocked);
       });
-  for (auto& [base, evidence] : by_url)
+  for (auto& [base, evidence] : by_url) {
+    std::size_t count = evidence.size();
     findings.push_back({.code = Code::agent_transport_blocked,
                         .severity = Severity::error,
                         .summary = fmt::format("{}: /healthz works, but WebSockets do not get through ({} failed "
                                                "check(s)): agents cannot hold their connection",
-                                               base, evidence.size()),
+                                               base, count),
                         .evidence = std::move(evidence),
                         .remediation = remediation(Code::agent_transport_blocked,
                                                    {.host = host_of(plan, base), .url = internal_base(plan)})});
+  }
 }
 
 void check_derp_upgrade(const probe::Plan& plan, const std::map<PathKey, Path>& paths, std::vector<Finding>& findings) {
   auto by_url = evidence_by_url(
       paths, [](const Path& path) { return passed(path, Check::derp_websocket) && failed(path, Check::derp_upgrade); },
       [](const Path& path) { return lines_for(path, {Check::derp_upgrade}, failed); });
-  for (auto& [base, evidence] : by_url)
+  for (auto& [base, evidence] : by_url) {
+    std::size_t count = evidence.size();
     findings.push_back({.code = Code::derp_upgrade_blocked,
                         .severity = Severity::warning,
                         .summary = fmt::format("{}: `Upgrade: DERP` fails where the DERP WebSocket works ({} "
                                                "path(s)): agents relay over WebSockets instead",
-                                               base, evidence.size()),
+                                               base, count),
                         .evidence = std::move(evidence),
                         .remediation = remediation(Code::derp_upgrade_blocked, {.host = host_of(plan, base)})});
+  }
 }
 
 bool cut_while_held(const Path& path) {
@@ -154,15 +158,17 @@ void check_cut(const probe::Plan& plan, const std::map<PathKey, Path>& paths, co
   for (const HeldConnection& connection : held)
     if (auto line = held_cut_line(connection))
       cut[connection.url].push_back(std::move(*line));
-  for (auto& [base, evidence] : cut)
+  for (auto& [base, evidence] : cut) {
+    std::size_t count = evidence.size();
     findings.push_back({.code = Code::transport_cut_by_proxy,
                         .severity = Severity::error,
                         .summary = fmt::format("{}: a held DERP connection was closed before the hold ended ({} "
                                                "path(s)): an idle timeout on the path cuts relay links",
-                                               base, evidence.size()),
+                                               base, count),
                         .evidence = std::move(evidence),
                         .remediation = remediation(Code::transport_cut_by_proxy,
                                                    {.host = host_of(plan, base), .url = internal_base(plan)})});
+  }
 }
 
 // What one address's answers say about who answered.
