@@ -7,11 +7,11 @@
 namespace coder_dns_doctor::analysis {
 
 Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observations, const truth::Truth& truth,
-                    const KubeFacts& kube) {
+                    const KubeFacts& kube, const std::vector<HeldConnection>& held) {
   Evaluation result;
   result.annotations = annotate(observations, truth);
   result.findings = analyze(plan, observations, result.annotations, truth);
-  for (Finding& finding : check_transport(plan, observations))
+  for (Finding& finding : check_transport(plan, observations, held))
     result.findings.push_back(std::move(finding));
   if (auto unavailable = kubernetes_unavailable(kube.problems))
     result.findings.push_back(std::move(*unavailable));

@@ -149,10 +149,14 @@ bool cut_while_held(const Path& path) {
          found->second->status == TransportStatus::closed_early;
 }
 
-void check_cut(const probe::Plan& plan, const std::map<PathKey, Path>& paths, std::vector<Finding>& findings) {
+void check_cut(const probe::Plan& plan, const std::map<PathKey, Path>& paths, const std::vector<HeldConnection>& held,
+               std::vector<Finding>& findings) {
   auto cut = evidence_by_url(paths, cut_while_held, [](const Path& path) {
     return std::vector<std::string>{transport_line(*path.transport.at(Check::derp_websocket))};
   });
+  for (const HeldConnection& connection : held)
+    if (auto line = held_cut_line(connection))
+      cut[connection.url].push_back(std::move(*line));
   for (auto& [base, evidence] : cut) {
     std::size_t count = evidence.size();
     findings.push_back({.code = Code::transport_cut_by_proxy,
@@ -222,13 +226,26 @@ void check_identity(const probe::Plan& plan, const std::map<PathKey, Path>& path
 
 } // namespace
 
-std::vector<Finding> check_transport(const probe::Plan& plan, const probe::Observations& observations) {
+std::optional<std::string> held_cut_line(const HeldConnection& held) {
+  std::size_t count = held.early_closes_s.size();
+  if (count < k_early_closes_for_cut)
+    return std::nullopt;
+  auto [shortest, longest] = std::minmax_element(held.early_closes_s.begin(), held.early_closes_s.end());
+  std::string lived = *longest - *shortest < 0.05 ? fmt::format("{:.1f} s", *shortest)
+                                                  : fmt::format("{:.1f}-{:.1f} s", *shortest, *longest);
+  return fmt::format("held derp-websocket {} via {} at {}: closed after {}, {} times (serve holds one connection "
+                     "per path; --hold-min {:.0f} s)",
+                     held.url, probe::to_string(held.via), held.address, lived, count, held.hold_min_s);
+}
+
+std::vector<Finding> check_transport(const probe::Plan& plan, const probe::Observations& observations,
+                                     const std::vector<HeldConnection>& held) {
   std::vector<Finding> findings;
   auto paths = paths_of(observations);
   check_identity(plan, paths, findings);
   check_blocked(plan, paths, findings);
   check_derp_upgrade(plan, paths, findings);
-  check_cut(plan, paths, findings);
+  check_cut(plan, paths, held, findings);
   return findings;
 }
 

@@ -54,6 +54,8 @@ struct DaemonFlags {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string agent_url; // sidecar only
+  std::string hold_connections = "on";
+  std::string hold_min = "75s";
 };
 
 ProbeOptions probe_defaults(const Preset& preset) {
@@ -77,6 +79,14 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
                      "Random extra wait per cycle, at most this; 0 for none (default: interval/10)");
   command.add_option("--log-format", flags.log_format, "Logs on stderr: text | json")->capture_default_str();
   command.add_option("--log-level", flags.log_level, "debug | info | warn | error")->capture_default_str();
+  command
+      .add_option("--hold-connections", flags.hold_connections,
+                  "Keep one DERP WebSocket per path open and count its closes: on | off")
+      ->capture_default_str();
+  command
+      .add_option("--hold-min", flags.hold_min,
+                  "A held connection closed sooner is closed_early; repeated, TRANSPORT_CUT_BY_PROXY")
+      ->capture_default_str();
   if (preset.sidecar)
     command.add_option("--agent-url", flags.agent_url,
                        "The URL the workspace agent dials (default: $CODER_AGENT_URL); checked as the external URL");
@@ -155,6 +165,12 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   auto format = daemon::parse_log_format(flags.log_format);
   if (!format)
     throw core::UsageError(fmt::format("--log-format '{}': expected text or json", flags.log_format));
+  if (flags.hold_connections != "on" && flags.hold_connections != "off")
+    throw core::UsageError(fmt::format("--hold-connections '{}': expected on or off", flags.hold_connections));
+  d.hold_connections = flags.hold_connections == "on";
+  d.hold_min = duration_option("--hold-min", flags.hold_min);
+  if (d.hold_min < std::chrono::seconds(1))
+    throw core::UsageError(fmt::format("--hold-min '{}': expected at least 1s", flags.hold_min));
   d.log_level = *level;
   d.log_format = *format;
   return config;

@@ -35,6 +35,8 @@ enum class Id : std::size_t {
   config_last_reload_success,
   http_failures_total,
   transport_up,
+  transport_connection_age_seconds,
+  transport_closes_total,
   count_
 };
 
@@ -105,6 +107,18 @@ const std::vector<FamilySpec>& family_table() {
        {"url", "via", "check"},
        "1 when every attempt of the transport check (derp-map-websocket, derp-websocket, derp-upgrade, agent-binary, "
        "agent-api) through this path in the last cycle passed",
+       {}},
+      {"coder_dns_doctor_transport_connection_age_seconds",
+       gauge,
+       {"url", "via"},
+       "Age of the DERP WebSocket serve holds open through this path (the youngest of the path's addresses); 0 "
+       "while reconnecting; absent when the path is not held",
+       {}},
+      {"coder_dns_doctor_transport_closes_total",
+       counter,
+       {"url", "via", "cause"},
+       "Ends of serve's held DERP WebSockets through this path, by cause: closed_early (lived less than --hold-min), "
+       "closed (lived longer), or the failed attempt's transport status (refused, timeout, not_upgraded, ...)",
        {}},
   };
   return table;
@@ -218,10 +232,12 @@ struct Metrics::State {
   Handle<prometheus::Gauge> last_reload_success = gauge(Id::config_last_reload_success);
   Handle<prometheus::Counter> http_failures_total = counter(Id::http_failures_total);
   Handle<prometheus::Gauge> transport_up = gauge(Id::transport_up);
+  Handle<prometheus::Gauge> connection_age = gauge(Id::transport_connection_age_seconds);
+  Handle<prometheus::Counter> closes_total = counter(Id::transport_closes_total);
 };
 
 Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(std::make_unique<State>()) {
-  static_assert(static_cast<std::size_t>(Id::count_) == 18, "keep Id in step with family_table()");
+  static_assert(static_cast<std::size_t>(Id::count_) == 20, "keep Id in step with family_table()");
   if (family_table().size() != static_cast<std::size_t>(Id::count_))
     throw std::logic_error("family_table() and Id disagree");
   m_state->build_info.at({std::string(version), std::string(revision)}).Set(1);
@@ -327,6 +343,31 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.transport_up.sweep();
   s.finding.sweep();
   s.verdict.sweep();
+}
+
+void Metrics::record_held(const std::vector<HeldStats>& held, const CloseTotals& closes) {
+  std::lock_guard lock(m_mutex);
+  State& s = *m_state;
+  std::map<std::vector<std::string>, double> age; // (url, via) -> the youngest connection's age
+  for (const HeldStats& path : held) {
+    std::vector<std::string> labels{path.base_url, std::string(probe::to_string(path.via))};
+    double value = path.age_s.value_or(0);
+    auto [entry, inserted] = age.emplace(labels, value);
+    if (!inserted)
+      entry->second = std::min(entry->second, value);
+  }
+  s.connection_age.begin();
+  for (const auto& [labels, value] : age) {
+    s.connection_age.at(labels).Set(value);
+    s.closes_total.at({labels[0], labels[1], "closed_early"}); // exported from 0
+  }
+  s.connection_age.sweep();
+  for (const auto& [labels, count] : closes) {
+    prometheus::Counter& counter = s.closes_total.at(labels);
+    double missing = static_cast<double>(count) - counter.Value();
+    if (missing > 0)
+      counter.Increment(missing);
+  }
 }
 
 void Metrics::set_interval(std::chrono::milliseconds interval) {

@@ -1,8 +1,11 @@
 #include <coder_dns_doctor/core/version.hpp>
+#include <coder_dns_doctor/daemon/holder.hpp>
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
+#include <coder_dns_doctor/transport/check.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
+#include <coder_dns_doctor/util/url.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -58,6 +61,30 @@ nlohmann::json describe(const RunConfig& config) {
           {"resolvers", fmt::format("{}", fmt::join(resolvers, ","))}};
 }
 
+// The paths the cycle's derp-websocket checks reached, for the holder: every one it saw (so a held
+// path stays while the cycle still checks it), `passed` where the check passed.
+std::vector<HeldPath> held_paths(const report::Report& report, const doctor::Settings& settings) {
+  std::vector<HeldPath> paths;
+  for (const probe::TransportObservation& o : report.observations.transport) {
+    if (o.check != transport::Check::derp_websocket || o.status == transport::Status::not_sent)
+      continue;
+    auto base = util::parse_url(o.base_url);
+    if (!base)
+      continue;
+    paths.push_back(
+        {.base_url = o.base_url,
+         .via = o.via,
+         .address = o.address,
+         .url = o.url,
+         .host_header = base->port_explicit ? fmt::format("{}:{}", base->url_host(), base->port) : base->url_host(),
+         .path = base->path + transport::path_of(o.check, settings.plan.agent_arch),
+         .timeout = settings.plan.timeout,
+         .ca_file = settings.plan.ca_file,
+         .passed = transport::passes(o.status)});
+  }
+  return paths;
+}
+
 class Service {
 public:
   Service(RunConfig config, const Reloader& reload, Logger& logger)
@@ -76,6 +103,7 @@ public:
       sigaddset(&signals, signal);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    m_holder = std::make_unique<Holder>(HolderOptions{.hold_min = m_config.daemon.hold_min});
     auto server = HttpServer::start({.listen = m_config.daemon.listen}, routes());
     if (!server) {
       m_log.error("cannot start the listener", {{"error", server.error()}});
@@ -101,7 +129,8 @@ public:
       }
     }
     prober.join();
-    server->reset(); // close the listener; requests in flight finish
+    m_holder->stop(); // close the held connections
+    server->reset();  // close the listener; requests in flight finish
     m_log.info("stopped");
     return m_failed ? core::ExitStatus::cannot_run : core::ExitStatus::ok;
   }
@@ -120,6 +149,7 @@ private:
     return {
         {"/metrics", "Prometheus metrics",
          [this] {
+           m_metrics.record_held(m_holder->snapshot(), m_holder->close_totals());
            return Response{.content_type = "text/plain; version=0.0.4; charset=utf-8", .body = m_metrics.render()};
          }},
         {"/healthz", "200 while the probe loop makes progress, 503 when it stalled > 3 intervals",
@@ -194,7 +224,7 @@ private:
       next_start = started + daemon.interval + milliseconds(spread(random));
       report::Report report;
       try {
-        report = doctor::run_checkup(m_config.settings, &m_cancel);
+        report = doctor::run_checkup(m_config.settings, &m_cancel, m_holder->facts());
       } catch (const std::exception& error) {
         // A daemon outlives one bad cycle: no snapshot, /readyz stays as it was, try again later.
         m_log.error("the cycle could not run", {{"cycle", cycle}, {"error", error.what()}});
@@ -203,6 +233,7 @@ private:
       }
       if (m_cancel)
         return; // a cancelled cycle is incomplete: keep the last snapshot
+      m_holder->update(daemon.hold_connections ? held_paths(report, m_config.settings) : std::vector<HeldPath>{});
       publish_cycle(cycle, report);
       if (Clock::now() - started > daemon.interval)
         m_log.warn("the cycle took longer than --interval; the next one starts right away",
@@ -277,6 +308,7 @@ private:
     m_log.configure(m_config.daemon.log_level, m_config.daemon.log_format);
     m_interval_ms = m_config.daemon.interval.count();
     m_metrics.set_interval(m_config.daemon.interval);
+    m_holder->set_hold_min(m_config.daemon.hold_min);
     m_metrics.record_reload(true);
     m_log.info("config reloaded", describe(m_config));
   }
@@ -285,6 +317,7 @@ private:
   const Reloader& m_reload;
   Logger& m_log;
   Metrics m_metrics;
+  std::unique_ptr<Holder> m_holder; // made in run(), after the signal mask
 
   mutable std::mutex m_snapshot_mutex;
   std::shared_ptr<const Snapshot> m_snapshot;

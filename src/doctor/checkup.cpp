@@ -170,7 +170,8 @@ truth::Truth gather_truth(const probe::Plan& plan, const Settings& settings, Kub
 
 } // namespace
 
-report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel) {
+report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel,
+                           const std::vector<analysis::HeldConnection>& held) {
   KubeResult kube = read_kubernetes(settings, cancel);
   probe::Plan plan = plan_for_check(settings, kube);
   truth::Truth truth = gather_truth(plan, settings, kube, cancel);
@@ -183,7 +184,7 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
       truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
                                         fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
   }
-  analysis::Evaluation evaluation = analysis::evaluate(plan, observations, truth, facts);
+  analysis::Evaluation evaluation = analysis::evaluate(plan, observations, truth, facts, held);
   return report::build(plan, std::move(observations), std::move(truth), std::move(evaluation),
                        std::move(facts.agents).value_or(std::vector<analysis::WorkspaceAgent>{}));
 }

@@ -83,7 +83,7 @@ int Session::socket() const {
 
 Clock::time_point Session::deadline() const {
   if (m_phase == Phase::holding)
-    return m_held_since + m_options.hold;
+    return m_options.hold == k_hold_forever ? Clock::time_point::max() : m_held_since + m_options.hold;
   return m_started + m_options.timeout;
 }
 
@@ -261,8 +261,10 @@ void Session::on_closed(Clock::time_point now) {
   case Phase::head: finish(Status::closed_early, "closed before the response head"); break;
   case Phase::first: finish(Status::closed_early, "closed after the upgrade, before the first frame"); break;
   case Phase::holding:
-    finish(Status::closed_early,
-           fmt::format("closed after {} of a {} hold", seconds_text(now - m_held_since), seconds_text(m_options.hold)));
+    finish(Status::closed_early, m_options.hold == k_hold_forever
+                                     ? fmt::format("closed after {} held", seconds_text(now - m_held_since))
+                                     : fmt::format("closed after {} of a {} hold", seconds_text(now - m_held_since),
+                                                   seconds_text(m_options.hold)));
     break;
   }
 }

@@ -215,3 +215,46 @@ TEST_CASE("evaluate() includes the transport findings and their verdict") {
   auto evaluation = analysis::evaluate(plan(), o, truth::Truth{}, {});
   CHECK(evaluation.verdict == analysis::Verdict::degraded);
 }
+
+TEST_CASE("TRANSPORT_CUT_BY_PROXY from serve's held connections: repeated early closes; one, or none, is silent") {
+  auto o = healthy();
+  analysis::HeldConnection cut{.url = k_external,
+                               .via = Via::dns,
+                               .address = test::ip("127.0.50.101"),
+                               .early_closes_s = {3.0},
+                               .hold_min_s = 75};
+  analysis::HeldConnection lasting{.url = k_internal,
+                                   .via = Via::internal,
+                                   .address = test::ip("127.0.50.102"),
+                                   .early_closes_s = {},
+                                   .hold_min_s = 75};
+  // One early close may be a restart: silent. Long-lived connections: silent.
+  CHECK(analysis::check_transport(plan(), o, {cut, lasting}).empty());
+  CHECK_FALSE(analysis::held_cut_line(cut));
+  cut.early_closes_s = {3.0, 3.02, 3.01};
+  auto findings = analysis::check_transport(plan(), o, {cut, lasting});
+  REQUIRE(codes(findings) == std::vector<Code>{Code::transport_cut_by_proxy});
+  REQUIRE(findings.front().evidence.size() == 1);
+  const std::string& line = findings.front().evidence.front();
+  CHECK(line.find(k_external) != std::string::npos);
+  CHECK(line.find("via dns at 127.0.50.101: closed after 3.0 s, 3 times") != std::string::npos);
+  CHECK(line.find("--hold-min 75 s") != std::string::npos);
+  CHECK(findings.front().summary.find(k_external) == 0);
+  CHECK(findings.front().remediation.find("75 s") != std::string::npos);
+  // Lifetimes that differ are given as a range.
+  cut.early_closes_s = {2.0, 59.5};
+  CHECK(analysis::held_cut_line(cut)->find("closed after 2.0-59.5 s, 2 times") != std::string::npos);
+
+  // The same URL cut in diagnose's own hold and by serve's holder: one finding with both lines.
+  auto& held = find(o, k_external, Via::pinned, Check::derp_websocket);
+  held.status = TransportStatus::closed_early;
+  held.ok = false;
+  held.held_s = 3.0;
+  auto both = analysis::check_transport(plan(), o, {cut});
+  REQUIRE(codes(both) == std::vector<Code>{Code::transport_cut_by_proxy});
+  CHECK(both.front().evidence.size() == 2);
+
+  // evaluate passes them through and the verdict follows.
+  auto evaluation = analysis::evaluate(plan(), healthy(), {}, {}, {cut});
+  CHECK(evaluation.verdict == analysis::Verdict::broken);
+}

@@ -1,3 +1,4 @@
+#include <coder_dns_doctor/daemon/holder.hpp>
 #include <coder_dns_doctor/daemon/log.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 
@@ -5,9 +6,15 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace coder_dns_doctor;
 
@@ -214,5 +221,102 @@ TEST_SUITE("daemon::Logger") {
     CHECK(line["msg"] == "hello");
     CHECK(line["level"] == "info");
     CHECK(line["cycle"] == 3);
+  }
+}
+
+TEST_SUITE("daemon::Holder") {
+  TEST_CASE("close_cause: held connections by lifetime, failed attempts by their status") {
+    using std::chrono::milliseconds;
+    CHECK(daemon::close_cause(3.0, "closed_early", milliseconds(75'000)) == "closed_early");
+    CHECK(daemon::close_cause(3.0, "error", milliseconds(75'000)) == "closed_early"); // a reset while held
+    CHECK(daemon::close_cause(80.0, "closed_early", milliseconds(75'000)) == "closed");
+    CHECK(daemon::close_cause(std::nullopt, "refused", milliseconds(75'000)) == "refused");
+    CHECK(daemon::close_cause(std::nullopt, "not_upgraded", milliseconds(75'000)) == "not_upgraded");
+  }
+
+  TEST_CASE("metrics: age per (url, via), the youngest address; closes_total from the holder's totals") {
+    daemon::Metrics metrics("1.2.3", "abc");
+    daemon::HeldStats a{.base_url = "https://c.test",
+                        .via = probe::Via::dns,
+                        .address = test::ip("127.0.0.1"),
+                        .age_s = 12.5,
+                        .closes = {},
+                        .early_closes_s = {},
+                        .last_detail = std::nullopt};
+    daemon::HeldStats b = a;
+    b.address = test::ip("127.0.0.2");
+    b.age_s = 2.0;
+    daemon::HeldStats internal = a;
+    internal.base_url = "http://c.internal";
+    internal.via = probe::Via::internal;
+    internal.age_s.reset();
+    daemon::CloseTotals totals{{{"https://c.test", "dns", "closed_early"}, 3},
+                               {{"https://c.test", "dns", "refused"}, 1}};
+    metrics.record_held({a, b, internal}, totals);
+    std::string text = metrics.render();
+    CHECK(has(text, R"(coder_dns_doctor_transport_connection_age_seconds{url="https://c.test",via="dns"} 2)"));
+    CHECK(has(text, R"(coder_dns_doctor_transport_connection_age_seconds{url="http://c.internal",via="internal"} 0)"));
+    CHECK(
+        has(text, R"(coder_dns_doctor_transport_closes_total{cause="closed_early",url="https://c.test",via="dns"} 3)"));
+    CHECK(has(text, R"(coder_dns_doctor_transport_closes_total{cause="refused",url="https://c.test",via="dns"} 1)"));
+    CHECK(has(
+        text,
+        R"(coder_dns_doctor_transport_closes_total{cause="closed_early",url="http://c.internal",via="internal"} 0)"));
+    CHECK(text.find("127.0.0.1") == std::string::npos); // never an address
+    // Scraped again: the counter follows the totals, it does not add them twice; a path gone loses its age.
+    totals[{"https://c.test", "dns", "closed_early"}] = 4;
+    metrics.record_held({internal}, totals);
+    text = metrics.render();
+    CHECK(
+        has(text, R"(coder_dns_doctor_transport_closes_total{cause="closed_early",url="https://c.test",via="dns"} 4)"));
+    CHECK(text.find(R"(connection_age_seconds{url="https://c.test")") == std::string::npos);
+  }
+
+  TEST_CASE("a path whose connects are refused: counted as refused, retried with backoff, stop() is quick") {
+    int probe_socket = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(bind(probe_socket, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(getsockname(probe_socket, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    int port = ntohs(address.sin_port);
+    close(probe_socket); // nothing listens there now
+    std::string base = "http://held.test:" + std::to_string(port);
+    daemon::Holder holder({.hold_min = std::chrono::milliseconds(4000),
+                           .max_paths = 16,
+                           .backoff_min = std::chrono::milliseconds(100),
+                           .backoff_max = std::chrono::milliseconds(200),
+                           .recent = std::chrono::minutes(15),
+                           .recent_max = 32});
+    holder.update({{.base_url = base,
+                    .via = probe::Via::pinned,
+                    .address = test::ip("127.0.0.1"),
+                    .url = base + "/derp",
+                    .host_header = "held.test:" + std::to_string(port),
+                    .path = "/derp",
+                    .timeout = std::chrono::milliseconds(500),
+                    .ca_file = "",
+                    .passed = true}});
+    std::uint64_t refused = 0;
+    for (int i = 0; i < 50 && refused < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      auto stats = holder.snapshot();
+      if (stats.empty())
+        continue; // the update is not applied yet
+      REQUIRE(stats.size() == 1);
+      refused = stats.front().closes["refused"];
+      CHECK_FALSE(stats.front().age_s);
+    }
+    CHECK(refused >= 2);
+    CHECK(holder.close_totals()[{base, "pinned", "refused"}] == refused);
+    CHECK(holder.facts().front().early_closes_s.empty());
+    holder.update({}); // the path went: forgotten
+    for (int i = 0; i < 20 && !holder.snapshot().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(holder.snapshot().empty());
+    auto started = std::chrono::steady_clock::now();
+    holder.stop();
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500));
   }
 }

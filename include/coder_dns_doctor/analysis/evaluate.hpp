@@ -6,6 +6,7 @@
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
 #include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
+#include <coder_dns_doctor/analysis/transport_findings.hpp>
 #include <coder_dns_doctor/k8s/facts.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
@@ -29,8 +30,9 @@ struct Evaluation {
 };
 
 // Evaluate one check: annotate the DNS answers against `truth`, run every check (DNS, HTTP,
-// Kubernetes availability, the workspace audit), sort, and decide the verdict.
+// Kubernetes availability, the workspace audit, serve's held connections), sort, and decide the verdict.
 [[nodiscard]] Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observations,
-                                  const truth::Truth& truth, const KubeFacts& kube);
+                                  const truth::Truth& truth, const KubeFacts& kube,
+                                  const std::vector<HeldConnection>& held = {});
 
 } // namespace coder_dns_doctor::analysis

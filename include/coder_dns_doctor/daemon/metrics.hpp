@@ -3,6 +3,7 @@
 // a metric name; label values come from configuration only, never from answers.
 #pragma once
 
+#include <coder_dns_doctor/daemon/holder.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 
@@ -42,6 +43,9 @@ public:
   // Publish one finished cycle: gauges describe exactly this cycle (series of hosts, URLs or
   // findings it no longer saw are removed); counters and histograms accumulate.
   void record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished);
+  // Export serve's held connections: the age of each path's connection (series of paths no longer
+  // held are removed) and the closes counted since start.
+  void record_held(const std::vector<HeldStats>& held, const CloseTotals& closes);
   // Export the configured interval (the staleness alert compares against it).
   void set_interval(std::chrono::milliseconds interval);
   // Count a config reload and export whether the last one succeeded.

@@ -20,6 +20,10 @@ struct DaemonOptions {
   std::chrono::milliseconds jitter{3'000}; // each wait is interval + a random share of this
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::text;
+  // Held DERP connections (daemon::Holder): one per path whose derp-websocket check passed; a
+  // connection closed sooner than hold_min counts as closed_early (TRANSPORT_CUT_BY_PROXY).
+  bool hold_connections = true;
+  std::chrono::milliseconds hold_min{75'000};
   int test_stall_cycle = 0; // TEST ONLY: cycle N blocks until shutdown, to prove /healthz turns 503
 };
 

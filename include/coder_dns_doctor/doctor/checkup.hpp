@@ -3,6 +3,7 @@
 // gather the truth, probe every path, analyze, and return the report.
 #pragma once
 
+#include <coder_dns_doctor/analysis/transport_findings.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/discovery.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
@@ -32,6 +33,8 @@ struct Settings {
 
 // Run one check of `settings`. Failures of the world become findings, never exceptions;
 // throws core::UsageError only when the settings cannot describe a check (no external URL at all).
-[[nodiscard]] report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel = nullptr);
+// `held`: what serve's held DERP connections saw since the last check (analysis::evaluate).
+[[nodiscard]] report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel = nullptr,
+                                         const std::vector<analysis::HeldConnection>& held = {});
 
 } // namespace coder_dns_doctor::doctor

@@ -23,9 +23,13 @@ struct SessionOptions {
   std::string host_header;             // host[:port] as in the URL
   std::string path;                    // origin-form, starts with '/'
   std::chrono::milliseconds timeout{2000};
-  // Keep the connection after the first frame for this long, reading keepalives (0: hang up).
+  // Keep the connection after the first frame for this long, reading keepalives (0: hang up;
+  // k_hold_forever: until the peer closes it or the Session is destroyed).
   std::chrono::milliseconds hold{0};
 };
+
+// SessionOptions::hold of a connection held until the peer closes it (serve's held connections).
+inline constexpr std::chrono::milliseconds k_hold_forever = std::chrono::milliseconds::max();
 
 class Session {
 public:
@@ -42,6 +46,8 @@ public:
   // Move what the socket allows and advance; true once the check is decided (then result() holds).
   bool step(Clock::time_point now);
   [[nodiscard]] bool done() const { return m_result.has_value(); }
+  // Whether the first frame came and the connection is being held (SessionOptions::hold > 0).
+  [[nodiscard]] bool holding() const { return m_phase == Phase::holding && !done(); }
   [[nodiscard]] const Result& result() const { return *m_result; }
 
 private:
