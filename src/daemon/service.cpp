@@ -66,7 +66,7 @@ nlohmann::json describe(const RunConfig& config) {
 std::vector<HeldPath> held_paths(const report::Report& report, const doctor::Settings& settings) {
   std::vector<HeldPath> paths;
   for (const probe::TransportObservation& o : report.observations.transport) {
-    if (o.check != transport::Check::derp_websocket || o.status == transport::Status::not_sent)
+    if (o.check != transport::Check::derp_websocket)
       continue;
     auto base = util::parse_url(o.base_url);
     if (!base)
@@ -76,7 +76,7 @@ std::vector<HeldPath> held_paths(const report::Report& report, const doctor::Set
          .via = o.via,
          .address = o.address,
          .url = o.url,
-         .host_header = base->port_explicit ? fmt::format("{}:{}", base->url_host(), base->port) : base->url_host(),
+         .host_header = base->authority(),
          .path = base->path + transport::path_of(o.check, settings.plan.agent_arch),
          .timeout = settings.plan.timeout,
          .ca_file = settings.plan.ca_file,

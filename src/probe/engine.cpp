@@ -381,9 +381,7 @@ private:
       m_observations.transport.push_back(std::move(observation));
       indices.push_back(m_observations.transport.size() - 1);
       // The Host header names the port only when the URL does, as curl's own requests do.
-      std::string host_header =
-          url.url.port_explicit ? fmt::format("{}:{}", url.url.url_host(), url.url.port) : url.url.url_host();
-      m_targets.push_back({std::move(host_header), url.url.path + transport::path_of(check, m_plan.agent_arch)});
+      m_targets.push_back({url.url.authority(), url.url.path + transport::path_of(check, m_plan.agent_arch)});
     }
     return indices;
   }

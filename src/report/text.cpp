@@ -5,7 +5,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
+#include <utility>
 
 namespace coder_dns_doctor::report {
 namespace {
@@ -200,18 +202,29 @@ util::Table compact_transport_table(const std::vector<TransportRow>& rows, const
   util::Table table(std::vector<Column>{
       {"URL", Fit::cut_middle}, {"VIA", Fit::keep}, {"ADDRESS", Fit::keep}, {"CHECKS", Fit::cut_end}});
   for (const auto& row : rows) {
-    std::vector<std::string> failed;
+    // Grouped by outcome, the outcome first: a cut cell still says what went wrong.
+    std::vector<std::pair<std::string, std::vector<std::string>>> failed;
     std::size_t passed = 0;
     for (const auto* o : row.checks) {
       if (o == nullptr)
         continue;
-      if (transport::passes(o->status))
+      if (transport::passes(o->status)) {
         ++passed;
-      else
-        failed.push_back(fmt::format("{} {}", transport::to_string(o->check), transport_cell(*o)));
+        continue;
+      }
+      std::string outcome = transport_cell(*o);
+      auto group = std::find_if(failed.begin(), failed.end(), [&](const auto& g) { return g.first == outcome; });
+      if (group == failed.end()) {
+        failed.push_back({outcome, {}});
+        group = std::prev(failed.end());
+      }
+      group->second.emplace_back(transport::to_string(o->check));
     }
+    std::vector<std::string> parts;
+    for (const auto& [outcome, checks] : failed)
+      parts.push_back(fmt::format("{} ({})", outcome, util::join(checks, ", ")));
     std::string cell = failed.empty() ? fmt::format("all {} pass", passed)
-                                      : fmt::format("{} pass; {}", passed, util::join(failed, "; "));
+                                      : fmt::format("{}; {} pass", util::join(parts, "; "), passed);
     table.add({row.first->base_url, std::string(probe::to_string(row.first->via)), row.first->address.text, cell},
               {"", "", "", failed.empty() ? paint(k_green) : paint(k_red)});
   }

@@ -117,11 +117,13 @@ std::size_t Table::natural_width(const std::string& indent) const {
          k_gap * (widths.empty() ? 0 : widths.size() - 1);
 }
 
-std::string Table::render(const std::string& indent, std::size_t max_width) const {
-  std::vector<std::size_t> widths = natural_widths();
-  std::vector<bool> shown(m_columns.size(), true);
-  auto total = [&] {
-    std::size_t sum = display_width(indent);
+// The column widths a render uses, and which columns it shows.
+struct Table::Layout {
+  std::vector<std::size_t> widths;
+  std::vector<bool> shown;
+
+  [[nodiscard]] std::size_t total(std::size_t indent) const {
+    std::size_t sum = indent;
     std::size_t count = 0;
     for (std::size_t c = 0; c < widths.size(); ++c)
       if (shown[c]) {
@@ -129,53 +131,67 @@ std::string Table::render(const std::string& indent, std::size_t max_width) cons
         ++count;
       }
     return sum + k_gap * (count == 0 ? 0 : count - 1);
-  };
-  if (max_width > 0) {
-    // Drop whole columns, highest rank first, while the table is too wide.
-    int highest = 0;
-    for (const auto& column : m_columns)
-      highest = std::max(highest, column.drop_rank);
-    for (int rank = highest; rank > 0 && total() > max_width; --rank)
-      for (std::size_t c = 0; c < m_columns.size(); ++c)
-        if (m_columns[c].drop_rank == rank)
-          shown[c] = false;
-    // Then take a column from the widest cut column, one at a time, down to its header's width.
-    while (total() > max_width) {
-      std::size_t widest = widths.size();
-      for (std::size_t c = 0; c < widths.size(); ++c)
-        if (shown[c] && m_columns[c].fit != Fit::keep && widths[c] > display_width(m_columns[c].header) &&
-            (widest == widths.size() || widths[c] > widths[widest]))
-          widest = c;
-      if (widest == widths.size())
-        break; // only `keep` columns are left to give: the line stays long
-      --widths[widest];
-    }
   }
-  auto line = [&](const std::vector<std::string>& cells, const std::vector<std::string>* styles) {
-    std::string out = indent;
-    bool first = true;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      if (!shown[c])
-        continue;
-      if (!first)
-        out += std::string(k_gap, ' ');
-      first = false;
-      std::string cell = shorten(cells[c], widths[c], m_columns[c].fit);
-      cell += std::string(widths[c] - std::min(widths[c], display_width(cell)), ' ');
-      if (styles != nullptr && !(*styles)[c].empty())
-        cell = (*styles)[c] + cell + "\033[0m";
-      out += cell;
+};
+
+Table::Layout Table::fit(std::size_t indent, std::size_t max_width) const {
+  Layout layout{natural_widths(), std::vector<bool>(m_columns.size(), true)};
+  if (max_width == 0)
+    return layout;
+  // Drop whole columns, highest rank first, while the table is too wide.
+  int highest = 0;
+  for (const auto& column : m_columns)
+    highest = std::max(highest, column.drop_rank);
+  for (int rank = highest; rank > 0 && layout.total(indent) > max_width; --rank)
+    for (std::size_t c = 0; c < m_columns.size(); ++c)
+      if (m_columns[c].drop_rank == rank)
+        layout.shown[c] = false;
+  // Then take a column from the widest cut column, one at a time, down to its header's width.
+  while (layout.total(indent) > max_width) {
+    std::size_t widest = layout.widths.size();
+    for (std::size_t c = 0; c < layout.widths.size(); ++c) {
+      bool can_give =
+          layout.shown[c] && m_columns[c].fit != Fit::keep && layout.widths[c] > display_width(m_columns[c].header);
+      if (can_give && (widest == layout.widths.size() || layout.widths[c] > layout.widths[widest]))
+        widest = c;
     }
-    while (!out.empty() && out.back() == ' ')
-      out.pop_back();
-    return out + "\n";
-  };
+    if (widest == layout.widths.size())
+      break; // only `keep` columns are left to give: the line stays long
+    --layout.widths[widest];
+  }
+  return layout;
+}
+
+std::string Table::render_line(const Layout& layout, const std::string& indent, const std::vector<std::string>& cells,
+                               const std::vector<std::string>* styles) const {
+  std::string out = indent;
+  bool first = true;
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    if (!layout.shown[c])
+      continue;
+    if (!first)
+      out += std::string(k_gap, ' ');
+    first = false;
+    std::size_t width = layout.widths[c];
+    std::string cell = shorten(cells[c], width, m_columns[c].fit);
+    cell += std::string(width - std::min(width, display_width(cell)), ' ');
+    if (styles != nullptr && !(*styles)[c].empty())
+      cell = (*styles)[c] + cell + "\033[0m";
+    out += cell;
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out + "\n";
+}
+
+std::string Table::render(const std::string& indent, std::size_t max_width) const {
+  Layout layout = fit(display_width(indent), max_width);
   std::vector<std::string> header;
   for (const auto& column : m_columns)
     header.push_back(column.header);
-  std::string out = line(header, nullptr);
+  std::string out = render_line(layout, indent, header, nullptr);
   for (std::size_t r = 0; r < m_rows.size(); ++r)
-    out += line(m_rows[r], &m_styles[r]);
+    out += render_line(layout, indent, m_rows[r], &m_styles[r]);
   return out;
 }
 

@@ -38,6 +38,10 @@ std::string Url::url_host() const {
   return literal && literal->is_v6() ? "[" + host + "]" : host;
 }
 
+std::string Url::authority() const {
+  return port_explicit ? url_host() + ":" + std::to_string(port) : url_host();
+}
+
 std::string Url::to_string() const {
   std::string out = scheme + "://" + url_host();
   if (port_explicit)

@@ -25,7 +25,7 @@ assert_report "all(f['remediation'] for f in r['findings'] if f['severity'] == '
 
 # The text report a person reads says the same.
 set +e
-"$CDD_BIN" diagnose --output text --external-url "$EXTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" \
+"$CDD_BIN" diagnose --output text --wide --external-url "$EXTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" \
   $(standard_resolvers) --expect "coder.example.test=$INGRESS_IP" >"$WORK/report.txt" 2>&1
 text_status=$?
 set -e

@@ -47,7 +47,7 @@ done
 # the text report too
 set +e
 # shellcheck disable=SC2046
-"$CDD_BIN" diagnose --output text --ca-file "$CA_FILE" --internal-url "$INTERNAL_URL" $(standard_resolvers) $(kube_args) \
+"$CDD_BIN" diagnose --output text --wide --ca-file "$CA_FILE" --internal-url "$INTERNAL_URL" $(standard_resolvers) $(kube_args) \
   >"$WORK/report.txt" 2>&1
 set -e
 grep -q "AGENT_URL_EXTERNAL" "$WORK/report.txt" || fail "the text report lacks AGENT_URL_EXTERNAL"

@@ -65,7 +65,7 @@ assert_report "len(http('$EXTERNAL_URL', 'pinned')) > 0" "the ConfigMap's URL is
 # 6. The text report names the sources too; and Kubernetes off without a URL is a usage error.
 set +e
 # shellcheck disable=SC2046
-"$CDD_BIN" diagnose --output text --ca-file "$CA_FILE" --internal-url "$INTERNAL_URL" $(standard_resolvers) \
+"$CDD_BIN" diagnose --output text --wide --ca-file "$CA_FILE" --internal-url "$INTERNAL_URL" $(standard_resolvers) \
   $(kube_args) >"$WORK/report.txt" 2>&1
 "$CDD_BIN" diagnose --kube off --internal-url "$INTERNAL_URL" >"$WORK/off.out" 2>"$WORK/off.err"
 off_status=$?

@@ -122,3 +122,11 @@ TEST_SUITE("util::url") {
     CHECK(seeds > 0);
   }
 }
+
+TEST_CASE("authority: the Host header names the port only when the URL does") {
+  CHECK(coder_dns_doctor::util::parse_url("https://coder.example.test")->authority() == "coder.example.test");
+  CHECK(coder_dns_doctor::util::parse_url("https://coder.example.test:18443/x")->authority() ==
+        "coder.example.test:18443");
+  CHECK(coder_dns_doctor::util::parse_url("http://[::1]:8080")->authority() == "[::1]:8080");
+  CHECK(coder_dns_doctor::util::parse_url("http://[::1]")->authority() == "[::1]");
+}

@@ -34,7 +34,12 @@ public:
   [[nodiscard]] std::size_t natural_width(const std::string& indent) const;
 
 private:
+  struct Layout;
   [[nodiscard]] std::vector<std::size_t> natural_widths() const;
+  [[nodiscard]] Layout fit(std::size_t indent, std::size_t max_width) const;
+  [[nodiscard]] std::string render_line(const Layout& layout, const std::string& indent,
+                                        const std::vector<std::string>& cells,
+                                        const std::vector<std::string>* styles) const;
   std::vector<Column> m_columns;
   std::vector<std::vector<std::string>> m_rows;
   std::vector<std::vector<std::string>> m_styles;

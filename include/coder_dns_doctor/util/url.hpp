@@ -21,6 +21,8 @@ struct Url {
   [[nodiscard]] std::string join(std::string_view sub_path) const;
   // Return the host as it appears inside a URL (brackets for IPv6 literals).
   [[nodiscard]] std::string url_host() const;
+  // Return the Host header for this URL: url_host(), with the port when the URL names one.
+  [[nodiscard]] std::string authority() const;
 };
 
 // Parse an absolute http or https URL: printable ASCII only (no NUL, control byte, space or byte
