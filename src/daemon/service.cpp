@@ -71,16 +71,15 @@ std::vector<HeldPath> held_paths(const report::Report& report, const doctor::Set
     auto base = util::parse_url(o.base_url);
     if (!base)
       continue;
-    paths.push_back(
-        {.base_url = o.base_url,
-         .via = o.via,
-         .address = o.address,
-         .url = o.url,
-         .host_header = base->authority(),
-         .path = base->path + transport::path_of(o.check, settings.plan.agent_arch),
-         .timeout = settings.plan.timeout,
-         .ca_file = settings.plan.ca_file,
-         .passed = transport::passes(o.status)});
+    paths.push_back({.base_url = o.base_url,
+                     .via = o.via,
+                     .address = o.address,
+                     .url = o.url,
+                     .host_header = base->authority(),
+                     .path = base->path + transport::path_of(o.check, settings.plan.agent_arch),
+                     .timeout = settings.plan.timeout,
+                     .ca_file = settings.plan.ca_file,
+                     .passed = transport::passes(o.status)});
   }
   return paths;
 }
