@@ -16,8 +16,6 @@ once the socket listens. Every request path gets the same treatment:
   slow       200 "OK" delivered one byte per second
 """
 import argparse
-import os
-import signal
 import socket
 import ssl
 import sys
