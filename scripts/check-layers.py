@@ -20,7 +20,7 @@ LAYERS = [
     ["util"],                  # strings, addresses, URLs, durations, bounded reads, atomic files
     ["dns", "http", "config", "patch", "ws"],  # one library or one job each; patch edits files only
     ["truth", "transport"],    # what each host should resolve to; judging an agent's own connection
-    ["k8s", "probe"],          # the Kubernetes API reader; the probe engine (plan, loop, observations)
+    ["k8s", "coderapi", "probe"],  # the Kubernetes and coderd API readers; the probe engine (plan, loop, observations)
     ["analysis"],              # observations + truth + kube facts -> findings, verdict
     ["report"],                # the report value, JSON and text
     ["doctor"],                # one whole check: kube -> plan additions -> probe -> evaluate

@@ -111,6 +111,7 @@ void check_mismatches(const probe::Plan& plan, const probe::Observations& observ
       break;
     }
     finding.remediation = remediation(finding.code, subject);
+    finding.hosts = {host};
     findings.push_back(std::move(finding));
   }
 }
@@ -143,6 +144,7 @@ void check_failures(const probe::Observations& observations, std::vector<Finding
     finding.remediation = remediation(
         Code::dns_lookup_failed,
         {.host = host, .wrong = {resolvers.begin(), resolvers.end()}, .nxdomain = statuses.count("nxdomain") != 0});
+    finding.hosts = {host};
     findings.push_back(std::move(finding));
   }
   for (const auto& [host, answers] : excused_by_host) {
@@ -205,6 +207,7 @@ std::vector<std::string> differing_answers(const std::string& host, const Answer
 Finding disagreement_finding(const std::string& host, const truth::Truth& truth, std::vector<std::string> evidence,
                              const std::map<std::string, bool>& on_truth) {
   Finding finding{.code = Code::resolver_disagreement, .evidence = std::move(evidence)};
+  finding.hosts = {host};
   if (!truth.knows(host)) {
     finding.severity = Severity::warning;
     finding.summary = fmt::format("resolvers disagree about {} and no truth says which is right", host);
@@ -269,6 +272,7 @@ void check_shadowing(const probe::Observations& observations, std::vector<Findin
                                              answer_text(search), absolute.name, answer_text(absolute)));
       finding.remediation =
           remediation(Code::search_shadowing, {.host = search.host, .name = search.name, .suffix = suffix});
+      finding.hosts = {search.host};
     }
   }
   for (auto& [host, finding] : by_host)
@@ -357,7 +361,8 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
                                   base, internal_base),
            .evidence = path_lines(paths.all),
            .remediation =
-               remediation(Code::ingress_unreachable_in_cluster, {.host = url.url.host, .url = internal_base})});
+               remediation(Code::ingress_unreachable_in_cluster, {.host = url.url.host, .url = internal_base}),
+           .hosts = {url.url.host}});
     } else if (paths.working.empty()) {
       bool internal_works = url.role == HostRole::external && internal_healthy(plan, observations);
       findings.push_back(
@@ -365,7 +370,8 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
            .severity = Severity::error,
            .summary = fmt::format("{}/healthz fails through every path ({})", base, paths.all.size()),
            .evidence = path_lines(paths.all),
-           .remediation = remediation(Code::healthz_down, {.host = url.url.host, .internal_works = internal_works})});
+           .remediation = remediation(Code::healthz_down, {.host = url.url.host, .internal_works = internal_works}),
+           .hosts = {url.url.host}});
     } else if (!paths.failing_dns.empty()) {
       std::vector<std::string> evidence = path_lines(paths.failing_dns);
       for (std::string& line : path_lines(paths.working))
@@ -378,7 +384,8 @@ void check_health(const probe::Plan& plan, const probe::Observations& observatio
            .summary = fmt::format("{}/healthz fails at the address DNS gives but works at {}", base, right),
            .evidence = std::move(evidence),
            .remediation = remediation(Code::healthz_fails_via_dns,
-                                      {.host = url.url.host, .wrong = {wrong.text}, .right = {right.text}})});
+                                      {.host = url.url.host, .wrong = {wrong.text}, .right = {right.text}}),
+           .hosts = {url.url.host}});
     }
   }
 }
@@ -447,6 +454,7 @@ void check_hosts_file(const probe::Plan& plan, const probe::Observations& observ
   finding.remediation =
       remediation(Code::hosts_file_override,
                   {.host = host_list, .wrong = entries, .right = util::texts(truth.addresses_for(*hosts.begin()))});
+  finding.hosts = {hosts.begin(), hosts.end()};
   findings.push_back(std::move(finding));
 }
 

@@ -40,6 +40,15 @@ const std::vector<CodeInfo>& code_table() {
        "a held DERP connection was closed by the path before the hold time: an idle timeout cuts relay links"},
       {Code::not_coderd, "NOT_CODERD",
        "an address of a Coder URL answers HTTP but is not coderd (no X-Coder-Build-Version on any answer)"},
+      {Code::agent_disconnected, "AGENT_DISCONNECTED",
+       "coderd reports a running workspace's agent disconnected or timed out; each with the cause on its path, or "
+       "none"},
+      {Code::coder_api_unavailable, "CODER_API_UNAVAILABLE",
+       "warning: the Coder API (--coder-token-file) could not be read, or the token sees only some workspaces"},
+      {Code::coderd_reports_unhealthy, "CODERD_REPORTS_UNHEALTHY",
+       "warning: coderd's own health report (/api/v2/debug/health, seen from coderd) has failing sections"},
+      {Code::workspace_rebuild_needed, "WORKSPACE_REBUILD_NEEDED",
+       "info: a running workspace's build predates its template's active version, or still dials the external URL"},
   };
   return table;
 }

@@ -12,6 +12,35 @@ std::string or_else(const std::string& value, std::string_view fallback) {
   return value.empty() ? std::string(fallback) : value;
 }
 
+// The remediations that start from coderd's view of its agents (agent_causes.cpp).
+std::string agent_remediation(Code code, const Subject& s) {
+  switch (code) {
+  case Code::agent_disconnected: // wrong: workspaces with a cause; right: workspaces without one
+    return fmt::format("Fix the findings named on each agent's line (their remediation says how), then rebuild those "
+                       "workspaces ({}). Where no cause is found on the path: `coder ping <owner>/<workspace>` from a "
+                       "client, and the agent's log /tmp/coder-agent.log in the workspace pod{}.",
+                       names_or(s.wrong, "see WORKSPACE_REBUILD_NEEDED"),
+                       s.right.empty() ? std::string() : " (" + util::join(s.right, ", ") + ")");
+  case Code::coder_api_unavailable: // wrong: what failed (unauthorized, forbidden, partial_view, unreachable)
+    return fmt::format("Give --coder-token-file a valid token of a user with the Owner role (Auditor reads workspaces "
+                       "but not coderd's health report): `coder tokens create --name coder-dns-doctor --lifetime "
+                       "720h` as that user, stored in a Secret mounted into the doctor's pod; check --coder-url "
+                       "(default: the internal URL, so the token stays in the cluster){}.",
+                       s.wrong.empty() ? std::string() : "; failed: " + util::join(s.wrong, ", "));
+  case Code::coderd_reports_unhealthy: // wrong: the failing sections
+    return fmt::format("Read coderd's health page (/health in the dashboard, or `coder support bundle`) for {}; where "
+                       "it agrees with a finding of this report, fix that finding first. coderd checks from its own "
+                       "pod with its own DNS, not the agents' path.",
+                       names_or(s.wrong, "the failing sections"));
+  case Code::workspace_rebuild_needed: // url: the internal URL
+    return fmt::format("Rebuild each workspace listed with `coder update <owner>/<workspace>` (a new build from the "
+                       "template's active version) once the template carries the fix (`coder-dns-doctor patch "
+                       "--coder-url {}`, then `coder templates push`); `coder restart` keeps the old version.",
+                       or_else(s.url, "<internal URL>"));
+  default: return "See the evidence.";
+  }
+}
+
 // The remediations of the agent's own connection (transport_findings.cpp).
 std::string transport_remediation(Code code, const Subject& s) {
   std::string host = or_else(s.host, "the Coder host");
@@ -134,6 +163,10 @@ std::string remediation(Code code, const Subject& s) {
   case Code::derp_upgrade_blocked:
   case Code::transport_cut_by_proxy:
   case Code::not_coderd: return transport_remediation(code, s);
+  case Code::agent_disconnected:
+  case Code::coder_api_unavailable:
+  case Code::coderd_reports_unhealthy:
+  case Code::workspace_rebuild_needed: return agent_remediation(code, s);
   }
   return "See the evidence.";
 }

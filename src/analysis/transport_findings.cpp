@@ -123,7 +123,8 @@ void check_blocked(const probe::Plan& plan, const std::map<PathKey, Path>& paths
                                                base, count),
                         .evidence = std::move(evidence),
                         .remediation = remediation(Code::agent_transport_blocked,
-                                                   {.host = host_of(plan, base), .url = internal_base(plan)})});
+                                                   {.host = host_of(plan, base), .url = internal_base(plan)}),
+                        .hosts = {host_of(plan, base)}});
   }
 }
 
@@ -139,7 +140,8 @@ void check_derp_upgrade(const probe::Plan& plan, const std::map<PathKey, Path>& 
                                                "path(s)): agents relay over WebSockets instead",
                                                base, count),
                         .evidence = std::move(evidence),
-                        .remediation = remediation(Code::derp_upgrade_blocked, {.host = host_of(plan, base)})});
+                        .remediation = remediation(Code::derp_upgrade_blocked, {.host = host_of(plan, base)}),
+                        .hosts = {host_of(plan, base)}});
   }
 }
 
@@ -166,7 +168,8 @@ void check_cut(const probe::Plan& plan, const std::map<PathKey, Path>& paths, co
                                                base, count),
                         .evidence = std::move(evidence),
                         .remediation = remediation(Code::transport_cut_by_proxy,
-                                                   {.host = host_of(plan, base), .url = internal_base(plan)})});
+                                                   {.host = host_of(plan, base), .url = internal_base(plan)}),
+                        .hosts = {host_of(plan, base)}});
   }
 }
 
@@ -218,9 +221,10 @@ void check_identity(const probe::Plan& plan, const std::map<PathKey, Path>& path
          .summary = fmt::format("{} answers at {} without coderd's X-Coder-Build-Version: that is not coderd", base,
                                 addresses_text(impostors[base])),
          .evidence = std::move(lines),
-         .remediation = remediation(Code::not_coderd, {.host = host_of(plan, base),
-                                                       .wrong = util::texts(impostors[base]),
-                                                       .right = util::texts(genuine[base])})});
+         .remediation = remediation(
+             Code::not_coderd,
+             {.host = host_of(plan, base), .wrong = util::texts(impostors[base]), .right = util::texts(genuine[base])}),
+         .hosts = {host_of(plan, base)}});
   }
 }
 

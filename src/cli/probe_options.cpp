@@ -167,6 +167,11 @@ void add_probe_options(CLI::App& command, ProbeOptions& options) {
       .add_option("--kube-dns-service", options.kube_dns_service,
                   "NS/NAME of the cluster DNS Service: a --resolver given its ClusterIP is cluster-scoped")
       ->capture_default_str();
+  command.add_option("--coder-token-file", options.coder_token_file,
+                     "Coder session token file (an Owner's), re-read every check and never printed: adds coderd's "
+                     "view of its agents (AGENT_DISCONNECTED with causes) and of its own health");
+  command.add_option("--coder-url", options.coder_url,
+                     "coderd URL for those API calls (default: the internal URL, so the token stays in the cluster)");
   command.add_option("--ca-file", options.ca_file, "Extra CA bundle for HTTPS health checks (default: system store)");
   command.add_option("--timeout", options.timeout, "Per lookup and per request: 500ms, 2s, 1m")->capture_default_str();
   command.add_option("--family", options.family, "Address families to query: 4 | 6 | both")->capture_default_str();
@@ -451,13 +456,32 @@ doctor::KubeSettings make_kube_settings(const ProbeOptions& options, const probe
   return kube;
 }
 
+doctor::CoderSettings make_coder_settings(const ProbeOptions& options) {
+  doctor::CoderSettings coder{.token_file = options.coder_token_file, .url = std::nullopt};
+  if (options.coder_token_file.empty()) {
+    if (!options.coder_url.empty())
+      throw core::UsageError("--coder-url needs --coder-token-file (expected the file of a Coder session token)");
+    return coder;
+  }
+  check_readable("--coder-token-file", options.coder_token_file, util::k_small_file_limit);
+  if (!options.coder_url.empty()) {
+    auto url = util::parse_url(options.coder_url);
+    if (!url)
+      throw core::UsageError(fmt::format("--coder-url '{}': {}", options.coder_url, url.error()));
+    coder.url = std::move(*url);
+  }
+  return coder;
+}
+
 } // namespace
 
 doctor::Settings make_settings(const ProbeOptions& options) {
   probe::Plan plan = make_plan(options);
   doctor::KubeSettings kube = make_kube_settings(options, plan);
-  return doctor::Settings{
-      .plan = std::move(plan), .expectations = parse_expectations(options.expect), .kube = std::move(kube)};
+  return doctor::Settings{.plan = std::move(plan),
+                          .expectations = parse_expectations(options.expect),
+                          .kube = std::move(kube),
+                          .coder = make_coder_settings(options)};
 }
 
 } // namespace coder_dns_doctor::cli

@@ -1,4 +1,5 @@
 #include <coder_dns_doctor/analysis/evaluate.hpp>
+#include <coder_dns_doctor/coderapi/read.hpp>
 #include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
 #include <coder_dns_doctor/doctor/load_balancers.hpp>
@@ -131,7 +132,7 @@ std::vector<analysis::WorkspaceAgent> classify_agents(const probe::Plan& plan, c
     agents.push_back(
         {pod.pod, pod.host, pod.origin,
          k8s::classify_agent_host(pod.host, external_host, internal_host, truth.addresses_for(internal_host)),
-         pod.host_aliases});
+         pod.host_aliases, pod.labels});
   return agents;
 }
 
@@ -168,6 +169,54 @@ truth::Truth gather_truth(const probe::Plan& plan, const Settings& settings, Kub
   return truth::merge(std::move(discovered), settings.expectations);
 }
 
+// The address to send the token to: where this cycle's /healthz of the same URL answered (through
+// DNS first, as agents dial), else the first address any check of it used; nullopt when the plan
+// does not probe that URL (curl then resolves it).
+std::optional<util::IpAddress> address_for(const std::string& base, const probe::Observations& observations) {
+  const probe::HttpObservation* fallback = nullptr;
+  for (const auto& o : observations.http) {
+    if (o.base_url != base || o.endpoint != probe::Endpoint::healthz)
+      continue;
+    if (o.ok && o.via == probe::Via::dns)
+      return o.address;
+    if (fallback == nullptr || (o.ok && !fallback->ok))
+      fallback = &o;
+  }
+  if (fallback != nullptr)
+    return fallback->address;
+  return std::nullopt;
+}
+
+// coderd's view of its agents and itself, read after the cycle so the token goes only to an
+// address this cycle saw answer as the URL's /healthz.
+std::optional<analysis::CoderInput> read_coder_api(const Settings& settings, const probe::Plan& plan,
+                                                   const probe::Observations& observations,
+                                                   const std::atomic<bool>* cancel) {
+  if (settings.coder.token_file.empty())
+    return std::nullopt;
+  analysis::CoderInput input{.facts = {}, .workspace_namespaces = settings.kube.targets.workspace_namespaces};
+  const probe::UrlPlan* internal = plan.url_for(probe::HostRole::internal);
+  std::optional<util::Url> url = settings.coder.url;
+  if (!url && internal != nullptr)
+    url = internal->url;
+  if (!url) {
+    input.facts.problems.push_back(
+        {coderapi::CoderFailure::config, "no Coder URL: give --coder-url or --internal-url for the Coder API"});
+    return input;
+  }
+  std::string base = url->to_string();
+  coderapi::Client client({.base_url = base,
+                           .connect_to = address_for(base, observations),
+                           .token_file = settings.coder.token_file,
+                           .ca_file = plan.ca_file,
+                           .verify = http::Verify::yes,
+                           .timeout = plan.timeout,
+                           .max_body = 16 * 1024 * 1024},
+                          cancel);
+  input.facts = coderapi::read_coder(client);
+  return input;
+}
+
 } // namespace
 
 report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel,
@@ -184,7 +233,9 @@ report::Report run_checkup(const Settings& settings, const std::atomic<bool>* ca
       truth.notes.push_back(fmt::format("workspace audit: no pod in namespace(s) {} carries CODER_AGENT_TOKEN",
                                         fmt::join(settings.kube.targets.workspace_namespaces, ", ")));
   }
-  analysis::Evaluation evaluation = analysis::evaluate(plan, observations, truth, facts, held);
+  std::optional<analysis::CoderInput> coder = read_coder_api(settings, plan, observations, cancel);
+  analysis::Evaluation evaluation =
+      analysis::evaluate(plan, observations, truth, facts, held, coder ? &*coder : nullptr);
   return report::build(plan, std::move(observations), std::move(truth), std::move(evaluation),
                        std::move(facts.agents).value_or(std::vector<analysis::WorkspaceAgent>{}));
 }

@@ -1,10 +1,9 @@
 #include <coder_dns_doctor/k8s/client.hpp>
 
 #include <coder_dns_doctor/http/ca_store.hpp>
-#include <coder_dns_doctor/util/bounded_read.hpp>
+#include <coder_dns_doctor/util/secret.hpp>
 #include <coder_dns_doctor/util/strings.hpp>
 
-#include <curl/curl.h> // CURLE_OPERATION_TIMEDOUT only: http::Client runs the transfer
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -13,48 +12,6 @@
 namespace coder_dns_doctor::k8s {
 namespace {
 
-constexpr std::size_t k_max_token_bytes = 64 * 1024;
-constexpr std::size_t k_max_detail = 300;
-
-// Keep messages one line and short: a Status message or a curl error, never a body dump.
-std::string clip(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  if (out.size() > k_max_detail)
-    out = out.substr(0, k_max_detail) + "...";
-  return out;
-}
-
-// Wipe a copy of a credential before its memory is released.
-void wipe(std::string& secret) {
-  std::fill(secret.begin(), secret.end(), '\0');
-  secret.clear();
-}
-
-// Read the bearer token; the caller never prints it, and no message holds any of its bytes.
-std::expected<std::string, std::string> read_token(const std::string& path) {
-  auto read = util::read_bounded(path, k_max_token_bytes);
-  if (!read) {
-    if (read.error().problem == util::FileProblem::too_large)
-      return std::unexpected(fmt::format("the token file {} is larger than {} bytes", path, k_max_token_bytes));
-    return std::unexpected(fmt::format("cannot read the token file: {}", read.error().message));
-  }
-  std::string token = std::move(*read);
-  std::string_view trimmed = util::trim(token);
-  std::string problem;
-  if (trimmed.empty())
-    problem = fmt::format("the token file {} is empty", path);
-  else if (std::any_of(trimmed.begin(), trimmed.end(),
-                       [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
-    problem = fmt::format("the token file {} holds control characters", path);
-  std::string result = problem.empty() ? std::string(trimmed) : std::string();
-  wipe(token);
-  if (!problem.empty())
-    return std::unexpected(problem);
-  return result;
-}
-
 // Check that the API server's CA bundle can be read for this request (like the token, so a
 // broken file is a credentials problem, not a TLS failure). The shared CA store reads the file, and
 // rebuilds itself when it changes, so a replaced bundle is used at once and is read only once.
@@ -62,26 +19,6 @@ std::expected<void, std::string> check_ca_file(const std::string& path) {
   if (auto readable = http::ca_file_readable(path); !readable)
     return std::unexpected(fmt::format("cannot read the CA file: {}", readable.error().message));
   return {};
-}
-
-// The message of a Kubernetes Status object, when the body is one.
-std::string status_message(const std::string& body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string())
-    return clip(parsed["message"].get<std::string>());
-  return {};
-}
-
-ErrorKind kind_of_status(long status) {
-  if (status == 401)
-    return ErrorKind::unauthorized;
-  if (status == 403)
-    return ErrorKind::forbidden;
-  if (status == 404)
-    return ErrorKind::not_found;
-  if (status >= 500)
-    return ErrorKind::server_error;
-  return ErrorKind::http_error;
 }
 
 } // namespace
@@ -96,23 +33,6 @@ std::string Access::describe() const {
 
 std::string Access::rule() const {
   return fmt::format("apiGroups: [\"{}\"], resources: [\"{}\"], verbs: [\"{}\"]", group, resource, verb);
-}
-
-std::string_view to_string(ErrorKind kind) {
-  switch (kind) {
-  case ErrorKind::credentials: return "credentials";
-  case ErrorKind::unauthorized: return "unauthorized";
-  case ErrorKind::forbidden: return "forbidden";
-  case ErrorKind::not_found: return "not_found";
-  case ErrorKind::server_error: return "server_error";
-  case ErrorKind::http_error: return "http_error";
-  case ErrorKind::malformed: return "malformed";
-  case ErrorKind::too_large: return "too_large";
-  case ErrorKind::timeout: return "timeout";
-  case ErrorKind::transport: return "transport";
-  case ErrorKind::skipped: return "skipped";
-  }
-  return "transport";
 }
 
 std::string ApiError::describe() const {
@@ -171,7 +91,7 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
     return fail(ErrorKind::credentials, request.error());
   auto response = m_state->http.fetch(*request, m_cancel);
   for (auto& header : request->headers)
-    wipe(header); // curl holds its own copy of the credential until the transfer ends
+    util::wipe(header); // curl holds its own copy of the credential until the transfer ends
   if (!response)
     return fail(ErrorKind::skipped, "the check was cancelled");
   return interpret(*response, error);
@@ -194,11 +114,11 @@ std::expected<http::Request, std::string> Client::build_request(const std::strin
     if (auto usable = check_ca_file(m_connection.ca_file); !usable)
       return std::unexpected(usable.error());
   if (!m_connection.token_file.empty()) {
-    auto token = read_token(m_connection.token_file);
+    auto token = util::read_token_file(m_connection.token_file);
     if (!token)
       return std::unexpected(token.error());
     request.headers.push_back("Authorization: Bearer " + *token);
-    wipe(*token);
+    util::wipe(*token);
   }
   return request;
 }
@@ -206,33 +126,15 @@ std::expected<http::Request, std::string> Client::build_request(const std::strin
 // The JSON object of a finished request, or the API error it stands for. A timeout or a transport
 // failure makes the server unreachable for the rest of this client's life.
 std::expected<nlohmann::json, ApiError> Client::interpret(const http::Response& response, ApiError error) {
-  if (response.too_large) {
-    error.kind = ErrorKind::too_large;
-    error.detail = fmt::format("the answer is larger than {} bytes", m_connection.max_body);
-    return std::unexpected(error);
-  }
-  if (response.error) {
-    error.kind = response.curl_code == CURLE_OPERATION_TIMEDOUT ? ErrorKind::timeout : ErrorKind::transport;
-    error.detail = clip(fmt::format("{}: {}", m_connection.base_url, *response.error));
+  auto object = http::read_json_object(response, m_connection.max_body, m_connection.base_url);
+  if (object)
+    return std::move(*object);
+  error.kind = object.error().kind;
+  error.status_code = object.error().status_code;
+  error.detail = std::move(object.error().detail);
+  if (error.kind == ErrorKind::timeout || error.kind == ErrorKind::transport)
     m_state->unreachable = error;
-    return std::unexpected(error);
-  }
-  long status = response.status_code.value_or(0);
-  if (status < 200 || status > 299) {
-    error.kind = kind_of_status(status);
-    error.status_code = status;
-    error.detail = status_message(response.body);
-    return std::unexpected(error);
-  }
-  auto parsed = nlohmann::json::parse(response.body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    error.kind = ErrorKind::malformed;
-    error.status_code = status;
-    error.detail = parsed.is_discarded() ? fmt::format("{} bytes that do not parse as JSON", response.body.size())
-                                         : "JSON that is not an object";
-    return std::unexpected(error);
-  }
-  return parsed;
+  return std::unexpected(error);
 }
 
 std::string url_encode(std::string_view text) {

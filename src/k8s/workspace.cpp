@@ -155,10 +155,10 @@ void read_env(const json& container, const std::string& pod, AgentEvidence& evid
       evidence.has_token = true;
     } else if (variable_name == "ENVBUILDER_INIT_SCRIPT" && !evidence.from_script) {
       if (auto host = agent_host_in_script(text_at(variable, "value")))
-        evidence.from_script = AgentPodHost{pod, *host, "ENVBUILDER_INIT_SCRIPT", {}};
+        evidence.from_script = AgentPodHost{pod, *host, "ENVBUILDER_INIT_SCRIPT", {}, {}};
     } else if (variable_name == k_agent_url && !evidence.from_env) {
       if (auto host = host_of_url_at(util::trim(text_at(variable, "value"))))
-        evidence.from_env = AgentPodHost{pod, *host, std::string(k_agent_url), {}};
+        evidence.from_env = AgentPodHost{pod, *host, std::string(k_agent_url), {}, {}};
     }
   }
 }
@@ -171,7 +171,7 @@ void read_command(const json& container, const std::string& pod, AgentEvidence& 
     for (const json& word : *words)
       if (word.is_string())
         if (auto host = agent_host_in_script(word.get_ref<const std::string&>())) {
-          evidence.from_script = AgentPodHost{pod, *host, std::string(field), {}};
+          evidence.from_script = AgentPodHost{pod, *host, std::string(field), {}, {}};
           break;
         }
   }
@@ -196,12 +196,20 @@ std::optional<AgentPodHost> agent_of(const json& pod) {
     return std::nullopt;
   AgentPodHost agent = evidence.from_script ? *evidence.from_script
                        : evidence.from_env  ? *evidence.from_env
-                                            : AgentPodHost{name, {}, {}, {}};
+                                            : AgentPodHost{name, {}, {}, {}, {}};
   agent.host_aliases = host_aliases_of(pod);
+  agent.labels = workspace_labels_of(pod);
   return agent;
 }
 
 } // namespace
+
+WorkspaceLabels workspace_labels_of(const json& pod) {
+  const json& labels = child(child(pod, "metadata"), "labels");
+  return {.workspace_id = text_at(labels, "com.coder.workspace.id"),
+          .workspace = text_at(labels, "com.coder.workspace.name"),
+          .owner = text_at(labels, "com.coder.user.username")};
+}
 
 std::expected<std::vector<AgentPodHost>, std::string> agent_pods(const json& list) {
   const json* items = member(list, "items");

@@ -31,6 +31,7 @@ Report build(const probe::Plan& plan, probe::Observations observations, truth::T
   report.observations = std::move(observations);
   report.annotations = std::move(evaluation.annotations);
   report.workspaces = std::move(workspaces);
+  report.agents = std::move(evaluation.agents);
   report.truth = std::move(truth);
   report.resolvers = plan.resolvers;
   report.generated_at = now_rfc3339();

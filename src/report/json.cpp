@@ -138,6 +138,30 @@ json workspaces_json(const Report& report) {
   return workspaces;
 }
 
+json agents_json(const std::vector<analysis::AgentEntry>& agents) {
+  json out = json::array();
+  auto text_or_null = [](const std::string& text) { return text.empty() ? json(nullptr) : json(text); };
+  for (const auto& agent : agents) {
+    json causes = json::array();
+    for (analysis::Code code : agent.cause_codes)
+      causes.push_back(analysis::to_string(code));
+    out.push_back({{"workspace", agent.workspace},
+                   {"owner", agent.owner},
+                   {"workspace_id", agent.workspace_id},
+                   {"agent", agent.agent},
+                   {"status", coderapi::to_string(agent.status)},
+                   {"since", text_or_null(agent.since)},
+                   {"build_status", agent.build_status},
+                   {"outdated", agent.outdated},
+                   {"pod", text_or_null(agent.pod)},
+                   {"agent_host", text_or_null(agent.agent_host)},
+                   {"target", k8s::to_string(agent.target)},
+                   {"path_verdict", analysis::to_string(agent.path_verdict)},
+                   {"cause_codes", causes}});
+  }
+  return out;
+}
+
 } // namespace
 
 // Keys in the order CONTRACTS.md lists them (nlohmann::json sorts them when dumping anyway).
@@ -154,6 +178,8 @@ json to_json(const Report& report) {
   document["http"] = http_json(report);
   document["transport"] = transport_json(report);
   document["workspaces"] = workspaces_json(report);
+  if (report.agents)
+    document["agents"] = agents_json(*report.agents);
   return document;
 }
 

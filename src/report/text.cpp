@@ -253,6 +253,30 @@ std::string workspaces_section(const Report& report, const Paint& paint, std::si
   return "\nWORKSPACES\n" + table.render("  ", width);
 }
 
+std::string agents_section(const Report& report, const Paint& paint, std::size_t width) {
+  if (!report.agents || report.agents->empty())
+    return {};
+  util::Table table(std::vector<Column>{{"WORKSPACE", Fit::cut_middle},
+                                        {"AGENT", Fit::cut_end, 2},
+                                        {"STATUS", Fit::keep},
+                                        {"SINCE", Fit::keep, 1},
+                                        {"POD", Fit::cut_middle},
+                                        {"PATH", Fit::keep},
+                                        {"CAUSES", Fit::cut_end}});
+  for (const auto& agent : *report.agents) {
+    std::vector<std::string> causes;
+    for (analysis::Code code : agent.cause_codes)
+      causes.emplace_back(analysis::to_string(code));
+    bool lost = agent.lost();
+    table.add({agent.workspace_path(), agent.agent, std::string(coderapi::to_string(agent.status)),
+               agent.since.empty() ? "-" : agent.since, agent.pod.empty() ? "-" : agent.pod,
+               std::string(analysis::to_string(agent.path_verdict)), causes.empty() ? "-" : util::join(causes, ",")},
+              {"", "", lost ? paint(k_red) : "", "", "",
+               agent.path_verdict == analysis::PathVerdict::fails ? paint(k_red) : "", ""});
+  }
+  return "\nAGENTS (from the Coder API)\n" + table.render("  ", width);
+}
+
 // Findings wrap at the width rather than being cut: every word of them matters.
 std::string findings_section(const Report& report, const Paint& paint, std::size_t width) {
   std::string out = "\nFINDINGS\n";
@@ -287,7 +311,7 @@ std::string to_text(const Report& report, const TextOptions& options) {
     return out;
   return out + truth_section(report, width) + resolvers_section(report, width) + dns_section(report, paint, width) +
          http_section(report, paint, width) + transport_section(report, paint, width) +
-         workspaces_section(report, paint, width);
+         workspaces_section(report, paint, width) + agents_section(report, paint, width);
 }
 
 } // namespace coder_dns_doctor::report

@@ -32,6 +32,7 @@ struct WorkspaceAgent {
   std::string origin; // where the host was read: "ENVBUILDER_INIT_SCRIPT", "command", "CODER_AGENT_URL", ...
   AgentTarget target = AgentTarget::unknown;
   std::vector<HostAlias> host_aliases;
+  k8s::WorkspaceLabels labels; // which Coder workspace the pod belongs to, when its labels say
 };
 
 // Return one line per agent: "coder-workspace/ws-1: agent URL host coder.example.test (external, from command)".

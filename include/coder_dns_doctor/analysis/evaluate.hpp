@@ -4,6 +4,7 @@
 #pragma once
 
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/analysis/agent_causes.hpp>
 #include <coder_dns_doctor/analysis/analyze.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/analysis/transport_findings.hpp>
@@ -27,12 +28,14 @@ struct Evaluation {
   std::vector<Annotation> annotations; // one per observations.dns entry, same order
   std::vector<Finding> findings;       // errors first, then warnings, then info; stable otherwise
   Verdict verdict = Verdict::healthy;
+  std::optional<std::vector<AgentEntry>> agents; // coderd's agents joined with pods and paths; nullopt: not asked
 };
 
 // Evaluate one check: annotate the DNS answers against `truth`, run every check (DNS, HTTP,
-// Kubernetes availability, the workspace audit, serve's held connections), sort, and decide the verdict.
+// Kubernetes availability, the workspace audit, serve's held connections, coderd's view of its
+// agents when `coder` is given), sort, and decide the verdict.
 [[nodiscard]] Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observations,
                                   const truth::Truth& truth, const KubeFacts& kube,
-                                  const std::vector<HeldConnection>& held = {});
+                                  const std::vector<HeldConnection>& held = {}, const CoderInput* coder = nullptr);
 
 } // namespace coder_dns_doctor::analysis

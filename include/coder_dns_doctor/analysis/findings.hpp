@@ -32,6 +32,10 @@ enum class Code {
   derp_upgrade_blocked,
   transport_cut_by_proxy,
   not_coderd,
+  agent_disconnected,
+  coder_api_unavailable,
+  coderd_reports_unhealthy,
+  workspace_rebuild_needed,
 };
 
 struct CodeInfo {
@@ -52,6 +56,9 @@ struct Finding {
   std::string summary;
   std::vector<std::string> evidence;
   std::string remediation;
+  // The hosts of the plan this finding is about, when it is about hosts: how an agent's path is
+  // joined with its causes. Not part of the JSON contract.
+  std::vector<std::string> hosts;
 };
 
 // How evidence lists addresses: "127.0.50.100, 127.0.50.101", or "(none)".

@@ -34,6 +34,8 @@ struct ProbeOptions {
   std::string kube_dns_namespace = "kube-system";
   std::string kube_dns_selector = "k8s-app=kube-dns";
   std::string kube_dns_service = "kube-system/kube-dns"; // its ClusterIP makes a resolver cluster-scoped
+  std::string coder_token_file;                          // a Coder session token: turns on coderd's view of its agents
+  std::string coder_url;                                 // default: the internal URL
   std::string ca_file;
   std::string timeout = "2s";
   std::string family = "both";

@@ -11,6 +11,7 @@
 #include <coder_dns_doctor/truth/truth.hpp>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,17 @@ struct KubeSettings {
   k8s::Targets targets;                        // which objects to read
 };
 
+// coderd's view of its agents (docs/coder-api.md): on when a token file is given.
+struct CoderSettings {
+  std::string token_file;       // empty: the Coder API is not asked
+  std::optional<util::Url> url; // nullopt: the plan's internal URL
+};
+
 struct Settings {
   probe::Plan plan;                            // may lack the external URL when Kubernetes supplies it
   std::vector<truth::TruthEntry> expectations; // static truth; wins over discovered truth
   KubeSettings kube;
+  CoderSettings coder;
 };
 
 // Run one check of `settings`. Failures of the world become findings, never exceptions;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coder_dns_doctor/http/client.hpp>
+#include <coder_dns_doctor/http/json_api.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -30,21 +31,9 @@ struct Access {
   [[nodiscard]] std::string rule() const;
 };
 
-enum class ErrorKind {
-  credentials,  // the token or CA file cannot be read
-  unauthorized, // 401: the token is missing, expired or not trusted
-  forbidden,    // 403: RBAC denies the request
-  not_found,    // 404
-  server_error, // 5xx
-  http_error,   // another non-2xx status
-  malformed,    // 2xx but not the JSON object expected
-  too_large,    // the body exceeded the size cap
-  timeout,      // no complete answer within the timeout
-  transport,    // connection refused, TLS failure, ...
-  skipped,      // not sent: an earlier request found the server unreachable
-};
-
-[[nodiscard]] std::string_view to_string(ErrorKind kind);
+// Why a request failed: the JSON API vocabulary of the http module.
+using ErrorKind = http::ApiErrorKind;
+using http::to_string;
 
 struct ApiError {
   ErrorKind kind = ErrorKind::transport;

@@ -27,6 +27,15 @@ struct HostAlias {
   friend bool operator==(const HostAlias&, const HostAlias&) = default;
 };
 
+// The Coder workspace a pod belongs to, from the labels Coder's official templates set
+// (`com.coder.workspace.id`, `com.coder.workspace.name`, `com.coder.user.username`); empty when absent.
+struct WorkspaceLabels {
+  std::string workspace_id;
+  std::string workspace;
+  std::string owner;
+  friend bool operator==(const WorkspaceLabels&, const WorkspaceLabels&) = default;
+};
+
 // Which of the plan's Coder URLs an agent dials.
 enum class AgentTarget { external, internal, other, unknown };
 

@@ -24,12 +24,16 @@ namespace coder_dns_doctor::k8s {
 // (`.../bin/coder-<os>-<arch>`); nullopt when the script holds neither.
 [[nodiscard]] std::optional<std::string> agent_host_in_script(std::string_view script);
 
+// Return the workspace labels of `pod`.
+[[nodiscard]] WorkspaceLabels workspace_labels_of(const nlohmann::json& pod);
+
 // A workspace agent found in a pod, before it is compared with the plan's hosts.
 struct AgentPodHost {
   std::string pod; // namespace/name
   std::string host;
   std::string origin;
   std::vector<HostAlias> host_aliases; // spec.hostAliases, valid IP entries only
+  WorkspaceLabels labels;
 };
 
 // Return the `spec.hostAliases` of `pod` whose address is an IP literal, names lower case.

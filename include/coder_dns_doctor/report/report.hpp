@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coder_dns_doctor/analysis/agent_audit.hpp>
+#include <coder_dns_doctor/analysis/agent_causes.hpp>
 #include <coder_dns_doctor/analysis/evaluate.hpp>
 #include <coder_dns_doctor/analysis/findings.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,9 @@ struct Report {
   probe::Observations observations;
   std::vector<analysis::Annotation> annotations; // one per observations.dns entry, same order
   std::vector<probe::ResolverPlan> resolvers;
-  std::vector<analysis::WorkspaceAgent> workspaces; // the Kubernetes workspace-pod audit, when it ran
-  std::string generated_at;                         // RFC 3339 UTC
+  std::vector<analysis::WorkspaceAgent> workspaces;        // the Kubernetes workspace-pod audit, when it ran
+  std::optional<std::vector<analysis::AgentEntry>> agents; // coderd's agents with their causes; nullopt: no token
+  std::string generated_at;                                // RFC 3339 UTC
 };
 
 // Return the annotation of `report.observations.dns[index]`; an empty one (no expectation, no
@@ -35,7 +38,8 @@ struct Report {
 [[nodiscard]] Report build(const probe::Plan& plan, probe::Observations observations, truth::Truth truth,
                            analysis::Evaluation evaluation, std::vector<analysis::WorkspaceAgent> workspaces = {});
 
-// The JSON document of CONTRACTS.md (verdict, findings, truth, dns, http) plus resolvers and timing.
+// The JSON document of CONTRACTS.md (verdict, findings, truth, dns, http) plus resolvers and timing;
+// `agents` only when the Coder API was asked (--coder-token-file).
 [[nodiscard]] nlohmann::json to_json(const Report& report);
 
 enum class Colour { yes, no };

@@ -1,6 +1,6 @@
-#include <coder_dns_doctor/k8s/json_access.hpp>
+#include <coder_dns_doctor/util/json_access.hpp>
 
-namespace coder_dns_doctor::k8s {
+namespace coder_dns_doctor::util {
 
 using nlohmann::json;
 
@@ -34,4 +34,4 @@ const json* path(const json& object, std::initializer_list<std::string_view> key
   return here;
 }
 
-} // namespace coder_dns_doctor::k8s
+} // namespace coder_dns_doctor::util

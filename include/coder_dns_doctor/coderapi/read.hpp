@@ -1,0 +1,23 @@
+// Layer 4 (coderapi): one check's reads of coderd's API: who the token is, every workspace's
+// agents (paged, bounded), coderd's own health report. Never throws for failures of the world:
+// each becomes a CoderProblem and the rest is read when it can be.
+#pragma once
+
+#include <coder_dns_doctor/coderapi/client.hpp>
+#include <coder_dns_doctor/coderapi/facts.hpp>
+
+#include <cstddef>
+
+namespace coder_dns_doctor::coderapi {
+
+struct ReadLimits {
+  std::size_t page_size = 100; // workspaces asked per request (`limit`)
+  std::size_t max_pages = 20;  // beyond page_size x max_pages workspaces the rest is not read
+};
+
+[[nodiscard]] CoderFacts read_coder(Client& client, const ReadLimits& limits = {});
+
+// The problem an API error stands for.
+[[nodiscard]] CoderProblem problem_of(const ApiError& error);
+
+} // namespace coder_dns_doctor::coderapi
