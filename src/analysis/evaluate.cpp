@@ -25,7 +25,8 @@ Evaluation evaluate(const probe::Plan& plan, const probe::Observations& observat
     AgentJoin join = join_agents(plan, observations, result.annotations, truth, result.findings, kube.agents, *coder);
     for (Finding& finding : join.findings)
       result.findings.push_back(std::move(finding));
-    result.agents = std::move(join.agents);
+    if (coder->facts.agents) // else unknown, not "none": the API could not be read
+      result.agents = std::move(join.agents);
   }
   std::stable_sort(result.findings.begin(), result.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity > b.severity; });

@@ -37,6 +37,8 @@ enum class Id : std::size_t {
   transport_up,
   transport_connection_age_seconds,
   transport_closes_total,
+  agents,
+  agent_disconnected_with_cause,
   count_
 };
 
@@ -119,6 +121,18 @@ const std::vector<FamilySpec>& family_table() {
        {"url", "via", "cause"},
        "Ends of serve's held DERP WebSockets through this path, by cause: closed_early (lived less than --hold-min), "
        "closed (lived longer), or the failed attempt's transport status (refused, timeout, not_upgraded, ...)",
+       {}},
+      {"coder_dns_doctor_agents",
+       gauge,
+       {"status"},
+       "Agents of started workspaces by the status coderd reports (connecting, connected, disconnected, timeout, "
+       "unknown); absent without --coder-token-file or when the Coder API could not be read",
+       {}},
+      {"coder_dns_doctor_agent_disconnected_with_cause",
+       gauge,
+       {"code"},
+       "Disconnected or timed-out agents of running workspaces with this finding code on their path (an agent counts "
+       "once per code); code=\"none\" for those with no cause found",
        {}},
   };
   return table;
@@ -234,10 +248,12 @@ struct Metrics::State {
   Handle<prometheus::Gauge> transport_up = gauge(Id::transport_up);
   Handle<prometheus::Gauge> connection_age = gauge(Id::transport_connection_age_seconds);
   Handle<prometheus::Counter> closes_total = counter(Id::transport_closes_total);
+  Handle<prometheus::Gauge> agents = gauge(Id::agents);
+  Handle<prometheus::Gauge> agent_causes = gauge(Id::agent_disconnected_with_cause);
 };
 
 Metrics::Metrics(std::string_view version, std::string_view revision) : m_state(std::make_unique<State>()) {
-  static_assert(static_cast<std::size_t>(Id::count_) == 20, "keep Id in step with family_table()");
+  static_assert(static_cast<std::size_t>(Id::count_) == 22, "keep Id in step with family_table()");
   if (family_table().size() != static_cast<std::size_t>(Id::count_))
     throw std::logic_error("family_table() and Id disagree");
   m_state->build_info.at({std::string(version), std::string(revision)}).Set(1);
@@ -313,6 +329,30 @@ void Metrics::record_transport(State& s, const report::Report& report) {
     s.transport_up.at(labels).Set(passed ? 1 : 0);
 }
 
+void Metrics::record_agents(State& s, const report::Report& report) {
+  if (!report.agents)
+    return;
+  // Every status and the none-cause are exported from 0, so a rule can tell "no agent lost" from "not asked".
+  std::map<std::string, double> by_status;
+  for (auto status : {coderapi::AgentStatus::connecting, coderapi::AgentStatus::connected,
+                      coderapi::AgentStatus::disconnected, coderapi::AgentStatus::timeout})
+    by_status[std::string(coderapi::to_string(status))] = 0;
+  std::map<std::string, double> by_cause{{"none", 0}};
+  for (const analysis::AgentEntry& agent : *report.agents) {
+    by_status[std::string(coderapi::to_string(agent.status))] += 1;
+    if (!agent.lost())
+      continue;
+    if (agent.cause_codes.empty())
+      by_cause["none"] += 1;
+    for (analysis::Code code : agent.cause_codes)
+      by_cause[std::string(analysis::to_string(code))] += 1;
+  }
+  for (const auto& [status, count] : by_status)
+    s.agents.at({status}).Set(count);
+  for (const auto& [code, count] : by_cause)
+    s.agent_causes.at({code}).Set(count);
+}
+
 void Metrics::record_cycle(const report::Report& report, std::chrono::system_clock::time_point finished) {
   std::lock_guard lock(m_mutex);
   State& s = *m_state;
@@ -324,10 +364,13 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.transport_up.begin();
   s.finding.begin();
   s.verdict.begin();
+  s.agents.begin();
+  s.agent_causes.begin();
 
   record_dns(s, report);
   record_http(s, report);
   record_transport(s, report);
+  record_agents(s, report);
   for (const analysis::Finding& f : report.findings)
     s.finding.at({std::string(analysis::to_string(f.code)), std::string(analysis::to_string(f.severity))}).Set(1);
   s.verdict.at({std::string(analysis::to_string(report.verdict))}).Set(1);
@@ -343,6 +386,8 @@ void Metrics::record_cycle(const report::Report& report, std::chrono::system_clo
   s.transport_up.sweep();
   s.finding.sweep();
   s.verdict.sweep();
+  s.agents.sweep();
+  s.agent_causes.sweep();
 }
 
 void Metrics::record_held(const std::vector<HeldStats>& held, const CloseTotals& closes) {

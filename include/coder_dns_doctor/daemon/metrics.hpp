@@ -60,6 +60,7 @@ private:
   static void record_dns(State& s, const report::Report& report);
   static void record_http(State& s, const report::Report& report);
   static void record_transport(State& s, const report::Report& report);
+  static void record_agents(State& s, const report::Report& report);
   mutable std::mutex m_mutex; // one cycle is written or read as a whole
   std::unique_ptr<State> m_state;
 };
