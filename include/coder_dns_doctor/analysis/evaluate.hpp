@@ -28,7 +28,8 @@ struct Evaluation {
   std::vector<Annotation> annotations; // one per observations.dns entry, same order
   std::vector<Finding> findings;       // errors first, then warnings, then info; stable otherwise
   Verdict verdict = Verdict::healthy;
-  std::optional<std::vector<AgentEntry>> agents; // coderd's agents joined with pods and paths; nullopt: not asked or unreadable
+  std::optional<std::vector<AgentEntry>>
+      agents; // coderd's agents joined with pods and paths; nullopt: not asked or unreadable
 };
 
 // Evaluate one check: annotate the DNS answers against `truth`, run every check (DNS, HTTP,
