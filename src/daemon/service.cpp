@@ -4,6 +4,7 @@
 #include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
 #include <coder_dns_doctor/report/html.hpp>
+#include <coder_dns_doctor/report/runbook.hpp>
 #include <coder_dns_doctor/transport/check.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
 #include <coder_dns_doctor/util/url.hpp>
@@ -33,6 +34,7 @@ struct Snapshot {
   std::string report_json;
   report::Report report;                     // for the status page, rendered on request
   std::vector<report::CycleVerdict> history; // the last cycles' verdicts, oldest first
+  std::string runbook_url;                   // the configuration this cycle ran with (reloadable)
 };
 
 constexpr std::size_t k_history_cycles = 60; // the status page's strip
@@ -160,6 +162,7 @@ private:
          [this] { return healthz(); }},
         {"/readyz", "200 after the first complete cycle", [this] { return readyz(); }},
         {"/report", "the latest diagnose JSON document", [this] { return report(); }},
+        {"/runbook", "what to do for each alert and finding (docs/runbook.md)", [] { return runbook(); }},
     };
   }
 
@@ -191,23 +194,32 @@ private:
 
   // The status page for a browser at `/`: built from the current snapshot on request.
   Response page() const {
-    std::vector<std::string> headers{"Content-Security-Policy: " + report::page_security_policy(),
-                                     "Referrer-Policy: no-referrer"};
     auto snapshot = latest();
     if (snapshot == nullptr)
       return {.status = 503,
               .content_type = "text/html; charset=utf-8",
-              .body = "<!DOCTYPE html><title>coder-dns-doctor</title><p>No complete cycle yet.</p>\n",
-              .headers = headers};
-    report::PageContext context{
-        .history = snapshot->history,
-        .version = std::string(core::version()),
-        .revision = std::string(core::revision()),
-        .refresh_seconds = static_cast<unsigned>(std::max<long long>(
-            5, std::chrono::duration_cast<std::chrono::seconds>(milliseconds(m_interval_ms.load())).count()))};
+              .body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
+                      "content=\"1\"><title>coder-dns-doctor</title></head><body><p>No complete cycle yet.</p>"
+                      "</body></html>\n",
+              .headers = page_headers()};
+    auto interval = std::chrono::ceil<std::chrono::seconds>(milliseconds(m_interval_ms.load()));
+    report::PageContext context{.history = snapshot->history,
+                                .version = std::string(core::version()),
+                                .revision = std::string(core::revision()),
+                                .refresh_seconds = static_cast<unsigned>(std::max<long long>(1, interval.count())),
+                                .runbook_base = snapshot->runbook_url};
     return {.content_type = "text/html; charset=utf-8",
             .body = report::to_html(snapshot->report, context),
-            .headers = headers};
+            .headers = page_headers()};
+  }
+
+  static Response runbook() {
+    return {.content_type = "text/html; charset=utf-8", .body = report::runbook_html(), .headers = page_headers()};
+  }
+
+  // The pages allow nothing but their own inline style; they send no Referer to what they link.
+  static std::vector<std::string> page_headers() {
+    return {"Content-Security-Policy: " + report::page_security_policy(), "Referrer-Policy: no-referrer"};
   }
 
   std::shared_ptr<const Snapshot> latest() const {
@@ -302,6 +314,7 @@ private:
       m_history.erase(m_history.begin());
     snapshot->history = m_history;
     snapshot->report = report;
+    snapshot->runbook_url = m_config.daemon.runbook_url;
     bool first = latest() == nullptr;
     publish(std::move(snapshot));
     beat();

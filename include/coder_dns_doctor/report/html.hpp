@@ -21,17 +21,25 @@ struct PageContext {
   std::vector<CycleVerdict> history; // oldest first
   std::string version;               // build info
   std::string revision;
-  unsigned refresh_seconds = 30;
+  unsigned refresh_seconds = 30; // the meta refresh: the daemon's interval (at least 1 s)
+  // Where the runbook is: a finding code links to `<runbook_base>#<anchor>`. The default is the
+  // daemon's own `/runbook`, relative, so it works through a port-forward too.
+  std::string runbook_base = "/runbook";
 };
 
-// `text` with &, <, >, " and ' replaced by their character references.
+// `text` with &, <, >, " and ' replaced by their character references: safe in element content
+// and in a double- or single-quoted attribute value.
 [[nodiscard]] std::string html_escape(std::string_view text);
 
-// The page: verdict, findings with remediation, the host x resolver matrix, the HTTP paths and
-// their transport checks, the history strip, build info.
+// The page: verdict, findings with remediation (each code linked to its runbook section), the host
+// x resolver matrix, the HTTP paths and their transport checks, the history strip, build info.
 [[nodiscard]] std::string to_html(const Report& report, const PageContext& context);
 
-// The Content-Security-Policy the page needs: nothing but its own inline style.
+// The one style block every page of the daemon inlines (the status page, /runbook).
+[[nodiscard]] std::string_view page_style();
+
+// The Content-Security-Policy those pages need: nothing but the inline style of page_style(),
+// matched by its SHA-256, so no other style and no script can run even if markup got through.
 [[nodiscard]] const std::string& page_security_policy();
 
 } // namespace coder_dns_doctor::report
