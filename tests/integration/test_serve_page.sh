@@ -51,10 +51,10 @@ assert_report "r['verdict'] == 'broken' and 'EXTERNAL_DNS_MISMATCH' in codes()" 
 chromium_run --dump-dom "http://$SERVE_ADDR/" >"$ARTIFACTS/page-dom.html" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chromium.log")"
 fetch /report "$WORK/report.json" # the cycle the DOM shows or the next: the field report either way
 $CHECK dom "$ARTIFACTS/page-dom.html" "$WORK/report.json" /runbook || fail "the page does not show the report"
-grep -q 'Refused to apply\|Content Security Policy' "$WORK/chromium.log" &&
-  fail "Chromium reports a CSP violation: $(grep -m3 'Content Security Policy' "$WORK/chromium.log")"
 chromium_run --screenshot="$ARTIFACTS/page.png" --window-size=1280,1600 "http://$SERVE_ADDR/" >/dev/null ||
   fail "chromium --screenshot failed: $(tail -5 "$WORK/chromium.log")"
+# The stylesheet's colours are in it only if Chromium let the inline style through the CSP (with a
+# wrong hash the page renders black on white and this fails).
 $CHECK png "$ARTIFACTS/page.png" 1280 || fail "the screenshot is not the styled page"
 
 # /runbook: docs/runbook.md, built in, with a heading id for every alert's anchor.
