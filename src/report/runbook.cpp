@@ -15,8 +15,9 @@ namespace coder_dns_doctor::report {
 namespace {
 
 // Which runbook section covers a finding code. Codes without an alert of their own point at the
-// alert whose section explains them; a code missing here is shown without a link.
-constexpr std::array<std::pair<analysis::Code, std::string_view>, 15> k_sections{{
+// alert whose section explains them; a code missing here (DEPLOYMENT_MISMATCH,
+// KUBERNETES_UNAVAILABLE: no section yet) is shown without a link.
+constexpr std::array<std::pair<analysis::Code, std::string_view>, 16> k_sections{{
     {analysis::Code::external_dns_mismatch, "coderdnsmismatch"},
     {analysis::Code::internal_dns_mismatch, "coderdnsmismatch"},
     {analysis::Code::host_dns_mismatch, "coderdnsmismatch"},
@@ -24,6 +25,7 @@ constexpr std::array<std::pair<analysis::Code, std::string_view>, 15> k_sections
     {analysis::Code::search_shadowing, "coderdnsmismatch"},
     {analysis::Code::agent_url_external, "coderdnsmismatch"},
     {analysis::Code::dns_lookup_failed, "coderdnslookupfailing"},
+    {analysis::Code::resolver_out_of_scope, "coderdnslookupfailing"}, // the section explains scopes
     {analysis::Code::healthz_fails_via_dns, "coderhealthzdownviadns"},
     {analysis::Code::healthz_down, "coderhealthzdown"},
     {analysis::Code::hosts_file_override, "coderhostsfileoverride"},
