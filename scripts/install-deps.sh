@@ -17,6 +17,7 @@ test_packages=(
   debootstrap unzip
   clang-16 libclang-rt-16-dev  # libFuzzer (tests/fuzz): clang >= 16 for libstdc++ 12's std::expected
   clang-tidy clang-format      # lint/ (tests/lint): function size, cognitive complexity, formatting
+  chromium fonts-dejavu-core   # test_serve_page: the status page in headless Chromium (--dump-dom, --screenshot)
 )
 bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
 

@@ -31,7 +31,7 @@ struct Preset {
 
 const Preset k_serve{.name = "serve",
                      .description = "Run the checks every --interval, export Prometheus metrics and serve /metrics, "
-                                    "/healthz, /readyz, /report",
+                                    "/healthz, /readyz, /report, the status page / and /runbook",
                      .listen = "0.0.0.0:9816",
                      .interval = "30s",
                      .kube = "auto"};
@@ -56,6 +56,7 @@ struct DaemonFlags {
   std::string agent_url; // sidecar only
   std::string hold_connections = "on";
   std::string hold_min = "75s";
+  std::string runbook_url = "/runbook";
 };
 
 ProbeOptions probe_defaults(const Preset& preset) {
@@ -87,6 +88,11 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
       .add_option("--hold-min", flags.hold_min,
                   "A held connection closed sooner is closed_early; repeated, TRANSPORT_CUT_BY_PROXY")
       ->capture_default_str();
+  command
+      .add_option("--runbook-url", flags.runbook_url,
+                  "Base of the runbook the status page links each finding to (<base>#<anchor>): the daemon's own "
+                  "/runbook, or an http(s) URL such as an internal wiki's copy of docs/runbook.md")
+      ->capture_default_str();
   if (preset.sidecar)
     command.add_option("--agent-url", flags.agent_url,
                        "The URL the workspace agent dials (default: $CODER_AGENT_URL); checked as the external URL");
@@ -97,6 +103,21 @@ std::chrono::milliseconds duration_option(const std::string& option, const std::
   if (!duration)
     throw core::UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
   return *duration;
+}
+
+// Check a --runbook-url: a path on this daemon (`/runbook`) or an absolute http(s) URL, printable
+// ASCII without spaces and without a fragment (the page appends `#<anchor>`).
+std::string runbook_url_option(const std::string& value) {
+  auto fail = [&](std::string_view why) { return core::UsageError(fmt::format("--runbook-url '{}': {}", value, why)); };
+  if (!std::all_of(value.begin(), value.end(), [](char c) { return c > ' ' && c < '\x7f'; }))
+    throw fail("expected printable ASCII without spaces");
+  if (value.find('#') != std::string::npos)
+    throw fail("expected no '#': the page adds #<anchor> for each finding");
+  bool local = value.starts_with('/') && !value.starts_with("//");
+  bool absolute = value.starts_with("https://") || value.starts_with("http://");
+  if (!local && !absolute)
+    throw fail("expected a path on this daemon (/runbook) or an http:// or https:// URL");
+  return value;
 }
 
 // True when Kubernetes can supply the external URL, so its absence is not an error yet.
@@ -171,6 +192,7 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   d.hold_min = duration_option("--hold-min", flags.hold_min);
   if (d.hold_min < std::chrono::seconds(1))
     throw core::UsageError(fmt::format("--hold-min '{}': expected at least 1s", flags.hold_min));
+  d.runbook_url = runbook_url_option(flags.runbook_url);
   d.log_level = *level;
   d.log_format = *format;
   return config;

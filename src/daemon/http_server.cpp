@@ -32,10 +32,13 @@ std::string_view reason(int status) {
 }
 
 void send(mg_connection* connection, const Response& response, bool head) {
+  std::string extra;
+  for (const auto& line : response.headers)
+    extra += line + "\r\n";
   std::string header =
       fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                  "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                  response.status, reason(response.status), response.content_type, response.body.size());
+                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n{}\r\n",
+                  response.status, reason(response.status), response.content_type, response.body.size(), extra);
   mg_write(connection, header.data(), header.size());
   if (!head && !response.body.empty())
     mg_write(connection, response.body.data(), response.body.size());
@@ -108,8 +111,19 @@ std::expected<util::Endpoint, std::string> parse_listen(const std::string& text)
   return *endpoint;
 }
 
+// Whether the client asks for plain text rather than a page: `Accept` names text/plain and not
+// text/html (curl's default `*/*` and a browser's text/html get the page).
+bool wants_text(mg_connection* connection) {
+  const char* accept = mg_get_header(connection, "Accept");
+  if (accept == nullptr)
+    return false;
+  std::string_view value(accept);
+  return value.find("text/plain") != std::string_view::npos && value.find("text/html") == std::string_view::npos;
+}
+
 struct HttpServer::Impl {
   std::vector<Route> routes;
+  std::function<Response()> page;
   mg_context* context = nullptr;
 
   static int handle(mg_connection* connection, void* data) {
@@ -123,7 +137,9 @@ struct HttpServer::Impl {
       return 405;
     }
     Response response{.status = 404, .body = "not found; see /\n"};
-    if (path == "/") {
+    if (path == "/" && self->page && !wants_text(connection)) {
+      response = self->page();
+    } else if (path == "/") {
       response = {.status = 200, .body = "coder-dns-doctor\n"};
       for (const Route& route : self->routes)
         response.body += fmt::format("  {:<10} {}\n", route.path, route.help);
@@ -196,6 +212,7 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const 
 
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);
+  impl->page = options.page;
   mg_callbacks callbacks{};
   callbacks.log_message = &Impl::log_message;
   mg_init_data init{.callbacks = &callbacks, .user_data = impl.get(), .configuration_options = config.data()};

@@ -3,6 +3,8 @@
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
+#include <coder_dns_doctor/report/html.hpp>
+#include <coder_dns_doctor/report/runbook.hpp>
 #include <coder_dns_doctor/transport/check.hpp>
 #include <coder_dns_doctor/util/duration.hpp>
 #include <coder_dns_doctor/util/url.hpp>
@@ -30,7 +32,12 @@ using std::chrono::milliseconds;
 struct Snapshot {
   std::uint64_t cycle = 0;
   std::string report_json;
+  report::Report report;                     // for the status page, rendered on request
+  std::vector<report::CycleVerdict> history; // the last cycles' verdicts, oldest first
+  std::string runbook_url;                   // the configuration this cycle ran with (reloadable)
 };
+
+constexpr std::size_t k_history_cycles = 60; // the status page's strip
 
 std::int64_t ticks(Clock::time_point t) {
   return t.time_since_epoch().count();
@@ -103,7 +110,7 @@ public:
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     m_holder = std::make_unique<Holder>(HolderOptions{.hold_min = m_config.daemon.hold_min});
-    auto server = HttpServer::start({.listen = m_config.daemon.listen}, routes());
+    auto server = HttpServer::start({.listen = m_config.daemon.listen, .page = [this] { return page(); }}, routes());
     if (!server) {
       m_log.error("cannot start the listener", {{"error", server.error()}});
       return core::ExitStatus::cannot_run;
@@ -155,6 +162,7 @@ private:
          [this] { return healthz(); }},
         {"/readyz", "200 after the first complete cycle", [this] { return readyz(); }},
         {"/report", "the latest diagnose JSON document", [this] { return report(); }},
+        {"/runbook", "what to do for each alert and finding (docs/runbook.md)", [] { return runbook(); }},
     };
   }
 
@@ -182,6 +190,36 @@ private:
               .body = R"({"error": "no complete cycle yet"})"
                       "\n"};
     return {.content_type = "application/json", .body = snapshot->report_json};
+  }
+
+  // The status page for a browser at `/`: built from the current snapshot on request.
+  Response page() const {
+    auto snapshot = latest();
+    if (snapshot == nullptr)
+      return {.status = 503,
+              .content_type = "text/html; charset=utf-8",
+              .body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
+                      "content=\"1\"><title>coder-dns-doctor</title></head><body><p>No complete cycle yet.</p>"
+                      "</body></html>\n",
+              .headers = page_headers()};
+    auto interval = std::chrono::ceil<std::chrono::seconds>(milliseconds(m_interval_ms.load()));
+    report::PageContext context{.history = snapshot->history,
+                                .version = std::string(core::version()),
+                                .revision = std::string(core::revision()),
+                                .refresh_seconds = static_cast<unsigned>(std::max<long long>(1, interval.count())),
+                                .runbook_base = snapshot->runbook_url};
+    return {.content_type = "text/html; charset=utf-8",
+            .body = report::to_html(snapshot->report, context),
+            .headers = page_headers()};
+  }
+
+  static Response runbook() {
+    return {.content_type = "text/html; charset=utf-8", .body = report::runbook_html(), .headers = page_headers()};
+  }
+
+  // The pages allow nothing but their own inline style; they send no Referer to what they link.
+  static std::vector<std::string> page_headers() {
+    return {"Content-Security-Policy: " + report::page_security_policy(), "Referrer-Policy: no-referrer"};
   }
 
   std::shared_ptr<const Snapshot> latest() const {
@@ -271,6 +309,12 @@ private:
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->cycle = cycle;
     snapshot->report_json = report::to_json(report).dump(2) + "\n";
+    m_history.push_back({report.generated_at, report.verdict});
+    if (m_history.size() > k_history_cycles)
+      m_history.erase(m_history.begin());
+    snapshot->history = m_history;
+    snapshot->report = report;
+    snapshot->runbook_url = m_config.daemon.runbook_url;
     bool first = latest() == nullptr;
     publish(std::move(snapshot));
     beat();
@@ -320,6 +364,7 @@ private:
 
   mutable std::mutex m_snapshot_mutex;
   std::shared_ptr<const Snapshot> m_snapshot;
+  std::vector<report::CycleVerdict> m_history; // the prober thread's; copied into each snapshot
 
   std::mutex m_wake_mutex;
   std::condition_variable m_wake;

@@ -53,7 +53,10 @@ SCENARIOS = {
                                   "coder-service": "coder/coder", "coder-deployment": "coder-app/coder"}}),
     "example-field-report": ([], "examples/helm/field-report-values.yaml"),
     "example-generic": ([], "examples/helm/generic-values.yaml"),
+    "runbook-wiki": (MONITORING, {"runbookBaseUrl": "https://wiki.example.com/ops/coder-dns-doctor/runbook/"}),
 }
+# The base files/alerts.yaml writes every runbook_url with (templates/_helpers.tpl replaces it).
+ALERTS_FILE_RUNBOOK_BASE = "http://coder-dns-doctor.coder-dns-doctor.svc:9816/runbook"
 
 
 def fail(message):
@@ -291,6 +294,8 @@ def cmd_schema():
         (["--set", "port=99999"], "port"),
         (["--set", "monitoring.serviceMonitor.enabled=sometimes"], "enabled"),
         (["--set", "resourcez.cpu=1"], "resourcez"),
+        (["--set", "runbookBaseUrl=javascript:alert(1)"], "runbookBaseUrl"),
+        (["--set", "runbookBaseUrl=https://wiki.example.com/runbook#top"], "runbookBaseUrl"),
     ]
     for args, key in bad:
         process = helm("template", "cdd", str(CHART), *args, check=False)
@@ -315,15 +320,47 @@ def cmd_schema():
 
 # --- rules ----------------------------------------------------------------------------------------
 
+def with_runbook_base(rules, base):
+    """RULES (files/alerts.yaml) with each runbook_url's base replaced by BASE, as the chart does."""
+    rules = copy.deepcopy(rules)
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            url = rule.get("annotations", {}).get("runbook_url")
+            if url is not None:
+                if not url.startswith(ALERTS_FILE_RUNBOOK_BASE + "#"):
+                    fail(f"{rule['alert']}: files/alerts.yaml's runbook_url {url} lacks the base {ALERTS_FILE_RUNBOOK_BASE}")
+                rule["annotations"]["runbook_url"] = base + url[len(ALERTS_FILE_RUNBOOK_BASE):]
+    return rules
+
+
+def runbook_args(objects):
+    workload = [o for o in objects if o["kind"] in ("Deployment", "DaemonSet")][0]
+    args = workload["spec"]["template"]["spec"]["containers"][0]["args"]
+    return [args[i + 1] for i, a in enumerate(args) if a == "--runbook-url"]
+
+
 def cmd_rules():
-    rules = find(render("monitoring-on"), "PrometheusRule")
-    if len(rules) != 1:
-        fail(f"expected one PrometheusRule, got {len(rules)}")
-    spec = rules[0]["spec"]
     source = yaml.safe_load(ALERTS.read_text())
-    if spec != source:
-        fail("the PrometheusRule's spec differs from files/alerts.yaml")
-    print(f"ok PrometheusRule spec equals {ALERTS.relative_to(SOURCE)} ({sum(len(g['rules']) for g in spec['groups'])} rules)")
+    # Default: this release's daemon behind its Service (release cdd, chart name appended).
+    default_base = f"http://cdd-coder-dns-doctor.{RELEASE_NAMESPACE}.svc:9816/runbook"
+    for name, base, flag in (("monitoring-on", default_base, []),
+                             ("runbook-wiki", "https://wiki.example.com/ops/coder-dns-doctor/runbook",
+                              ["https://wiki.example.com/ops/coder-dns-doctor/runbook"])):
+        objects = render(name)
+        rules = find(objects, "PrometheusRule")
+        if len(rules) != 1:
+            fail(f"{name}: expected one PrometheusRule, got {len(rules)}")
+        spec = rules[0]["spec"]
+        if spec != with_runbook_base(source, base):
+            fail(f"{name}: the PrometheusRule's spec differs from files/alerts.yaml with runbook base {base}")
+        urls = {r["annotations"]["runbook_url"].split("#")[0] for g in spec["groups"] for r in g["rules"] if "alert" in r}
+        if urls != {base}:
+            fail(f"{name}: runbook_url bases {sorted(urls)}, expected only {base}")
+        if runbook_args(objects) != flag:
+            fail(f"{name}: serve gets --runbook-url {runbook_args(objects)}, expected {flag}")
+        check_config_accepted(objects, name)
+        print(f"ok {name}: PrometheusRule spec equals {ALERTS.relative_to(SOURCE)} with runbook base {base} "
+              f"({sum(len(g['rules']) for g in spec['groups'])} rules); serve --runbook-url {flag or 'default /runbook'}")
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as out:
         yaml.safe_dump(spec, out)
         out.flush()

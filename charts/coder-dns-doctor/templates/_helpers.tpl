@@ -224,3 +224,20 @@ repeatable ones repeated, `expect` as HOST=ADDR[,ADDR...]; daemon-only options l
 {{- end }}
 {{- join " " $flags }}
 {{- end }}
+
+{{/*
+The runbook base the alert rules link (`<base>#<anchor>`): .Values.runbookBaseUrl, else this
+release's own daemon behind its Service (serve answers /runbook from docs/runbook.md).
+*/}}
+{{- define "cdd.runbookBaseUrl" -}}
+{{- if .Values.runbookBaseUrl }}
+{{- .Values.runbookBaseUrl | trimSuffix "/" }}
+{{- else }}
+{{- printf "http://%s.%s.svc:%d/runbook" (include "cdd.fullname" .) .Release.Namespace (int .Values.service.port) }}
+{{- end }}
+{{- end }}
+
+{{/* The base every runbook_url of files/alerts.yaml is written with; the chart replaces it. */}}
+{{- define "cdd.alertsFileRunbookBase" -}}
+http://coder-dns-doctor.coder-dns-doctor.svc:9816/runbook
+{{- end }}

@@ -1,4 +1,5 @@
-// The daemon's one HTTP listener (civetweb): exact-path GET/HEAD routes answering from memory.
+// The daemon's one HTTP listener (civetweb): exact-path GET/HEAD routes answering from memory;
+// `/` is a page for a browser, or the text index of the routes for `Accept: text/plain`.
 // Handlers run on civetweb's worker threads and must only read snapshots and the registry.
 #pragma once
 
@@ -16,6 +17,7 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::string> headers; // extra "Name: value" lines (a Content-Security-Policy)
 };
 
 struct Route {
@@ -28,6 +30,9 @@ struct ListenerOptions {
   std::string listen;   // "IP:PORT"; port 0 picks a free one
   unsigned threads = 2; // worker threads
   unsigned request_timeout_ms = 5000;
+  // `/` for a browser; unset, or asked with `Accept: text/plain` (not text/html), `/` is the text
+  // index of the routes.
+  std::function<Response()> page;
 };
 
 // Parse a listen address `IP:PORT` or `[IPv6]:PORT` (port 0: any free port); the message

@@ -24,6 +24,9 @@ struct DaemonOptions {
   // connection closed sooner than hold_min counts as closed_early (TRANSPORT_CUT_BY_PROXY).
   bool hold_connections = true;
   std::chrono::milliseconds hold_min{75'000};
+  // The status page links each finding code to `<runbook_url>#<anchor>`: the daemon's own
+  // `/runbook` (relative), or an absolute http(s) URL such as an internal wiki's copy.
+  std::string runbook_url = "/runbook";
   int test_stall_cycle = 0; // TEST ONLY: cycle N blocks until shutdown, to prove /healthz turns 503
 };
 
