@@ -54,6 +54,7 @@ SCENARIOS = {
     "example-field-report": ([], "examples/helm/field-report-values.yaml"),
     "example-generic": ([], "examples/helm/generic-values.yaml"),
     "runbook-wiki": (MONITORING, {"runbookBaseUrl": "https://wiki.example.com/ops/coder-dns-doctor/runbook/"}),
+    "coder-token": ([], {"coderToken": {"existingSecret": "coder-dns-doctor-coder-token", "tokenKey": "session"}}),
 }
 # The base files/alerts.yaml writes every runbook_url with (templates/_helpers.tpl replaces it).
 ALERTS_FILE_RUNBOOK_BASE = "http://coder-dns-doctor.coder-dns-doctor.svc:9816/runbook"
@@ -210,7 +211,11 @@ def check_config_accepted(objects, name, known_issue=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_DNS_DOCTOR_", "KUBERNETES_"))}
         env.update(KUBERNETES_SERVICE_HOST="127.0.0.1", KUBERNETES_SERVICE_PORT="9",
                    CODER_DNS_DOCTOR_KUBE_TOKEN_FILE=str(token))
-        process = subprocess.run([os.environ["CDD_BIN"], "serve", "--config", str(path), *args[3:], "--show-config"],
+        # The Coder token Secret's mount, as a file here.
+        coder_token = pathlib.Path(tmp, "coder-token")
+        coder_token.write_text("abcdefghij-0123456789abcdefghijkl\n")
+        rest = [str(coder_token) if a.startswith("/var/run/secrets/coder/") else a for a in args[3:]]
+        process = subprocess.run([os.environ["CDD_BIN"], "serve", "--config", str(path), *rest, "--show-config"],
                                  capture_output=True, text=True, env=env)
     if process.returncode != 0 and known_issue and known_issue in process.stderr:
         print(f"SKIP {name}: serve rejects the rendered config because of a known binary issue: {process.stderr.strip()}")
@@ -266,7 +271,30 @@ def cmd_render():
         dashboards = [o for o in find(objects, "ConfigMap") if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
         if len(dashboards) != (1 if values["grafana"]["dashboard"]["enabled"] else 0):
             fail(f"{name}: expected {int(values['grafana']['dashboard']['enabled'])} dashboard ConfigMap(s)")
+        check_coder_token(workloads[0], values, name)
         print(f"ok render {name}: {len(objects)} objects valid ({', '.join(sorted(set(kinds)))})")
+
+
+def check_coder_token(workload, values, name):
+    """coderToken.existingSecret mounts that Secret's key read-only and passes it as --coder-token-file;
+    without it there is neither the flag nor the volume."""
+    pod = workload["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    args = container["args"]
+    secret = values["coderToken"]["existingSecret"]
+    volumes = [v for v in pod.get("volumes", []) if "secret" in v]
+    if not secret:
+        if "--coder-token-file" in args or volumes:
+            fail(f"{name}: a Coder token flag or Secret volume without coderToken.existingSecret")
+        return
+    key = values["coderToken"]["tokenKey"]
+    if args[args.index("--coder-token-file") + 1] != f"/var/run/secrets/coder/{key}":
+        fail(f"{name}: --coder-token-file does not name the mounted key {key}")
+    if [(v["secret"]["secretName"], v["secret"]["items"]) for v in volumes] != [(secret, [{"key": key, "path": key}])]:
+        fail(f"{name}: the Secret volume is not {secret} with only the key {key}: {volumes}")
+    mounts = [m for m in container["volumeMounts"] if m["name"] == volumes[0]["name"]]
+    if [(m["mountPath"], m.get("readOnly")) for m in mounts] != [("/var/run/secrets/coder", True)]:
+        fail(f"{name}: the Coder token is not mounted read-only at /var/run/secrets/coder: {mounts}")
 
 
 def cmd_config_audit_off():
@@ -296,6 +324,8 @@ def cmd_schema():
         (["--set", "resourcez.cpu=1"], "resourcez"),
         (["--set", "runbookBaseUrl=javascript:alert(1)"], "runbookBaseUrl"),
         (["--set", "runbookBaseUrl=https://wiki.example.com/runbook#top"], "runbookBaseUrl"),
+        (["--set", "coderToken.existingSecret=Not_A_Name"], "existingSecret"),
+        (["--set", "coderToken.tokenKey=a/b"], "tokenKey"),
     ]
     for args, key in bad:
         process = helm("template", "cdd", str(CHART), *args, check=False)
