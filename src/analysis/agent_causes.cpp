@@ -90,14 +90,15 @@ std::vector<Code> causes_on(const std::string& host, const WorkspaceAgent& pod, 
   return codes;
 }
 
-// Whether /healthz of a plan URL on `host` answered through DNS: the path was probed and works.
+// Whether /healthz of a plan URL on `host` answered through DNS (`internal` is the internal URL's
+// DNS path): the path was probed and works.
 bool path_works(const probe::Plan& plan, const probe::Observations& observations, const std::string& host) {
   for (const auto& url : plan.urls) {
     if (url.url.host != host)
       continue;
     std::string base = url.url.to_string();
     for (const auto& o : observations.http)
-      if (o.base_url == base && o.endpoint == probe::Endpoint::healthz && o.via == probe::Via::dns && o.ok)
+      if (o.base_url == base && o.endpoint == probe::Endpoint::healthz && o.via != probe::Via::pinned && o.ok)
         return true;
   }
   return false;

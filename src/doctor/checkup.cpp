@@ -177,7 +177,7 @@ std::optional<util::IpAddress> address_for(const std::string& base, const probe:
   for (const auto& o : observations.http) {
     if (o.base_url != base || o.endpoint != probe::Endpoint::healthz)
       continue;
-    if (o.ok && o.via == probe::Via::dns)
+    if (o.ok && o.via != probe::Via::pinned) // dns, or the internal URL's own DNS path
       return o.address;
     if (fallback == nullptr || (o.ok && !fallback->ok))
       fallback = &o;

@@ -94,12 +94,20 @@ def init_script(url):
             "output=$(./${BINARY_NAME} --version | head -n1)\n"
             "exec ./${BINARY_NAME} agent\n")
 
+# The Coder workspaces of the pods (ids as in tests/sandbox/coder-api/compose.py): the labels Coder's
+# official templates set, which join coderd's agents with their pods.
+WORKSPACE_IDS = {"coder-alice-dev": ("3f0c2a9e-1b7d-4e58-9a6c-0d1e2f3a4b5c", "alice"),
+                 "coder-carol-dev": ("8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "carol"),
+                 "coder-bob-dev": ("c4d5e6f7-0819-4a2b-9c3d-4e5f6a7b8c9d", "bob")}
+
 def workspace_pod(name, env, command=None, args=None, phase="Running"):
     c = {"name": "dev", "image": "ghcr.io/coder/envbuilder:1.0.0", "env": env}
     if command: c["command"] = command
     if args: c["args"] = args
-    return {"metadata": meta("coder-workspace", name, labels={"app.kubernetes.io/name": "coder-workspace",
-                                                               "com.coder.workspace.name": name}),
+    labels = {"app.kubernetes.io/name": "coder-workspace", "com.coder.workspace.name": name}
+    if name in WORKSPACE_IDS:
+        labels.update({"com.coder.workspace.id": WORKSPACE_IDS[name][0], "com.coder.user.username": WORKSPACE_IDS[name][1]})
+    return {"metadata": meta("coder-workspace", name, labels=labels),
             "spec": {"containers": [c]}, "status": {"phase": phase}}
 
 EXT = "https://coder.example.test:18443/"

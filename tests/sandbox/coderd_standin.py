@@ -32,6 +32,24 @@ Reproduced byte for byte:
   - /api/v2/derp-map as a WebSocket without auth: one binary message with the JSON map (+ newline,
     json.Encoder), then pings every 15 s (payloads "1", "2", ... as nhooyr's Ping).
 
+With --api-fixture FILE (re-read on every request; absent file: as without the option), the
+owner-token API the doctor's --coder-token-file reads, as coderd/httpmw/apikey.go and
+coderd/workspaces.go answer it:
+  - the session token from the `Coder-Session-Token` header, else the `coder_session_token` query
+    parameter, else the cookie. None: 401 with the signed-out message and detail `Cookie
+    "coder_session_token" or query parameter must be provided.`; not `<10-char id>-<22-char
+    secret>`: 401, detail `Invalid API key format: ...`; well-formed but not in the fixture: 401,
+    detail `API key is invalid.`;
+  - GET /api/v2/users/me: a codersdk.User (`username`, `roles[{name, display_name}]`, ...);
+  - GET /api/v2/workspaces?limit=N&offset=K: `{"workspaces": [...], "count": total}`; a user whose
+    roles hold neither owner nor auditor sees only workspaces with their `owner_name` (200, as
+    coderd's RBAC filter does); the fixture's `page_size` caps the rows of one page;
+  - GET /api/v2/debug/health: the fixture's `health` for an owner; anyone else gets coderd's
+    403 `Forbidden.` (the /debug routes require the owner-only debug-info permission).
+  Fixture: {"tokens": {TOKEN: {"username", "roles": [...]}}, "workspaces": [codersdk.Workspace],
+  "health": healthsdk.HealthcheckReport, "page_size": N}; tests/sandbox/coder-api/compose.py
+  writes the sandbox's.
+
 Deviations (on purpose):
   - after the server-key frame real coderd waits ~10 s for the client-info frame (type 0x02) and
     closes otherwise; this stand-in keeps the connection open and sends keepalives until the client
@@ -73,6 +91,7 @@ DERP_MAGIC = b"DERP\xf0\x9f\x94\x91"
 FRAME_SERVER_KEY = 0x01
 FRAME_KEEPALIVE = 0x06
 MAX_HEAD = 16 * 1024
+MAX_FIXTURE = 4 << 20
 MAX_WS_PAYLOAD = 1 << 20
 WS_PING_SECONDS = 15.0
 BIN_BODY_SIZE = 4096
@@ -323,6 +342,10 @@ class Server:
             return self.derp_map(req, close)
         if path == "/api/v2/workspaceagents/me/rpc":
             return self.agent_rpc(req, close)
+        if path in ("/api/v2/users/me", "/api/v2/workspaces", "/api/v2/debug/health"):
+            fixture = self.api_fixture()
+            if fixture is not None:
+                return self.coder_api(req, close, fixture)
         if path.startswith("/api/v2/") or path == "/api/v2":
             return self.error(401, SIGNED_OUT, req, close,
                               'Cookie "%s" or query parameter must be provided.' % TOKEN_COOKIE)
@@ -330,7 +353,8 @@ class Server:
             return self.binary(req, close)
         return self.error(404, "Route not found.", req, close)
 
-    def agent_rpc(self, req, close):
+    @staticmethod
+    def session_token(req):  # httpmw.APITokenFromRequest: header, query, cookie
         token = req.header("coder-session-token")
         if not token:
             token = (req.query.get(TOKEN_COOKIE) or [""])[0]
@@ -339,6 +363,60 @@ class Server:
                 name, _, value = part.strip().partition("=")
                 if name == TOKEN_COOKIE:
                     token = value
+        return token
+
+    # ---- the owner-token API (--api-fixture) ----------------------------------------------------
+    def api_fixture(self):
+        path = self.args.api_fixture
+        if not path or not os.path.isfile(path):
+            return None
+        if os.path.getsize(path) > MAX_FIXTURE:
+            return {"__error__": "fixture larger than %d bytes" % MAX_FIXTURE}
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def coder_api(self, req, close, fixture):
+        if "__error__" in fixture:
+            return self.error(500, "Internal error.", req, close, fixture["__error__"])
+        token = self.session_token(req)
+        if not token:
+            return self.error(401, SIGNED_OUT, req, close,
+                              'Cookie "%s" or query parameter must be provided.' % TOKEN_COOKIE)
+        key_id, _, secret = token.partition("-")
+        if not secret or len(key_id) != 10 or len(secret) != 22:
+            problem = ("incorrect amount of API key parts" if not secret else
+                       "invalid API key id length" if len(key_id) != 10 else "invalid API key secret length")
+            return self.error(401, SIGNED_OUT, req, close, "Invalid API key format: " + problem)
+        user = fixture.get("tokens", {}).get(token)
+        if user is None:
+            return self.error(401, SIGNED_OUT, req, close, "API key is invalid.")
+        roles = user.get("roles", [])
+        if req.path == "/api/v2/users/me":
+            return self.json_response(200, {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "user:" + user["username"])),
+                "username": user["username"], "name": "", "email": user["username"] + "@example.test",
+                "status": "active", "login_type": "password", "created_at": "2026-01-01T00:00:00Z",
+                "roles": [{"name": r, "display_name": r.title()} for r in roles],
+                "organization_ids": [], "theme_preference": ""}, req, close)
+        if req.path == "/api/v2/debug/health":
+            if "owner" not in roles:
+                return self.error(403, "Forbidden.", req, close)
+            return self.json_response(200, fixture.get("health", {}), req, close)
+        rows = fixture.get("workspaces", [])
+        if "owner" not in roles and "auditor" not in roles:
+            rows = [w for w in rows if w.get("owner_name") == user["username"]]
+        try:
+            offset = int((req.query.get("offset") or ["0"])[0])
+            limit = int((req.query.get("limit") or ["0"])[0])
+        except ValueError:
+            return self.error(400, "Query parameters have invalid values.", req, close)
+        size = len(rows) if limit <= 0 else limit
+        if fixture.get("page_size"):
+            size = min(size, int(fixture["page_size"]))
+        return self.json_response(200, {"workspaces": rows[offset:offset + size], "count": len(rows)}, req, close)
+
+    def agent_rpc(self, req, close):
+        token = self.session_token(req)
         if not token:
             return self.error(401, 'Cookie "%s" must be provided.' % TOKEN_COOKIE, req, close)
         try:
@@ -593,6 +671,8 @@ def main():
     ap.add_argument("--status", type=int, default=200, help="/healthz and /api/v2/buildinfo status")
     ap.add_argument("--slim", action="store_true", help="no bundled binaries: /bin/* is 404")
     ap.add_argument("--role", default="coderd", help="named in /__sandbox answers")
+    ap.add_argument("--api-fixture", default="", metavar="FILE",
+                    help="serve the owner-token API (users/me, workspaces, debug/health) from this JSON")
     ap.add_argument("--max-connections", type=int, default=256)
     ap.add_argument("--idle-timeout", type=float, default=120.0, metavar="SECONDS",
                     help="close a connection that sends no complete request head for this long")

@@ -207,7 +207,8 @@ render_coderd() {
     {
       printf '%s\n' "--listen=$listen:$HTTP_PORT" "--role=$name" "--log=$DIR/logs/$name.log" \
         "--version=$CODER_VERSION" "--deployment-id=$id" "--derp-key-seed=$id" \
-        "--access-url=https://$EXTERNAL_HOST:$HTTPS_PORT" "--derp-keepalive=$W_DERP_KEEPALIVE" "--status=$status"
+        "--access-url=https://$EXTERNAL_HOST:$HTTPS_PORT" "--derp-keepalive=$W_DERP_KEEPALIVE" "--status=$status" \
+        "--api-fixture=$DIR/coder-api.json"
       [[ $W_CODERD_SLIM != 1 ]] || echo --slim
     } >"$DIR/conf/$name.args.new"
   done
