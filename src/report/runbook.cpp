@@ -17,7 +17,7 @@ namespace {
 // Which runbook section covers a finding code. Codes without an alert of their own point at the
 // alert whose section explains them; a code missing here (DEPLOYMENT_MISMATCH,
 // KUBERNETES_UNAVAILABLE: no section yet) is shown without a link.
-constexpr std::array<std::pair<analysis::Code, std::string_view>, 16> k_sections{{
+constexpr std::array<std::pair<analysis::Code, std::string_view>, 20> k_sections{{
     {analysis::Code::external_dns_mismatch, "coderdnsmismatch"},
     {analysis::Code::internal_dns_mismatch, "coderdnsmismatch"},
     {analysis::Code::host_dns_mismatch, "coderdnsmismatch"},
@@ -34,6 +34,10 @@ constexpr std::array<std::pair<analysis::Code, std::string_view>, 16> k_sections
     {analysis::Code::derp_upgrade_blocked, "coderderpupgradeblocked"},
     {analysis::Code::transport_cut_by_proxy, "codertransportcutbyproxy"},
     {analysis::Code::not_coderd, "coderaddressnotcoderd"},
+    {analysis::Code::agent_disconnected, "coderagentsdisconnectedbydns"},
+    {analysis::Code::coder_api_unavailable, "coderagentsdisconnectedbydns"},
+    {analysis::Code::coderd_reports_unhealthy, "coderagentsdisconnectedbydns"},
+    {analysis::Code::workspace_rebuild_needed, "coderagentsdisconnectedbydns"},
 }};
 
 bool starts_with(std::string_view text, std::string_view prefix) {
