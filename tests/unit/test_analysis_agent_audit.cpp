@@ -3,6 +3,7 @@
 #include <coder_dns_doctor/analysis/analyze.hpp>
 
 #include "addresses.hpp"
+#include "observations.hpp"
 
 #include <doctest/doctest.h>
 
@@ -50,30 +51,16 @@ probe::DnsObservation answer(std::string host, std::string who, std::vector<std:
   return o;
 }
 
-probe::HttpObservation health(std::string base, Via via, std::string address, bool ok,
-                              std::vector<std::string> resolvers = {}) {
-  probe::HttpObservation o;
-  o.base_url = base;
-  o.url = base + "/healthz";
-  o.via = via;
-  o.address = test::ip(address);
-  o.resolvers = std::move(resolvers);
-  o.ok = ok;
-  if (!ok)
-    o.error = "Connection refused";
-  else
-    o.status_code = 200;
-  return o;
-}
+using test::healthz;
 
 // The field report from the pods' view: cluster DNS stale, public right, internal fine.
 probe::Observations field_report() {
   probe::Observations o;
   o.dns = {answer(k_external, "cluster", {"127.0.50.100"}), answer(k_external, "public", {"127.0.50.101"}),
            answer(k_internal, "cluster", {"127.0.209.202"})};
-  o.http = {health(k_external_url, Via::dns, "127.0.50.100", false, {"cluster"}),
-            health(k_external_url, Via::pinned, "127.0.50.101", true),
-            health(k_internal_url, Via::dns, "127.0.209.202", true, {"cluster"})};
+  o.http = {healthz(k_external_url, Via::dns, "127.0.50.100", false, {"cluster"}),
+            healthz(k_external_url, Via::pinned, "127.0.50.101", true),
+            healthz(k_internal_url, Via::dns, "127.0.209.202", true, {"cluster"})};
   return o;
 }
 
@@ -156,8 +143,8 @@ TEST_SUITE("analysis::agent_audit") {
     auto plan = plan_with({resolver("lan", false)});
     probe::Observations observations;
     observations.dns = {answer(k_external, "lan", {"127.0.50.101"})};
-    observations.http = {health(k_external_url, Via::dns, "127.0.50.101", false, {"lan"}),
-                         health(k_internal_url, Via::internal, "127.0.209.202", true)};
+    observations.http = {healthz(k_external_url, Via::dns, "127.0.50.101", false, {"lan"}),
+                         healthz(k_internal_url, Via::internal, "127.0.209.202", true)};
     auto finding = audit(plan, observations, truth::Truth{}, agents()); // no truth: no match verdict
     REQUIRE(finding);
     std::string evidence;

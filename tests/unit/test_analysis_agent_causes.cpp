@@ -4,6 +4,7 @@
 #include <coder_dns_doctor/analysis/evaluate.hpp>
 
 #include "addresses.hpp"
+#include "observations.hpp"
 
 #include <doctest/doctest.h>
 
@@ -35,14 +36,7 @@ probe::Plan plan() {
 }
 
 probe::HttpObservation healthz(const std::string& base, const std::string& address, bool ok) {
-  probe::HttpObservation o;
-  o.base_url = base;
-  o.url = base + "/healthz";
-  o.via = base == k_internal ? probe::Via::internal : probe::Via::dns; // as the engine labels them
-  o.address = test::ip(address);
-  o.ok = ok;
-  o.status = ok ? http::Status::ok : http::Status::refused;
-  return o;
+  return test::healthz(base, base == k_internal ? probe::Via::internal : probe::Via::dns, address, ok);
 }
 
 // The field report: the external host answers the stale address in the cluster; internal works.

@@ -8,6 +8,8 @@
 #include <coder_dns_doctor/util/table.hpp>
 
 #include "addresses.hpp"
+#include "observations.hpp"
+#include "text_lines.hpp"
 
 #include <doctest/doctest.h>
 
@@ -62,20 +64,9 @@ probe::DnsObservation answer(const std::string& host, const std::string& resolve
 
 probe::HttpObservation healthz(const std::string& base, probe::Via via, const std::string& address,
                                std::vector<std::string> resolvers, bool ok) {
-  probe::HttpObservation o;
-  o.base_url = base;
-  o.url = base + "/healthz";
-  o.via = via;
-  o.address = test::ip(address);
-  o.resolvers = std::move(resolvers);
-  o.ok = ok;
-  o.status = ok ? http::Status::ok : http::Status::refused;
-  if (ok) {
-    o.status_code = 200;
-    o.coderd_version = "v2.18.0";
-  } else {
+  probe::HttpObservation o = test::healthz(base, via, address, ok, std::move(resolvers));
+  if (!ok)
     o.error = "Failed to connect to " + address + " port 18443 after 1 ms: Couldn't connect to server";
-  }
   o.duration_ms = 1.2;
   return o;
 }
@@ -134,14 +125,6 @@ void check_golden(const std::string& name, const std::string& text) {
                 " (CDD_UPDATE_GOLDEN=1 rewrites it after a deliberate change)");
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
-
 } // namespace
 
 TEST_SUITE("report::to_text") {
@@ -151,7 +134,7 @@ TEST_SUITE("report::to_text") {
       CAPTURE(width);
       std::string text = report::to_text(report, {.colour = report::Colour::no, .width = width, .quiet = false});
       check_golden("field-report-" + std::to_string(width) + ".txt", text);
-      for (const auto& line : lines_of(text)) {
+      for (const auto& line : test::lines_of(text)) {
         CAPTURE(line);
         CHECK(util::display_width(line) <= width);
       }

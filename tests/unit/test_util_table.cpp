@@ -1,6 +1,8 @@
 // Tables fitted to a width: what gives way first, what never does, and how text is cut or wrapped.
 #include <coder_dns_doctor/util/table.hpp>
 
+#include "text_lines.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -11,13 +13,7 @@ using util::Fit;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
+using test::lines_of;
 
 std::size_t widest(const std::string& text) {
   std::size_t most = 0;
