@@ -33,19 +33,19 @@ LABEL org.opencontainers.image.title="coder-dns-doctor" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/debian:12-slim"
-# The runtime libraries the binary links (c-ares, libcurl, fmt, yaml-cpp, prometheus-cpp, civetweb,
+# The runtime libraries the binary links (c-ares, libcurl, fmt, yaml-cpp, prometheus-cpp, zlib,
 # libstdc++) and CA certificates for HTTPS health checks; nothing else. The chroot test installs
 # exactly this list.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
       libc-ares2 \
-      libcivetweb1 \
       libcurl4 \
       libfmt9 \
       libprometheus-cpp-core1.0 \
       libstdc++6 \
       libyaml-cpp0.7 \
+      zlib1g \
  && rm -rf /var/lib/apt/lists/*
 # A fixed non-root UID/GID (the Helm chart's runAsUser/runAsGroup), no home, no shell.
 RUN groupadd --system --gid 10001 coder-dns-doctor \

@@ -7,7 +7,8 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config git
   libc-ares-dev libcurl4-openssl-dev libfmt-dev doctest-dev libcli11-dev
-  nlohmann-json3-dev libyaml-cpp-dev libcivetweb-dev prometheus-cpp-dev libdtl-dev
+  nlohmann-json3-dev libyaml-cpp-dev prometheus-cpp-dev libdtl-dev
+  libcivetweb-dev # not linked: prometheus-cpp's CMake config looks for it (its pull library)
   libssl-dev zlib1g-dev
 )
 # Real servers and peers used by the sandbox, the tests and the benchmarks.

@@ -57,6 +57,7 @@ struct DaemonFlags {
   std::string hold_connections = "on";
   std::string hold_min = "75s";
   std::string runbook_url = "/runbook";
+  std::string report = "on";
 };
 
 ProbeOptions probe_defaults(const Preset& preset) {
@@ -92,6 +93,11 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
       .add_option("--runbook-url", flags.runbook_url,
                   "Base of the runbook the status page links each finding to (<base>#<anchor>): the daemon's own "
                   "/runbook, or an http(s) URL such as an internal wiki's copy of docs/runbook.md")
+      ->capture_default_str();
+  command
+      .add_option("--report", flags.report,
+                  "Serve the topology, /report and the status page at /: on | off (off: only /metrics, /healthz, "
+                  "/readyz and /runbook carry data)")
       ->capture_default_str();
   if (preset.sidecar)
     command.add_option("--agent-url", flags.agent_url,
@@ -193,6 +199,9 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   if (d.hold_min < std::chrono::seconds(1))
     throw core::UsageError(fmt::format("--hold-min '{}': expected at least 1s", flags.hold_min));
   d.runbook_url = runbook_url_option(flags.runbook_url);
+  if (flags.report != "on" && flags.report != "off")
+    throw core::UsageError(fmt::format("--report '{}': expected on or off", flags.report));
+  d.serve_report = flags.report == "on";
   d.log_level = *level;
   d.log_format = *format;
   return config;

@@ -35,6 +35,11 @@ struct Snapshot {
   report::Report report;                     // for the status page, rendered on request
   std::vector<report::CycleVerdict> history; // the last cycles' verdicts, oldest first
   std::string runbook_url;                   // the configuration this cycle ran with (reloadable)
+  bool serve_report = true;                  // likewise
+  // The status page, rendered by the first request that asks for it (the listener's one thread;
+  // the once_flag keeps it correct whatever thread asks): once per snapshot, not per request.
+  mutable std::once_flag page_once;
+  mutable std::string page_html;
 };
 
 constexpr std::size_t k_history_cycles = 60; // the status page's strip
@@ -102,7 +107,7 @@ public:
 
   core::ExitStatus run() {
     // Signals arrive here, in sigtimedwait, never in a handler: block them before any thread
-    // (civetweb's, the prober) exists so every thread inherits the mask.
+    // (the listener's, the prober) exists so every thread inherits the mask.
     sigset_t signals;
     sigemptyset(&signals);
     for (int signal : {SIGTERM, SIGINT, SIGHUP})
@@ -184,17 +189,29 @@ private:
 
   Response report() const {
     auto snapshot = latest();
+    if (snapshot != nullptr && !snapshot->serve_report)
+      return {.status = 404,
+              .content_type = "application/json",
+              .body = R"({"error": "not served: --report off"})"
+                      "\n"};
     if (snapshot == nullptr)
       return {.status = 503,
               .content_type = "application/json",
               .body = R"({"error": "no complete cycle yet"})"
                       "\n"};
-    return {.content_type = "application/json", .body = snapshot->report_json};
+    return {.content_type = "application/json", .body = snapshot->report_json, .version = snapshot->cycle};
   }
 
-  // The status page for a browser at `/`: built from the current snapshot on request.
+  // The status page for a browser at `/`: built from the current snapshot by the first request.
   Response page() const {
     auto snapshot = latest();
+    if (snapshot != nullptr && !snapshot->serve_report)
+      return {.content_type = "text/html; charset=utf-8",
+              .body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>coder-dns-doctor</title>"
+                      "</head><body><p>The status page is off (<code>--report off</code>). See <a "
+                      "href=\"/metrics\">/metrics</a>, <a href=\"/healthz\">/healthz</a> and <a "
+                      "href=\"/runbook\">/runbook</a>.</p></body></html>\n",
+              .headers = page_headers()};
     if (snapshot == nullptr)
       return {.status = 503,
               .content_type = "text/html; charset=utf-8",
@@ -202,19 +219,26 @@ private:
                       "content=\"1\"><title>coder-dns-doctor</title></head><body><p>No complete cycle yet.</p>"
                       "</body></html>\n",
               .headers = page_headers()};
-    auto interval = std::chrono::ceil<std::chrono::seconds>(milliseconds(m_interval_ms.load()));
-    report::PageContext context{.history = snapshot->history,
-                                .version = std::string(core::version()),
-                                .revision = std::string(core::revision()),
-                                .refresh_seconds = static_cast<unsigned>(std::max<long long>(1, interval.count())),
-                                .runbook_base = snapshot->runbook_url};
+    std::call_once(snapshot->page_once, [&] {
+      auto interval = std::chrono::ceil<std::chrono::seconds>(milliseconds(m_interval_ms.load()));
+      report::PageContext context{.history = snapshot->history,
+                                  .version = std::string(core::version()),
+                                  .revision = std::string(core::revision()),
+                                  .refresh_seconds = static_cast<unsigned>(std::max<long long>(1, interval.count())),
+                                  .runbook_base = snapshot->runbook_url};
+      snapshot->page_html = report::to_html(snapshot->report, context);
+    });
     return {.content_type = "text/html; charset=utf-8",
-            .body = report::to_html(snapshot->report, context),
-            .headers = page_headers()};
+            .body = snapshot->page_html,
+            .headers = page_headers(),
+            .version = snapshot->cycle};
   }
 
   static Response runbook() {
-    return {.content_type = "text/html; charset=utf-8", .body = report::runbook_html(), .headers = page_headers()};
+    return {.content_type = "text/html; charset=utf-8",
+            .body = report::runbook_html(),
+            .headers = page_headers(),
+            .version = 1}; // the embedded runbook never changes
   }
 
   // The pages allow nothing but their own inline style; they send no Referer to what they link.
@@ -315,6 +339,7 @@ private:
     snapshot->history = m_history;
     snapshot->report = report;
     snapshot->runbook_url = m_config.daemon.runbook_url;
+    snapshot->serve_report = m_config.daemon.serve_report;
     bool first = latest() == nullptr;
     publish(std::move(snapshot));
     beat();
@@ -377,7 +402,7 @@ private:
   std::optional<analysis::Verdict> m_last_verdict;
   std::atomic<bool> m_failed{false};
   std::atomic<std::int64_t> m_heartbeat{0};   // steady clock ticks of the last loop progress
-  std::atomic<std::int64_t> m_interval_ms{0}; // for /healthz, which runs on other threads
+  std::atomic<std::int64_t> m_interval_ms{0}; // for /healthz, which runs on the listener's thread
 };
 
 } // namespace

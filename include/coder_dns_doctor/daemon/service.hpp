@@ -27,6 +27,9 @@ struct DaemonOptions {
   // The status page links each finding code to `<runbook_url>#<anchor>`: the daemon's own
   // `/runbook` (relative), or an absolute http(s) URL such as an internal wiki's copy.
   std::string runbook_url = "/runbook";
+  // Serve the topology (`/report`'s JSON and the status page at `/`); off, both answer that they
+  // are off and only /metrics, /healthz, /readyz and /runbook carry data. Reloadable.
+  bool serve_report = true;
   int test_stall_cycle = 0; // TEST ONLY: cycle N blocks until shutdown, to prove /healthz turns 503
 };
 
