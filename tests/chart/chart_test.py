@@ -55,6 +55,12 @@ SCENARIOS = {
     "example-generic": ([], "examples/helm/generic-values.yaml"),
     "runbook-wiki": (MONITORING, {"runbookBaseUrl": "https://wiki.example.com/ops/coder-dns-doctor/runbook/"}),
     "coder-token": ([], {"coderToken": {"existingSecret": "coder-dns-doctor-coder-token", "tokenKey": "session"}}),
+    "report-off": ([], {"report": {"enabled": False}}),
+    "network-policy": ([], {"networkPolicy": {"enabled": True}}),
+    "network-policy-peers": ([], {"mode": "daemonset", "networkPolicy": {"enabled": True, "from": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}},
+         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}},
+        {"ipBlock": {"cidr": "127.0.0.0/8"}}]}}),
 }
 # The base files/alerts.yaml writes every runbook_url with (templates/_helpers.tpl replaces it).
 ALERTS_FILE_RUNBOOK_BASE = "http://coder-dns-doctor.coder-dns-doctor.svc:9816/runbook"
@@ -272,6 +278,8 @@ def cmd_render():
         if len(dashboards) != (1 if values["grafana"]["dashboard"]["enabled"] else 0):
             fail(f"{name}: expected {int(values['grafana']['dashboard']['enabled'])} dashboard ConfigMap(s)")
         check_coder_token(workloads[0], values, name)
+        check_report_flag(workloads[0], values, name)
+        check_network_policy(objects, workloads[0], values, name)
         print(f"ok render {name}: {len(objects)} objects valid ({', '.join(sorted(set(kinds)))})")
 
 
@@ -295,6 +303,37 @@ def check_coder_token(workload, values, name):
     mounts = [m for m in container["volumeMounts"] if m["name"] == volumes[0]["name"]]
     if [(m["mountPath"], m.get("readOnly")) for m in mounts] != [("/var/run/secrets/coder", True)]:
         fail(f"{name}: the Coder token is not mounted read-only at /var/run/secrets/coder: {mounts}")
+
+
+def check_report_flag(workload, values, name):
+    """report.enabled: false passes `--report off` (the binary accepts it: check_config_accepted ran
+    the same arguments); true passes nothing, the daemon's default being on."""
+    args = workload["spec"]["template"]["spec"]["containers"][0]["args"]
+    passed = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--report"]
+    if passed != ([] if values["report"]["enabled"] else ["off"]):
+        fail(f"{name}: --report arguments {passed} for report.enabled={values['report']['enabled']}")
+
+
+def check_network_policy(objects, workload, values, name):
+    """networkPolicy.enabled renders one NetworkPolicy selecting exactly the workload's pods, for
+    Ingress only, admitting exactly `from` to the container's named metrics port."""
+    policies = find(objects, "NetworkPolicy")
+    if not values["networkPolicy"]["enabled"]:
+        if policies:
+            fail(f"{name}: a NetworkPolicy without networkPolicy.enabled")
+        return
+    if len(policies) != 1:
+        fail(f"{name}: expected one NetworkPolicy, got {len(policies)}")
+    spec = policies[0]["spec"]
+    if spec["podSelector"] != {"matchLabels": workload["spec"]["selector"]["matchLabels"]}:
+        fail(f"{name}: the NetworkPolicy does not select the workload's pods: {spec['podSelector']}")
+    if spec["policyTypes"] != ["Ingress"] or "egress" in spec:
+        fail(f"{name}: the NetworkPolicy must restrict ingress only: {spec['policyTypes']}")
+    ports = [p["name"] for p in workload["spec"]["template"]["spec"]["containers"][0]["ports"]]
+    if spec["ingress"] != [{"from": values["networkPolicy"]["from"], "ports": [{"port": "metrics", "protocol": "TCP"}]}]:
+        fail(f"{name}: the NetworkPolicy's ingress is not exactly networkPolicy.from on the metrics port: {spec['ingress']}")
+    if "metrics" not in ports:
+        fail(f"{name}: the NetworkPolicy names the port metrics, the container has {ports}")
 
 
 def cmd_config_audit_off():
@@ -326,6 +365,8 @@ def cmd_schema():
         (["--set", "runbookBaseUrl=https://wiki.example.com/runbook#top"], "runbookBaseUrl"),
         (["--set", "coderToken.existingSecret=Not_A_Name"], "existingSecret"),
         (["--set", "coderToken.tokenKey=a/b"], "tokenKey"),
+        (["--set", "report.enabled=no"], "enabled"),
+        (["--set", "networkPolicy.enabled=true", "--set-json", "networkPolicy.from=[]"], "from"),
     ]
     for args, key in bad:
         process = helm("template", "cdd", str(CHART), *args, check=False)
