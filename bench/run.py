@@ -17,9 +17,13 @@ Comparisons:
   footprint   binary size, diagnose wall time on the healthy sandbox, serve idle RSS
   transport   diagnose with the transport checks (WebSocket, DERP, agent routes) vs without them,
               same run, same world (wall time; the target is < 2x)
+  hostile     the listener under tests/load's hostile mix (256 idle connections, 64 slowloris
+              clients, 32 scrapers in a loop) while a kubelet-style probe asks its health endpoint
+              every 100 ms: serve (cycling every 100 ms) vs blackbox_exporter, and with
+              --before BINARY an older serve too; p50/p99/max of the probe, scrapes/s, RSS
 
 The person and blackbox comparisons run the checks their peers make (`--checks dns,http,kube`):
-neither dig + curl nor blackbox_exporter speaks DERP. `--only transport` runs that section alone.
+neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile` runs one section.
 """
 import argparse
 import datetime
@@ -314,7 +318,74 @@ def bench_transport(binary, sandbox, runs, workdir):
             "ratio": with_transport / without}
 
 
+def run_hostile_mix(pid, port, probe_path, seconds):
+    """The mix against 127.0.0.1:`port`; the figures plus the process's RSS before, at the end of
+    the mix and its peak, and its CPU seconds during the mix."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "load"))
+    import hostile_mix  # noqa: E402 (the load suite's own client mix)
+    time.sleep(1.0)
+    before, cpu0 = rss_kb(pid), cpu_seconds(pid)
+    figures = hostile_mix.run_mix("127.0.0.1", port, seconds, probe_path=probe_path)
+    figures.pop("latencies_ms")
+    figures["probes_failed"] = len(figures["probes_failed"])
+    figures.update(rss_before_kb=before, rss_end_kb=rss_kb(pid), hwm_kb=rss_kb(pid, "VmHWM"),
+                   cpu_s=cpu_seconds(pid) - cpu0)
+    return figures
+
+
+def bench_hostile(binary, before_binary, sandbox, seconds):
+    results = {}
+    serves = [("serve", binary)] + ([("serve_before", before_binary)] if before_binary else [])
+    for name, path in serves:
+        port = 19818
+        serve = subprocess.Popen([path, "serve", "--listen", f"127.0.0.1:{port}", "--interval", "100ms", "--jitter",
+                                  "0", "--timeout", "100ms", "--log-level", "warn"] + probe_args(sandbox.vars),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/readyz")
+            cycles0 = cycles_done(f"127.0.0.1:{port}")
+            results[name] = run_hostile_mix(serve.pid, port, "/healthz", seconds)
+            try:
+                results[name]["cycles"] = cycles_done(f"127.0.0.1:{port}") - cycles0
+            except OSError:
+                results[name]["cycles"] = None  # the listener still starved
+        finally:
+            started = time.time()
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=15)
+            results[name]["sigterm_s"] = time.time() - started
+    config = os.path.join(sandbox.state_dir, "blackbox-hostile.yml")
+    json.dump({"modules": {"dns": {"prober": "dns", "dns": {"query_name": "coder.example.test"}}}}, open(config, "w"))
+    port = 19116
+    exporter = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
+                                 f"--web.listen-address=127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/-/healthy")
+        results["blackbox"] = run_hostile_mix(exporter.pid, port, "/-/healthy", seconds)
+    finally:
+        exporter.send_signal(signal.SIGTERM)
+        exporter.wait()
+    return results
+
+
+def hostile_markdown(h):
+    rows = [("coder-dns-doctor serve", h["serve"]), ("prometheus-blackbox-exporter", h["blackbox"])]
+    if "serve_before" in h:
+        rows.append(("serve before (civetweb, 2 workers)", h["serve_before"]))
+    lines = ["| under the hostile mix | health p50 | p99 | max | answered | scrapes/s | RSS before -> peak |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        ms = lambda v: "-" if v is None else f"{v:.1f} ms"
+        lines.append(f"| {name} | {ms(r['healthz_p50_ms'])} | {ms(r['healthz_p99_ms'])} | {ms(r['healthz_max_ms'])} | "
+                     f"{r['probes_answered']}/{r['probes']} | {r['scrapes_per_s']:,.0f} | "
+                     f"{r['rss_before_kb']/1024:.1f} -> {r['hwm_kb']/1024:.1f} MiB |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results):
+    if "hostile" in results and "person" not in results:
+        return f"Run {results['date']}, {results['hostile_seconds']:.0f} s of the mix each:\n\n" + hostile_markdown(results["hostile"])
     if "person" not in results:  # --only transport
         x = results["transport"]
         return (f"Run {results['date']}: diagnose with {x['checks']} transport checks {x['with_s']*1000:.1f} ms, "
@@ -341,6 +412,8 @@ def markdown(results):
     lines += ["", f"Binary {f['binary_bytes']/1e6:.1f} MB ({f['binary_stripped_bytes']/1e6:.1f} MB stripped); "
                   f"diagnose on the healthy sandbox {f['diagnose_wall_s']*1000:.1f} ms wall (median of 20); "
                   f"serve idle RSS {f['serve_idle_rss_kb']/1024:.1f} MiB."]
+    if "hostile" in results:
+        lines += ["", hostile_markdown(results["hostile"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -349,7 +422,10 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--only", choices=["transport"], help="run one section (results go to <out>/<section>.json)")
+    ap.add_argument("--only", choices=["transport", "hostile"],
+                    help="run one section (results go to <out>/<section>.json)")
+    ap.add_argument("--before", help="hostile: also run this older serve binary under the same mix")
+    ap.add_argument("--hostile-seconds", type=float, default=20.0)
     args = ap.parse_args()
     binary = os.path.join(args.build, "src", "coder-dns-doctor")
     runs, probes, hosts = (5, 500, 2000) if args.quick else (30, 10000, 10000)
@@ -360,11 +436,15 @@ def main():
                   "dnsperf": "dnsperf " + version_of(["dpkg-query", "-W", "-f=${Version}", "dnsperf"]),
                   "dig": version_of(["dig", "-v"]) or "dig", "curl": version_of(["curl", "--version"]).split(" (")[0],
                   "dnsmasq": version_of(["dnsmasq", "--version"]).split(" Copyright")[0]}}}
-    if args.only == "transport":
+    if args.only:
         with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
-            results["transport"] = bench_transport(binary, sandbox, runs, workdir)
+            if args.only == "transport":
+                results["transport"] = bench_transport(binary, sandbox, runs, workdir)
+            else:
+                results["hostile_seconds"] = args.hostile_seconds
+                results["hostile"] = bench_hostile(binary, args.before, sandbox, args.hostile_seconds)
         os.makedirs(args.out, exist_ok=True)
-        json.dump(results, open(os.path.join(args.out, "transport.json"), "w"), indent=2)
+        json.dump(results, open(os.path.join(args.out, f"{args.only}.json"), "w"), indent=2)
         print(markdown(results), end="")
         shutil.rmtree(workdir, ignore_errors=True)
         return
@@ -373,6 +453,8 @@ def main():
         results["person"] = bench_person(binary, sandbox, runs, workdir)
         results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)
+        results["hostile_seconds"] = 5.0 if args.quick else args.hostile_seconds
+        results["hostile"] = bench_hostile(binary, args.before, sandbox, results["hostile_seconds"])
     dns = start_bench_dns()
     try:
         results["throughput"] = bench_throughput(args.build, hosts, workdir)

@@ -64,12 +64,12 @@ def probe_once(host, port, path="/healthz"):
     return (time.monotonic() - start) * 1000, status
 
 
-def prober(host, port, seconds, results):
+def prober(host, port, seconds, results, path="/healthz"):
     deadline = time.monotonic() + seconds
     out = []
     while time.monotonic() < deadline:
         started = time.monotonic()
-        latency, status = probe_once(host, port)
+        latency, status = probe_once(host, port, path)
         out.append({"ms": None if latency is None else round(latency, 3), "status": status})
         time.sleep(max(0.0, PROBE_EVERY_S - (time.monotonic() - started)))
     results.put(out)
@@ -174,10 +174,13 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def run_mix(host, port, seconds=10.0, idle=256, slowloris=64, scrapers=32, scrape_path="/metrics"):
-    """Run the mix; return the figures (see the module's docstring)."""
+def run_mix(host, port, seconds=10.0, idle=256, slowloris=64, scrapers=32, scrape_path="/metrics",
+            probe_path="/healthz"):
+    """Run the mix; return the figures (see the module's docstring). `probe_path` is what the
+    kubelet-style probe asks (blackbox_exporter's is /-/healthy)."""
     results = multiprocessing.get_context("fork").Queue()
-    probe = multiprocessing.get_context("fork").Process(target=prober, args=(host, port, seconds + 0.5, results))
+    probe = multiprocessing.get_context("fork").Process(target=prober,
+                                                        args=(host, port, seconds + 0.5, results, probe_path))
     mix = Mix(host, port, scrape_path)
     probe.start()
     started = time.monotonic()
@@ -207,10 +210,12 @@ def main():
     parser.add_argument("--slowloris", type=int, default=64)
     parser.add_argument("--scrapers", type=int, default=32)
     parser.add_argument("--scrape-path", default="/metrics")
+    parser.add_argument("--probe-path", default="/healthz")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     host, port = args.target
-    summary = run_mix(host, port, args.seconds, args.idle, args.slowloris, args.scrapers, args.scrape_path)
+    summary = run_mix(host, port, args.seconds, args.idle, args.slowloris, args.scrapers, args.scrape_path,
+                      args.probe_path)
     brief = {k: v for k, v in summary.items() if k != "latencies_ms"}
     brief["probes_failed"] = len(summary["probes_failed"])
     print(json.dumps(brief, indent=2))
