@@ -30,11 +30,19 @@ int hex_digit(char c) {
   return -1;
 }
 
-// Percent-decode `text`; nullopt on a truncated or non-hex escape, or an escaped NUL.
+bool is_control(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
+// Percent-decode `text`; nullopt on a truncated or non-hex escape, or a control character, sent
+// as it is or escaped (no route has one; a log or a comparison should never see one).
 std::optional<std::string> decode_path(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_control(text[i]))
+      return std::nullopt;
     if (text[i] != '%') {
       out += text[i];
       continue;
@@ -43,7 +51,7 @@ std::optional<std::string> decode_path(std::string_view text) {
       return std::nullopt;
     int high = hex_digit(text[i + 1]);
     int low = hex_digit(text[i + 2]);
-    if (high < 0 || low < 0 || (high == 0 && low == 0))
+    if (high < 0 || low < 0 || is_control(static_cast<char>(high * 16 + low)))
       return std::nullopt;
     out += static_cast<char>(high * 16 + low);
     i += 2;

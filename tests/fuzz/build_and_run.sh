@@ -21,6 +21,7 @@ fuzz_probe_options  200000
 fuzz_init_script     70000
 fuzz_dns_answer     150000
 fuzz_ws_frame       500000
+fuzz_http_request  1000000
 "
 # What else keeps the run the same from one process and machine to the next: besides -seed/-runs,
 #  - -use_cmp=0: no mutations from libFuzzer's table of recent compares. Instrumented code compares

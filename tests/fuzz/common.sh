@@ -5,7 +5,7 @@
 : "${here:?}" "${root:?}"
 
 fuzz_targets_all=(fuzz_hcl fuzz_yaml_edit fuzz_resolv_conf fuzz_probe_options fuzz_init_script fuzz_dns_answer)
-fuzz_targets_all+=(fuzz_ws_frame)
+fuzz_targets_all+=(fuzz_ws_frame fuzz_http_request)
 build="${CDD_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 # The flags every run shares (replay, fixed exploration, open exploration). -reload=0: the corpus
 # directory is only ever written by the run itself, never re-read, so the run depends on the seed.

@@ -29,6 +29,8 @@ TEST_SUITE("daemon_http_request") {
     CHECK(parse_request("GET /a%2 HTTP/1.1\r\n\r\n").error() == 400);
     CHECK(parse_request("GET /a%zz HTTP/1.1\r\n\r\n").error() == 400);
     CHECK(parse_request("GET /a%00b HTTP/1.1\r\n\r\n").error() == 400);
+    CHECK(parse_request("GET /a%0Ab HTTP/1.1\r\n\r\n").error() == 400);
+    CHECK(parse_request(std::string_view("GET /a\0b HTTP/1.1\r\n\r\n", 22)).error() == 400);
   }
 
   TEST_CASE("what is not an origin-form HTTP/1.x request line") {
