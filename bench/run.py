@@ -158,6 +158,13 @@ def scrape_probe(port, module, target):
     return "probe_success 1" in body
 
 
+def start_blackbox(config, port):
+    """prometheus-blackbox-exporter with `config`, listening on 127.0.0.1:`port`."""
+    return subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
+                             f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def bench_blackbox(binary, sandbox, probes, workdir):
     v = sandbox.vars
     # blackbox_exporter: the same DNS questions to the same servers, the same /healthz URLs (by
@@ -187,9 +194,7 @@ def bench_blackbox(binary, sandbox, probes, workdir):
         targets.append(("http", f"http://{v['CLUSTER_IP']}:18080{path}"))
     json.dump(modules, open(config, "w"))  # JSON is YAML
     port = 19115
-    exporter = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
-                                 f"--web.listen-address=127.0.0.1:{port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    exporter = start_blackbox(config, port)
     try:
         wait_http(f"http://127.0.0.1:{port}/metrics")
         for module, target in targets:  # warm up, and check the setup probes successfully
@@ -357,9 +362,7 @@ def bench_hostile(binary, before_binary, sandbox, seconds):
     config = os.path.join(sandbox.state_dir, "blackbox-hostile.yml")
     json.dump({"modules": {"dns": {"prober": "dns", "dns": {"query_name": "coder.example.test"}}}}, open(config, "w"))
     port = 19116
-    exporter = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={config}",
-                                 f"--web.listen-address=127.0.0.1:{port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    exporter = start_blackbox(config, port)
     try:
         wait_http(f"http://127.0.0.1:{port}/-/healthy")
         results["blackbox"] = run_hostile_mix(exporter.pid, port, "/-/healthy", seconds)

@@ -58,6 +58,9 @@ struct DaemonFlags {
   std::string hold_min = "75s";
   std::string runbook_url = "/runbook";
   std::string report = "on";
+  // full for both presets: CONTRACTS.md promises serve's and sidecar's families; a workspace
+  // template opts its sidecars into minimal (examples/terraform-sidecar does).
+  std::string metrics = "full";
 };
 
 ProbeOptions probe_defaults(const Preset& preset) {
@@ -98,6 +101,11 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
       .add_option("--report", flags.report,
                   "Serve the topology, /report and the status page at /: on | off (off: only /metrics, /healthz, "
                   "/readyz and /runbook carry data)")
+      ->capture_default_str();
+  command
+      .add_option("--metrics", flags.metrics,
+                  "What /metrics exposes: full (every family) | minimal (what the alerts read: verdict, findings, "
+                  "each path's lookup, match and health; no histograms)")
       ->capture_default_str();
   if (preset.sidecar)
     command.add_option("--agent-url", flags.agent_url,
@@ -202,6 +210,10 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   if (flags.report != "on" && flags.report != "off")
     throw core::UsageError(fmt::format("--report '{}': expected on or off", flags.report));
   d.serve_report = flags.report == "on";
+  auto metrics = daemon::parse_metric_set(flags.metrics);
+  if (!metrics)
+    throw core::UsageError(fmt::format("--metrics '{}': expected minimal or full", flags.metrics));
+  d.metrics = *metrics;
   d.log_level = *level;
   d.log_format = *format;
   return config;

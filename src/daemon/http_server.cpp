@@ -229,9 +229,9 @@ struct HttpServer::Impl {
       if (connections.size() >= options.max_connections && !make_room()) {
         // Nothing to evict (every connection is being answered): refuse at once.
         std::string busy = serialize({.status = 503, .body = "busy: too many connections\n"}, false, nullptr, false);
+        ++counters.refused; // before the answer: whoever reads it may look at the counters next
         (void)::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::close(fd);
-        ++counters.refused;
         continue;
       }
       Clock::time_point now = Clock::now();
@@ -250,8 +250,8 @@ struct HttpServer::Impl {
         oldest = it;
     if (oldest == connections.end())
       return false;
-    close_connection(oldest->first);
     ++counters.evicted;
+    close_connection(oldest->first);
     return true;
   }
 

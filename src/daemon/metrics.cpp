@@ -54,12 +54,14 @@ const std::vector<FamilySpec>& family_table() {
        gauge,
        {"host", "resolver", "family"},
        "1 when the last lookup got an answer (addresses or NODATA), 0 on NXDOMAIN, SERVFAIL, REFUSED, timeout or error",
-       {}},
+       {},
+       true},
       {"coder_dns_doctor_dns_answer_match",
        gauge,
        {"host", "resolver", "family"},
        "1 when the last answer stayed inside the host's truth set, 0 when it did not; absent when no truth is known",
-       {}},
+       {},
+       true},
       {"coder_dns_doctor_dns_mismatch_total",
        counter,
        {"host", "resolver"},
@@ -79,25 +81,38 @@ const std::vector<FamilySpec>& family_table() {
        gauge,
        {"url", "via"},
        "1 when every request of the last cycle to the URL by this path (dns, pinned, internal) succeeded",
-       {}},
+       {},
+       true},
       {"coder_dns_doctor_http_duration_seconds", histogram, {"via"}, "Duration of each HTTP check", k_http_buckets},
-      {"coder_dns_doctor_finding", gauge, {"code", "severity"}, "1 while a finding of this code is active", {}},
+      {"coder_dns_doctor_finding", gauge, {"code", "severity"}, "1 while a finding of this code is active", {}, true},
       {"coder_dns_doctor_cycle_duration_seconds", gauge, {}, "Wall time of the last complete cycle", {}},
-      {"coder_dns_doctor_last_cycle_timestamp_seconds", gauge, {}, "Unix time the last complete cycle finished", {}},
+      {"coder_dns_doctor_last_cycle_timestamp_seconds",
+       gauge,
+       {},
+       "Unix time the last complete cycle finished",
+       {},
+       true},
       {"coder_dns_doctor_build_info", gauge, {"version", "revision"}, "Always 1: the running build", {}},
       {"coder_dns_doctor_verdict",
        gauge,
        {"verdict"},
        "1 for the verdict of the last cycle (healthy, degraded, broken)",
-       {}},
+       {},
+       true},
       {"coder_dns_doctor_cycles_total", counter, {}, "Complete cycles since start", {}},
-      {"coder_dns_doctor_interval_seconds", gauge, {}, "Configured time between cycle starts (before jitter)", {}},
+      {"coder_dns_doctor_interval_seconds",
+       gauge,
+       {},
+       "Configured time between cycle starts (before jitter)",
+       {},
+       true},
       {"coder_dns_doctor_config_reloads_total", counter, {"result"}, "Config reloads (SIGHUP) by result", {}},
       {"coder_dns_doctor_config_last_reload_success",
        gauge,
        {},
        "1 when the last config reload succeeded (or none happened)",
-       {}},
+       {},
+       true},
       {"coder_dns_doctor_http_failures_total",
        counter,
        {"url", "via", "reason"},
@@ -133,9 +148,22 @@ const std::vector<FamilySpec>& family_table() {
        {"code"},
        "Disconnected or timed-out agents of running workspaces with this finding code on their path (an agent counts "
        "once per code); code=\"none\" for those with no cause found",
-       {}},
+       {},
+       true},
   };
   return table;
+}
+
+std::string_view to_string(MetricSet set) {
+  return set == MetricSet::minimal ? "minimal" : "full";
+}
+
+std::optional<MetricSet> parse_metric_set(std::string_view text) {
+  if (text == "minimal")
+    return MetricSet::minimal;
+  if (text == "full")
+    return MetricSet::full;
+  return std::nullopt;
 }
 
 std::string resolver_label(const probe::DnsObservation& observation) {
@@ -426,9 +454,25 @@ void Metrics::record_reload(bool succeeded) {
   m_state->last_reload_success.at({}).Set(succeeded ? 1 : 0);
 }
 
+void Metrics::set_metric_set(MetricSet set) {
+  std::lock_guard lock(m_mutex);
+  m_set = set;
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(m_mutex);
-  return prometheus::TextSerializer().Serialize(m_state->registry->Collect());
+  std::vector<prometheus::MetricFamily> families = m_state->registry->Collect();
+  if (m_set == MetricSet::minimal) {
+    static const std::set<std::string> k_minimal = [] {
+      std::set<std::string> names;
+      for (const FamilySpec& family : family_table())
+        if (family.minimal)
+          names.emplace(family.name);
+      return names;
+    }();
+    std::erase_if(families, [](const prometheus::MetricFamily& family) { return !k_minimal.contains(family.name); });
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 } // namespace coder_dns_doctor::daemon

@@ -103,6 +103,7 @@ public:
     m_interval_ms = m_config.daemon.interval.count();
     m_heartbeat = ticks(Clock::now());
     m_metrics.set_interval(m_config.daemon.interval);
+    m_metrics.set_metric_set(m_config.daemon.metrics);
   }
 
   core::ExitStatus run() {
@@ -376,6 +377,7 @@ private:
     m_log.configure(m_config.daemon.log_level, m_config.daemon.log_format);
     m_interval_ms = m_config.daemon.interval.count();
     m_metrics.set_interval(m_config.daemon.interval);
+    m_metrics.set_metric_set(m_config.daemon.metrics);
     m_holder->set_hold_min(m_config.daemon.hold_min);
     m_metrics.record_reload(true);
     m_log.info("config reloaded", describe(m_config));

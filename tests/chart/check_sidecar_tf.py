@@ -6,6 +6,7 @@ arguments and environment (`sidecar ... --show-config`)."""
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -76,6 +77,8 @@ def main():
     process = subprocess.run([os.environ["CDD_BIN"], *sidecar["args"], "--show-config"], capture_output=True, text=True, env=env)
     if process.returncode != 0:
         fail(f"sidecar rejects the example's args/env (exit {process.returncode}): {process.stderr}")
+    if re.search(r"^metrics +minimal +flag", process.stdout, re.M) is None:
+        fail(f"the example's sidecar does not run --metrics minimal (fleet-sized series):\n{process.stdout}")
     if "coder.example.com=192.0.2.10" not in process.stdout or "0.0.0.0:9816" not in process.stdout:
         fail(f"sidecar --show-config does not show the example's settings:\n{process.stdout}")
     print("ok sidecar accepts the example's args and environment")

@@ -2,6 +2,7 @@
 # sidecar in a workspace pod: it checks the URL the agent dials (CODER_AGENT_URL) through the pod's
 # own resolv.conf. Pointed at the external host of the field-report world, its metrics show the
 # mismatch; pointed at the internal URL (what `patch` sets), they are clean. Smaller defaults.
+# With --metrics minimal both stay visible in a third of the series.
 source "$(dirname "$0")/lib.sh"
 source "$CDD_SOURCE_DIR/tests/daemon/serve_lib.sh"
 start_world field-report
@@ -46,6 +47,30 @@ assert_metrics "$WORK/m3.txt" "value('coder_dns_doctor_dns_answer_match', host='
   "internal URL matches its ClusterIP"
 assert_metrics "$WORK/m3.txt" "value('coder_dns_doctor_verdict', verdict='healthy') == 1" "healthy with the internal URL"
 expect_clean_stop
+
+# --metrics minimal (what the example workspace template runs): only the fleet-sized families, at
+# most a third of the full set's series, and the field report still shows in them.
+MINIMAL="{'coder_dns_doctor_verdict', 'coder_dns_doctor_finding', 'coder_dns_doctor_dns_lookup_success',
+  'coder_dns_doctor_dns_answer_match', 'coder_dns_doctor_http_up', 'coder_dns_doctor_last_cycle_timestamp_seconds',
+  'coder_dns_doctor_interval_seconds', 'coder_dns_doctor_config_last_reload_success',
+  'coder_dns_doctor_agent_disconnected_with_cause'}"
+for url in "$INTERNAL_URL" "$EXTERNAL_URL"; do
+  CODER_AGENT_URL="$url" serve_start sidecar --interval 1s --timeout 900ms --metrics minimal \
+    --expect "coder.coder.svc.cluster.local=$CLUSTER_IP" --expect "coder.example.test=$INGRESS_IP"
+  wait_until 10 "/readyz never turned 200" status_is /readyz 200
+  scrape "$WORK/min.txt"
+  assert_metrics "$WORK/min.txt" "set(types) <= $MINIMAL" "--metrics minimal exposes a family outside the set"
+  assert_metrics "$WORK/min.txt" "sum(len(series(name)) for name in types) * 3 <= $(grep -vc '^#' "$WORK/m3.txt")" \
+    "--metrics minimal is not a third of the full set ($(grep -vc '^#' "$WORK/m3.txt") series)"
+  if [ "$url" = "$EXTERNAL_URL" ]; then
+    assert_metrics "$WORK/min.txt" "value('coder_dns_doctor_dns_answer_match', host='$X', resolver='cluster', family='A') == 0 and value('coder_dns_doctor_finding', code='EXTERNAL_DNS_MISMATCH', severity='error') == 1" \
+      "the field report is visible in the minimal set"
+  else
+    assert_metrics "$WORK/min.txt" "value('coder_dns_doctor_verdict', verdict='healthy') == 1" "healthy in the minimal set"
+  fi
+  echo "series for $url: minimal $(grep -vc '^#' "$WORK/min.txt"), full $(grep -vc '^#' "$WORK/m3.txt") (internal URL)"
+  expect_clean_stop
+done
 
 # No agent URL at all: a usage error naming the option.
 set +e

@@ -202,6 +202,71 @@ TEST_SUITE("daemon::Metrics") {
     }
   }
 
+  TEST_CASE("--metrics minimal exposes only the minimal families; full exposes every one") {
+    daemon::Metrics metrics("1.2.3", "abc");
+    report::Report report;
+    set_dns(report, {lookup("coder.test", "cluster", probe::LookupStatus::ok, true)});
+    report.observations.http = {request("https://coder.test/healthz", probe::Via::dns, true)};
+    report.verdict = analysis::Verdict::healthy;
+    metrics.record_cycle(report, std::chrono::system_clock::now());
+    std::string full = metrics.render();
+    CHECK(full.find("coder_dns_doctor_dns_lookup_duration_seconds_bucket") != std::string::npos);
+    CHECK(full.find("coder_dns_doctor_build_info{") != std::string::npos);
+
+    metrics.set_metric_set(daemon::MetricSet::minimal);
+    std::string minimal = metrics.render();
+    std::set<std::string> allowed;
+    for (const auto& family : daemon::family_table())
+      if (family.minimal)
+        allowed.emplace(family.name);
+    std::istringstream lines(minimal);
+    std::string line;
+    std::size_t series = 0;
+    while (std::getline(lines, line)) {
+      if (line.empty() || line.starts_with("#"))
+        continue;
+      ++series;
+      std::string name = line.substr(0, line.find_first_of("{ "));
+      CHECK_MESSAGE(allowed.contains(name), line);
+    }
+    // One lookup, one path, healthy: success + match + health + verdict + timestamp + interval + reload.
+    CHECK(series == 6);
+    CHECK(has(minimal, R"(coder_dns_doctor_dns_answer_match{family="A",host="coder.test",resolver="cluster"} 1)"));
+    CHECK(has(minimal, R"(coder_dns_doctor_verdict{verdict="healthy"} 1)"));
+
+    metrics.set_metric_set(daemon::MetricSet::full);
+    CHECK(metrics.render().find("_bucket{") != std::string::npos);
+  }
+
+  TEST_CASE("every family an alert rule reads is in the minimal set (CoderTransportCutByProxy fires on its finding)") {
+    std::ifstream in(std::string(CDD_TEST_DATA_DIR) + "/../charts/coder-dns-doctor/files/alerts.yaml");
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string rules = text.str();
+    std::size_t checked = 0;
+    for (const auto& family : daemon::family_table()) {
+      if (rules.find(std::string(family.name)) == std::string::npos)
+        continue;
+      ++checked;
+      if (family.name == "coder_dns_doctor_transport_closes_total")
+        continue; // its rule is `(closes rising and the finding) or the finding`
+      CHECK_MESSAGE(family.minimal, family.name);
+    }
+    CHECK(checked >= 9);
+    std::size_t alone = rules.find("or on (job, instance)");
+    REQUIRE(alone != std::string::npos);
+    std::size_t finding = rules.find(R"((coder_dns_doctor_finding{code="TRANSPORT_CUT_BY_PROXY"} == 1))", alone);
+    CHECK(finding - alone < 40); // the finding alone is the `or` branch
+  }
+
+  TEST_CASE("metric sets by name") {
+    CHECK(daemon::parse_metric_set("minimal") == daemon::MetricSet::minimal);
+    CHECK(daemon::parse_metric_set("full") == daemon::MetricSet::full);
+    CHECK_FALSE(daemon::parse_metric_set("some").has_value());
+    CHECK(daemon::to_string(daemon::MetricSet::minimal) == "minimal");
+  }
+
   TEST_CASE("reloads are counted by result") {
     daemon::Metrics metrics("v", "r");
     metrics.record_reload(false);

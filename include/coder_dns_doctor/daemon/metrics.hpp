@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +19,23 @@ namespace coder_dns_doctor::daemon {
 
 enum class MetricKind { gauge, counter, histogram };
 
+// Which families /metrics exposes. `full`: every family. `minimal`: the set a sidecar in every
+// workspace pod can afford at fleet scale (18 series instead of 128): the verdict, the findings, each
+// path's lookup success, answer match and health, and what the alert rules need (staleness, reload,
+// lost agents); no histograms, TTLs, per-reason counters, transport or held-connection detail.
+// Every alert of files/alerts.yaml fires from the minimal set (CoderTransportCutByProxy from its
+// finding alone).
+enum class MetricSet { minimal, full };
+[[nodiscard]] std::string_view to_string(MetricSet set);
+[[nodiscard]] std::optional<MetricSet> parse_metric_set(std::string_view text);
+
 struct FamilySpec {
   std::string_view name;
   MetricKind kind;
   std::vector<std::string_view> labels;
   std::string_view help;
   std::vector<double> buckets; // histograms only
+  bool minimal = false;        // exposed under MetricSet::minimal too
 };
 
 // Every family this daemon exports, in exposition order (CONTRACTS.md first, extras after).
@@ -50,6 +62,9 @@ public:
   void set_interval(std::chrono::milliseconds interval);
   // Count a config reload and export whether the last one succeeded.
   void record_reload(bool succeeded);
+  // Choose what render() exposes (every family is still recorded, so a switch on reload shows the
+  // full set's counters from the daemon's start).
+  void set_metric_set(MetricSet set);
 
   // Return the text exposition of every family (Prometheus text format 0.0.4).
   [[nodiscard]] std::string render() const;
@@ -62,6 +77,7 @@ private:
   static void record_transport(State& s, const report::Report& report);
   static void record_agents(State& s, const report::Report& report);
   mutable std::mutex m_mutex; // one cycle is written or read as a whole
+  MetricSet m_set = MetricSet::full;
   std::unique_ptr<State> m_state;
 };
 

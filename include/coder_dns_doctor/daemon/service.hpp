@@ -5,6 +5,7 @@
 
 #include <coder_dns_doctor/core/exit_status.hpp>
 #include <coder_dns_doctor/daemon/log.hpp>
+#include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
 
 #include <chrono>
@@ -30,6 +31,8 @@ struct DaemonOptions {
   // Serve the topology (`/report`'s JSON and the status page at `/`); off, both answer that they
   // are off and only /metrics, /healthz, /readyz and /runbook carry data. Reloadable.
   bool serve_report = true;
+  // What /metrics exposes: every family (the default) or the fleet-sized set.
+  MetricSet metrics = MetricSet::full;
   int test_stall_cycle = 0; // TEST ONLY: cycle N blocks until shutdown, to prove /healthz turns 503
 };
 
