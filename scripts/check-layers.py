@@ -24,7 +24,7 @@ LAYERS = [
     ["analysis"],              # observations + truth + kube facts -> findings, verdict
     ["report"],                # the report value, JSON and text
     ["doctor"],                # one whole check: kube -> plan additions -> probe -> evaluate
-    ["daemon"],                # serve/sidecar: metrics, HTTP endpoints, reload loop
+    ["daemon", "rollout"],     # serve/sidecar: metrics, HTTP endpoints, reload loop; rollout: the fix applied and verified
     ["cli"],                   # argv -> settings -> a command
     ["main"],
 ]

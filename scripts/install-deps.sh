@@ -28,6 +28,11 @@ want=("${build_packages[@]}" "${test_packages[@]}")
 if ! command -v npm >/dev/null 2>&1; then
   want+=(nodejs npm)
 fi
+# kubectl is the rollout tests' independent client. Images that ship one (the Google Cloud CLI
+# packages put theirs on /usr/bin/kubectl, which conflicts with Debian's) keep it.
+if ! command -v kubectl >/dev/null 2>&1; then
+  want+=(kubernetes-client)
+fi
 case "${1:-}" in
   --bench) want+=("${bench_packages[@]}") ;;
   "") ;;

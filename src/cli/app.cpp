@@ -52,7 +52,8 @@ int run(int argc, char** argv) {
   app.add_flag("--version", show_version, "Print version, revision and library versions");
 
   std::map<const CLI::App*, Action> actions;
-  for (auto reg : {register_diagnose, register_serve, register_sidecar, register_patch, register_version}) {
+  for (auto reg :
+       {register_diagnose, register_serve, register_sidecar, register_patch, register_rollout, register_version}) {
     auto count_before = app.get_subcommands({}).size();
     Action action = reg(app);
     actions[app.get_subcommands({}).at(count_before)] = std::move(action);

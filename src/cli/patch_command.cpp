@@ -27,6 +27,23 @@ struct PatchSettings {
   bool check = false;
 };
 
+// What comes after --write: the doctor never commits or pushes, so it says how, then `rollout`.
+void print_next_steps(const patch::Plan& plan, const PatchSettings& settings) {
+  std::string files;
+  for (const auto& file : plan.files)
+    if (file.changed())
+      files += " '" + file.display + "'";
+  fmt::print(stderr,
+             "next: commit and push the fix{}, then roll it out:\n"
+             "  git -C '{}' add{}\n"
+             "  git -C '{}' commit -m 'fix(coder): workspace agents dial the internal URL {}'\n"
+             "  git -C '{}' push\n"
+             "  coder-dns-doctor rollout --internal-url '{}'{} (docs/rollout.md)\n",
+             settings.flux_branch.empty() ? "" : " to branch " + settings.flux_branch, settings.repo, files,
+             settings.repo, settings.coder_url, settings.repo, settings.coder_url,
+             settings.flux_branch.empty() ? "" : " --flux-branch '" + settings.flux_branch + "'");
+}
+
 void print_summary(const patch::Plan& plan) {
   for (const auto& step : plan.steps)
     fmt::print(stderr, "{}: {}: {}\n", step.step, patch::to_string(step.status), step.detail);
@@ -65,6 +82,8 @@ core::ExitStatus run_patch(const PatchSettings& settings) {
         fmt::print(stderr, "wrote {}\n", file.display);
     if (!plan->changes())
       fmt::print(stderr, "nothing to do\n");
+    else
+      print_next_steps(*plan, settings);
     return core::ExitStatus::ok;
   }
   for (const auto& file : plan->files)

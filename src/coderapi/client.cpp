@@ -30,6 +30,7 @@ std::string ApiError::describe() const {
     return fmt::format("{}: HTTP {}: the token's user may not read this (it needs the Owner role){}", request,
                        failure.status_code.value_or(0), server);
   case ApiErrorKind::server_error:
+  case ApiErrorKind::conflict:
   case ApiErrorKind::http_error: return fmt::format("{}: HTTP {}{}", request, failure.status_code.value_or(0), server);
   case ApiErrorKind::malformed: return fmt::format("{}: the answer is not the JSON coderd sends ({})", request, detail);
   case ApiErrorKind::too_large: return fmt::format("{}: {}", request, detail);

@@ -96,6 +96,7 @@ CoderProblem problem_of(const ApiError& error) {
   case ApiErrorKind::forbidden:
   case ApiErrorKind::not_found: failure = CoderFailure::forbidden; break;
   case ApiErrorKind::server_error:
+  case ApiErrorKind::conflict:
   case ApiErrorKind::http_error: failure = CoderFailure::server; break;
   case ApiErrorKind::malformed:
   case ApiErrorKind::too_large: failure = CoderFailure::malformed; break;

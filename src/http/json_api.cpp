@@ -23,6 +23,8 @@ ApiErrorKind kind_of_status(long status) {
     return ApiErrorKind::forbidden;
   if (status == 404)
     return ApiErrorKind::not_found;
+  if (status == 409)
+    return ApiErrorKind::conflict;
   if (status >= 500)
     return ApiErrorKind::server_error;
   return ApiErrorKind::http_error;
@@ -36,6 +38,7 @@ std::string_view to_string(ApiErrorKind kind) {
   case ApiErrorKind::unauthorized: return "unauthorized";
   case ApiErrorKind::forbidden: return "forbidden";
   case ApiErrorKind::not_found: return "not_found";
+  case ApiErrorKind::conflict: return "conflict";
   case ApiErrorKind::server_error: return "server_error";
   case ApiErrorKind::http_error: return "http_error";
   case ApiErrorKind::malformed: return "malformed";

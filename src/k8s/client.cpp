@@ -50,6 +50,8 @@ std::string ApiError::describe() const {
                        what, access.verb, access.resource, access.rule(),
                        access.namespace_.empty() ? " in a ClusterRole" : " in namespace " + access.namespace_, server);
   case ErrorKind::not_found: return fmt::format("{}: HTTP 404 Not Found{}", what, server);
+  case ErrorKind::conflict:
+    return fmt::format("{}: HTTP 409 Conflict: another writer changed it first{}", what, server);
   case ErrorKind::server_error:
   case ErrorKind::http_error: return fmt::format("{}: HTTP {}{}", what, status_code.value_or(0), server);
   case ErrorKind::malformed: return fmt::format("{}: the answer is not a Kubernetes JSON object ({})", what, detail);
@@ -75,6 +77,21 @@ Client::Client(Connection connection, const std::atomic<bool>* cancel)
 Client::~Client() = default;
 
 std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, const Access& access) {
+  http::Request request{.url = path};
+  return send(std::move(request), access);
+}
+
+std::expected<nlohmann::json, ApiError> Client::patch(const std::string& path, std::string_view content_type,
+                                                      const std::string& body, const Access& access) {
+  http::Request request{.url = path, .headers = {fmt::format("Content-Type: {}", content_type)}};
+  request.method = http::Method::patch;
+  request.body = body;
+  return send(std::move(request), access);
+}
+
+// Send `wanted` (its url: the path; its method, body and extra headers) with the connection's
+// settings and credentials, and read the answer.
+std::expected<nlohmann::json, ApiError> Client::send(http::Request wanted, const Access& access) {
   ApiError error{.kind = ErrorKind::transport, .access = access, .status_code = std::nullopt, .detail = {}};
   auto fail = [&error](ErrorKind kind, std::string detail) {
     error.kind = kind;
@@ -86,9 +103,13 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path, con
                 fmt::format("the API server at {} did not answer an earlier request", m_connection.base_url));
   if (m_cancel != nullptr && m_cancel->load())
     return fail(ErrorKind::skipped, "the check was cancelled");
-  auto request = build_request(path);
+  auto request = build_request(wanted.url);
   if (!request)
     return fail(ErrorKind::credentials, request.error());
+  request->method = wanted.method;
+  request->body = std::move(wanted.body);
+  for (auto& header : wanted.headers)
+    request->headers.push_back(std::move(header));
   auto response = m_state->http.fetch(*request, m_cancel);
   for (auto& header : request->headers)
     util::wipe(header); // curl holds its own copy of the credential until the transfer ends

@@ -335,6 +335,7 @@ KubeProblem problem_of(const ApiError& error, KubeScope scope) {
   case ErrorKind::forbidden: failure = KubeFailure::forbidden; break;
   case ErrorKind::not_found: failure = KubeFailure::missing; break;
   case ErrorKind::server_error:
+  case ErrorKind::conflict:
   case ErrorKind::http_error: failure = KubeFailure::server; break;
   case ErrorKind::malformed:
   case ErrorKind::too_large: failure = KubeFailure::malformed; break;

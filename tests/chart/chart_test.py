@@ -56,6 +56,9 @@ SCENARIOS = {
     "runbook-wiki": (MONITORING, {"runbookBaseUrl": "https://wiki.example.com/ops/coder-dns-doctor/runbook/"}),
     "coder-token": ([], {"coderToken": {"existingSecret": "coder-dns-doctor-coder-token", "tokenKey": "session"}}),
     "report-off": ([], {"report": {"enabled": False}}),
+    "rollout-rbac": ([], {"rollout": {"rbac": True}}),
+    "rollout-rbac-apply": ([], {"rollout": {"rbac": True, "applyConfigMap": True, "configMapNamespace": "platform",
+                                            "fluxNamespace": "gitops"}}),
     "network-policy": ([], {"networkPolicy": {"enabled": True}}),
     "network-policy-peers": ([], {"mode": "daemonset", "networkPolicy": {"enabled": True, "from": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}},
@@ -492,7 +495,30 @@ def expected_rbac(values):
     return grants
 
 
-def rendered_rbac(objects, name):
+def expected_rollout_rbac(values):
+    """{(kind, namespace, apiGroup, resource, verb)} of docs/rbac.yaml's opt-in `rollout` table."""
+    rollout = values.get("rollout", {})
+    if not rollout.get("rbac"):
+        return set()
+    namespaces = {"--configmap": rollout["configMapNamespace"], "--flux-kustomization": rollout["fluxNamespace"]}
+    grants = set()
+    for rule in yaml.safe_load(RBAC_TABLE.read_text())["rollout"]:
+        if rule["feature"] == "rollout-configmap-apply" and not rollout.get("applyConfigMap"):
+            continue
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for verb in rule["verbs"]:
+                    grants.add(("Role", namespaces[rule["namespace"]["option"]], group, resource, verb))
+    return grants
+
+
+def is_rollout_object(obj):
+    return obj["metadata"]["name"].endswith("-rollout")
+
+
+def rendered_rbac(objects, name, rollout=False):
+    """The grants bound to the chart's ServiceAccount (rollout=False) or to the rollout one."""
+    objects = [o for o in objects if is_rollout_object(o) == rollout]
     grants = set()
     account = [o for o in objects if o["kind"] == "ServiceAccount"]
     sa_name = account[0]["metadata"]["name"] if account else None
@@ -529,7 +555,16 @@ def cmd_rbac():
                  f"  missing: {sorted(expected - got, key=str)}\n  extra:   {sorted(got - expected, key=str)}")
         if any(verb not in ("get", "list") for *_, verb in got):
             fail(f"{name}: a verb other than get/list")
-        print(f"ok rbac {name}: {len(got)} grants, exactly docs/rbac.yaml's for the enabled features")
+        objects = render(name)
+        rollout_expected = expected_rollout_rbac(values)
+        rollout_got = rendered_rbac(objects, name, rollout=True) if rollout_expected or any(
+            is_rollout_object(o) for o in objects) else set()
+        if rollout_expected != rollout_got:
+            fail(f"{name}: the rollout RBAC differs from docs/rbac.yaml's rollout table\n"
+                 f"  missing: {sorted(rollout_expected - rollout_got, key=str)}\n"
+                 f"  extra:   {sorted(rollout_got - rollout_expected, key=str)}")
+        print(f"ok rbac {name}: {len(got)} grants, exactly docs/rbac.yaml's for the enabled features"
+              f"{f'; rollout: {len(rollout_got)} grants on its own ServiceAccount' if rollout_got else ''}")
 
 
 # --- dashboard ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ using Action = std::function<core::ExitStatus()>;
 
 Action register_diagnose(CLI::App& parent);
 Action register_patch(CLI::App& parent);
+Action register_rollout(CLI::App& parent);
 Action register_serve(CLI::App& parent);
 Action register_sidecar(CLI::App& parent);
 Action register_version(CLI::App& parent);

@@ -20,6 +20,7 @@ enum class ApiErrorKind {
   unauthorized, // 401: the token is missing, expired or not trusted
   forbidden,    // 403: the token's subject may not do this
   not_found,    // 404
+  conflict,     // 409: a write lost a race with another writer (retry it)
   server_error, // 5xx
   http_error,   // another non-2xx status
   malformed,    // 2xx but not the JSON object expected

@@ -13,13 +13,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace coder_dns_doctor::k8s {
 
 // What a request needs the service account to be allowed: one RBAC rule. 403 explanations and
 // docs/rbac.yaml speak in these terms.
 struct Access {
-  std::string verb;       // get | list
+  std::string verb;       // get | list | patch
   std::string group;      // API group: "" for the core group, "apps", "networking.k8s.io", ...
   std::string resource;   // plural: services, ingresses, endpointslices, deployments, configmaps, pods
   std::string namespace_; // empty: cluster-wide
@@ -68,9 +69,16 @@ public:
   // so one check never waits for more than one timeout.
   [[nodiscard]] std::expected<nlohmann::json, ApiError> get(const std::string& path, const Access& access);
 
+  // PATCH `path` (with any query: `dryRun=All`, `fieldManager=...`) with `body` as `content_type`
+  // (application/merge-patch+json, application/json-patch+json) and return the object the server
+  // answered: the patched object, or what it would be under dryRun. A 409 is ErrorKind::conflict.
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> patch(const std::string& path, std::string_view content_type,
+                                                              const std::string& body, const Access& access);
+
   [[nodiscard]] const Connection& connection() const { return m_connection; }
 
 private:
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> send(http::Request request, const Access& access);
   [[nodiscard]] std::expected<http::Request, std::string> build_request(const std::string& path) const;
   [[nodiscard]] std::expected<nlohmann::json, ApiError> interpret(const http::Response& response, ApiError error);
 

@@ -1,0 +1,230 @@
+// `rollout`: options → rollout::Options → rollout::run, with the progress printed as it goes and
+// the summary (or one JSON document) at the end. The steps live in src/rollout/.
+#include <coder_dns_doctor/cli/commands.hpp>
+#include <coder_dns_doctor/cli/probe_options.hpp>
+#include <coder_dns_doctor/core/usage_error.hpp>
+#include <coder_dns_doctor/k8s/connection.hpp>
+#include <coder_dns_doctor/rollout/rollout.hpp>
+#include <coder_dns_doctor/util/duration.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <memory>
+#include <unistd.h>
+
+namespace coder_dns_doctor::cli {
+namespace {
+
+struct RolloutSettings {
+  std::string configmap = "coder/coder-workspace-config";
+  std::string configmap_key = "coder_url";
+  std::string flux_kustomization;
+  std::string flux_branch;
+  bool apply_configmap = false;
+  bool force = false;
+  bool dry_run = false;
+  std::string wait_timeout = "5m";
+  std::string poll_interval = "1s";
+  std::string output = "text";
+  std::string template_name;
+  std::string template_dir;
+  bool no_final_check = false;
+};
+
+// Set by SIGINT/SIGTERM; every wait and request of the rollout looks at it.
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  g_stop.store(true);
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGINT, SIGTERM})
+    sigaction(signal, &action, nullptr);
+}
+
+// Progress lines: timestamped lines, and on a terminal one redrawn "waiting" line; elsewhere a
+// waiting line every k_plain_wait_every so a log shows the rollout is alive without flooding.
+class PrintedProgress final : public rollout::Progress {
+public:
+  PrintedProgress(std::FILE* out, bool terminal) : m_out(out), m_terminal(terminal) {}
+  ~PrintedProgress() override { clear(); }
+  PrintedProgress(const PrintedProgress&) = delete;
+  PrintedProgress& operator=(const PrintedProgress&) = delete;
+
+  void line(std::string_view step, std::string_view text) override {
+    clear();
+    fmt::print(m_out, "{} {}: {}\n", clock(), step, text);
+    std::fflush(m_out);
+  }
+
+  void waiting(std::string_view step, std::string_view what, std::chrono::milliseconds elapsed) override {
+    auto seconds = elapsed.count() / 1000;
+    if (m_terminal) {
+      fmt::print(m_out, "\r\033[K{} {}: waiting for {} ({}s)", clock(), step, what, seconds);
+      m_drawn = true;
+    } else if (what != m_plain_what || elapsed < m_last_plain || elapsed - m_last_plain >= k_plain_wait_every) {
+      fmt::print(m_out, "{} {}: waiting for {} ({}s)\n", clock(), step, what, seconds);
+      m_plain_what = what;
+      m_last_plain = elapsed;
+    }
+    std::fflush(m_out);
+  }
+
+private:
+  static constexpr std::chrono::milliseconds k_plain_wait_every{10000};
+
+  void clear() {
+    if (m_drawn)
+      fmt::print(m_out, "\r\033[K");
+    m_drawn = false;
+  }
+
+  static std::string clock() {
+    std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    return fmt::format("{:%H:%M:%S}", local);
+  }
+
+  std::FILE* m_out;
+  bool m_terminal;
+  bool m_drawn = false;
+  std::string m_plain_what; // the wait the last plain waiting line was about
+  std::chrono::milliseconds m_last_plain{0};
+};
+
+std::chrono::milliseconds duration_option(const std::string& option, const std::string& text) {
+  auto parsed = util::parse_duration(text);
+  if (!parsed || parsed->count() <= 0)
+    throw core::UsageError(fmt::format("{} '{}': expected a positive duration such as 30s or 5m", option, text));
+  return *parsed;
+}
+
+k8s::ObjectRef ref_option(const std::string& option, const std::string& text) {
+  auto ref = k8s::parse_object_ref(text);
+  if (!ref)
+    throw core::UsageError(fmt::format("{} {}", option, ref.error()));
+  return *ref;
+}
+
+// The final check looks at the agents' path: the internal URL is the one they now dial, so it
+// takes the external URL's place; no Kubernetes reads (the rollout already did its own).
+doctor::Settings final_check_settings(ProbeOptions options) {
+  options.external_url = options.internal_url;
+  options.kube = "off";
+  if (options.checks.empty())
+    options.checks = "dns,http,transport";
+  return make_settings(options);
+}
+
+core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSettings& settings) {
+  if (settings.output != "text" && settings.output != "json")
+    throw core::UsageError(fmt::format("--output '{}': expected text or json", settings.output));
+  rollout::Options options{
+      .configmap = ref_option("--configmap", settings.configmap),
+      .key = settings.configmap_key,
+      .coder_url = probe_options.internal_url,
+      .flux_kustomization = settings.flux_kustomization.empty()
+                                ? std::nullopt
+                                : std::optional(ref_option("--flux-kustomization", settings.flux_kustomization)),
+      .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional(settings.flux_branch),
+      .apply_configmap = settings.apply_configmap,
+      .force = settings.force,
+      .dry_run = settings.dry_run,
+      .wait_timeout = duration_option("--wait-timeout", settings.wait_timeout),
+      .poll_interval = duration_option("--poll-interval", settings.poll_interval),
+      .template_name = settings.template_name,
+      .template_dir = settings.template_dir,
+      .final_check = std::nullopt,
+  };
+  if (settings.configmap_key.empty())
+    throw core::UsageError("--configmap-key '': expected a ConfigMap data key");
+  if (settings.force && !settings.apply_configmap)
+    throw core::UsageError("--force: only with --apply-configmap (it overrides the refusal to patch a Flux-managed "
+                           "ConfigMap)");
+  if (!settings.no_final_check)
+    options.final_check = final_check_settings(probe_options);
+
+  doctor::Settings kube_view = make_settings(ProbeOptions{probe_options}); // validates the --kube options
+  k8s::Choice choice = k8s::choose_connection({.mode = kube_view.kube.mode,
+                                               .token_file = kube_view.kube.token_file,
+                                               .ca_file = kube_view.kube.ca_file,
+                                               .verify = kube_view.kube.verify,
+                                               .timeout = kube_view.plan.timeout});
+  if (!choice.connection)
+    throw core::UsageError(fmt::format("rollout needs the Kubernetes API (--kube in-cluster or --kube URL with "
+                                       "--kube-token-file); it is off: {}",
+                                       choice.problem.value_or(choice.reason)));
+
+  install_stop_handlers();
+  bool json = settings.output == "json";
+  std::FILE* progress_out = json ? stderr : stdout;
+  rollout::Result result;
+  {
+    PrintedProgress progress(progress_out, isatty(fileno(progress_out)) != 0);
+    progress.line("rollout",
+                  fmt::format("{}Kubernetes: {}", settings.dry_run ? "dry run, nothing changes; " : "", choice.reason));
+    k8s::Client kube(*choice.connection, &g_stop);
+    result = rollout::run(options, kube, progress, &g_stop);
+  }
+  if (json) {
+    fmt::print("{}\n", rollout::to_json(result).dump(2));
+  } else {
+    fmt::print("\n{}", rollout::summary_table(result));
+    for (const auto& step : result.steps)
+      for (const auto& note : step.notes)
+        fmt::print("  {}: {}\n", step.name, note);
+  }
+  if (g_stop.load())
+    fmt::print(stderr, "coder-dns-doctor rollout: interrupted; the summary above says what was done\n");
+  if (result.could_not_run())
+    return core::ExitStatus::cannot_run;
+  return result.succeeded() ? core::ExitStatus::ok : core::ExitStatus::findings;
+}
+
+} // namespace
+
+Action register_rollout(CLI::App& parent) {
+  CLI::App* command = parent.add_subcommand(
+      "rollout", "After the patched checkout is pushed: reconcile Flux (or patch the ConfigMap), verify the live "
+                 "ConfigMap, print the template push, check the agents' path");
+  auto probe_options = std::make_shared<ProbeOptions>();
+  auto settings = std::make_shared<RolloutSettings>();
+  add_probe_options(*command, *probe_options);
+  command->add_option("--configmap", settings->configmap, "NS/NAME of the ConfigMap that carries the agents' URL")
+      ->capture_default_str();
+  command->add_option("--configmap-key", settings->configmap_key, "Its data key for the URL (--internal-url's value)")
+      ->capture_default_str();
+  command->add_option("--flux-kustomization", settings->flux_kustomization,
+                      "NS/NAME of the Flux Kustomization that applies it (default: from its "
+                      "kustomize.toolkit.fluxcd.io labels)");
+  command->add_option("--flux-branch", settings->flux_branch,
+                      "The branch the fix is on: warn when the GitRepository tracks another");
+  command->add_flag("--apply-configmap", settings->apply_configmap,
+                    "No Flux: set the ConfigMap's key with a merge patch (server-side dry run first)");
+  command->add_flag("--force", settings->force, "With --apply-configmap: patch even a Flux-managed ConfigMap");
+  command->add_flag("--dry-run", settings->dry_run, "Print every write it would make; change nothing");
+  command->add_option("--wait-timeout", settings->wait_timeout, "Bound of every wait (reconciles)")
+      ->capture_default_str();
+  command->add_option("--poll-interval", settings->poll_interval, "How often a wait reads the object")
+      ->capture_default_str();
+  command->add_option("--output", settings->output, "text | json (one document on stdout; progress on stderr)")
+      ->capture_default_str();
+  command->add_option("--template", settings->template_name, "Coder template name, for the printed push command");
+  command->add_option("--template-dir", settings->template_dir,
+                      "The patched checkout's template directory, for the printed push command");
+  command->add_flag("--no-final-check", settings->no_final_check, "Do not check the agents' path at the end");
+  return [probe_options, settings] { return run_rollout(*probe_options, *settings); };
+}
+
+} // namespace coder_dns_doctor::cli
