@@ -45,11 +45,11 @@ enum class Id : std::size_t {
 const std::vector<double> k_dns_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 const std::vector<double> k_http_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-} // namespace
-
-const std::vector<FamilySpec>& family_table() {
+// The families in Family order, in two parts: what the probes saw (DNS, HTTP, findings), then the
+// daemon's own (cycles, configuration, transport, agents). FamilySpec.minimal marks --metrics minimal.
+std::vector<FamilySpec> probe_families() {
   using enum MetricKind;
-  static const std::vector<FamilySpec> table{
+  return {
       {"coder_dns_doctor_dns_lookup_success",
        gauge,
        {"host", "resolver", "family"},
@@ -85,6 +85,12 @@ const std::vector<FamilySpec>& family_table() {
        true},
       {"coder_dns_doctor_http_duration_seconds", histogram, {"via"}, "Duration of each HTTP check", k_http_buckets},
       {"coder_dns_doctor_finding", gauge, {"code", "severity"}, "1 while a finding of this code is active", {}, true},
+  };
+}
+
+std::vector<FamilySpec> daemon_families() {
+  using enum MetricKind;
+  return {
       {"coder_dns_doctor_cycle_duration_seconds", gauge, {}, "Wall time of the last complete cycle", {}},
       {"coder_dns_doctor_last_cycle_timestamp_seconds",
        gauge,
@@ -151,6 +157,17 @@ const std::vector<FamilySpec>& family_table() {
        {},
        true},
   };
+}
+
+} // namespace
+
+const std::vector<FamilySpec>& family_table() {
+  static const std::vector<FamilySpec> table = [] {
+    std::vector<FamilySpec> all = probe_families();
+    std::vector<FamilySpec> rest = daemon_families();
+    all.insert(all.end(), rest.begin(), rest.end());
+    return all;
+  }();
   return table;
 }
 

@@ -31,8 +31,7 @@ using std::chrono::milliseconds;
 // One finished cycle as the HTTP handlers see it; never changed after publication.
 struct Snapshot {
   std::uint64_t cycle = 0;
-  std::string report_json;
-  report::Report report;                     // for the status page, rendered on request
+  report::Report report;                     // for /report and the status page, rendered on request
   std::vector<report::CycleVerdict> history; // the last cycles' verdicts, oldest first
   std::string runbook_url;                   // the configuration this cycle ran with (reloadable)
   bool serve_report = true;                  // likewise
@@ -40,6 +39,9 @@ struct Snapshot {
   // the once_flag keeps it correct whatever thread asks): once per snapshot, not per request.
   mutable std::once_flag page_once;
   mutable std::string page_html;
+  // /report, likewise: a cycle nobody asks about costs no JSON.
+  mutable std::once_flag json_once;
+  mutable std::string report_json;
 };
 
 constexpr std::size_t k_history_cycles = 60; // the status page's strip
@@ -200,6 +202,8 @@ private:
               .content_type = "application/json",
               .body = R"({"error": "no complete cycle yet"})"
                       "\n"};
+    std::call_once(snapshot->json_once,
+                   [&] { snapshot->report_json = report::to_json(snapshot->report).dump(2) + "\n"; });
     return {.content_type = "application/json", .body = snapshot->report_json, .version = snapshot->cycle};
   }
 
@@ -333,7 +337,6 @@ private:
     m_metrics.record_cycle(report, std::chrono::system_clock::now());
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->cycle = cycle;
-    snapshot->report_json = report::to_json(report).dump(2) + "\n";
     m_history.push_back({report.generated_at, report.verdict});
     if (m_history.size() > k_history_cycles)
       m_history.erase(m_history.begin());

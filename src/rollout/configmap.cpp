@@ -49,30 +49,28 @@ bool run_apply_configmap(Context& context, const nlohmann::json& live, std::opti
     return finish(true);
   }
   nlohmann::json patch = {{"data", {{options.key, options.coder_url}}}};
-  auto rehearsed = context.merge_patch(step, k_configmap, options.configmap, patch, Write::server_dry_run);
-  if (!rehearsed)
-    return finish(false);
-  if (value_of(*rehearsed, options.key) != options.coder_url) {
+  // Send the patch as `write`; true when the answer carries the value (else the step has failed).
+  auto patched = [&](Write write, std::string_view answered) {
+    auto answer = context.merge_patch(step, k_configmap, options.configmap, patch, write);
+    if (!answer)
+      return false;
+    if (value_of(*answer, options.key) == options.coder_url)
+      return true;
     step.status = StepStatus::failed;
-    step.summary = fmt::format("the server-side dry run of the patch answered {} = {}, not {}", options.key,
-                               shown(value_of(*rehearsed, options.key)), options.coder_url);
+    step.summary = fmt::format("{} {} = {}, not {}", answered, options.key, shown(value_of(*answer, options.key)),
+                               options.coder_url);
+    return false;
+  };
+  if (!patched(Write::server_dry_run, "the server-side dry run of the patch answered"))
     return finish(false);
-  }
   if (options.dry_run) {
     step.status = StepStatus::planned;
     step.summary = fmt::format("server-side dry run accepted: {} {} would change from {} to {}", what, options.key,
                                shown(before), options.coder_url);
     return finish(true);
   }
-  auto applied = context.merge_patch(step, k_configmap, options.configmap, patch, Write::real);
-  if (!applied)
+  if (!patched(Write::real, "the API server stored"))
     return finish(false);
-  if (value_of(*applied, options.key) != options.coder_url) {
-    step.status = StepStatus::failed;
-    step.summary = fmt::format("the API server stored {} = {}, not {}", options.key,
-                               shown(value_of(*applied, options.key)), options.coder_url);
-    return finish(false);
-  }
   step.status = StepStatus::verified;
   step.summary = fmt::format("{} {} changed from {} to {}", what, options.key, shown(before), options.coder_url);
   return finish(true);

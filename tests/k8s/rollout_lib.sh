@@ -58,17 +58,7 @@ data: {registry_url: "registry.registry.svc.cluster.local:5000", coder_url: "htt
 YAML
     return
   fi
-  cat >"$WORK/seed.yaml" <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: setup, namespace: flux-system}
-spec: {interval: 1m0s, ref: {branch: main}, url: "file://$WORK/setup.git"}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: coder-prod, namespace: flux-system}
-spec: {interval: 10m, path: ./apps/coder-prod, prune: true, sourceRef: {kind: GitRepository, name: setup}}
-YAML
+  sed "s|@GIT_DIR@|$WORK/setup.git|" "$CDD_SOURCE_DIR/tests/k8s/seed-field-report.yaml" >"$WORK/seed.yaml"
 }
 
 # start_stateful_api [OPTION...]: (re)start the fake on $WORK/seed.yaml and $WORK/setup.git with
