@@ -385,8 +385,6 @@ probe::Plan make_plan(const ProbeOptions& options) {
 
 namespace coder_dns_doctor::cli {
 
-namespace {
-
 std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const std::string& value) {
   if (value.empty())
     return std::nullopt;
@@ -395,6 +393,15 @@ std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const 
     throw core::UsageError(fmt::format("{} {}", option, ref.error()));
   return *ref;
 }
+
+std::chrono::milliseconds parse_duration_option(const std::string& option, const std::string& value) {
+  auto duration = util::parse_duration(value);
+  if (!duration)
+    throw core::UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
+  return *duration;
+}
+
+namespace {
 
 // Refuse, before anything runs, a file option that names no readable regular file of sane size.
 void check_readable(const std::string& option, const std::string& path, std::size_t limit) {

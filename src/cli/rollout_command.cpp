@@ -5,7 +5,6 @@
 #include <coder_dns_doctor/core/usage_error.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/rollout/rollout.hpp>
-#include <coder_dns_doctor/util/duration.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
@@ -103,18 +102,11 @@ private:
   std::chrono::milliseconds m_last_plain{0};
 };
 
-std::chrono::milliseconds duration_option(const std::string& option, const std::string& text) {
-  auto parsed = util::parse_duration(text);
-  if (!parsed || parsed->count() <= 0)
+std::chrono::milliseconds positive_duration(const std::string& option, const std::string& text) {
+  auto duration = parse_duration_option(option, text);
+  if (duration.count() <= 0)
     throw core::UsageError(fmt::format("{} '{}': expected a positive duration such as 30s or 5m", option, text));
-  return *parsed;
-}
-
-k8s::ObjectRef ref_option(const std::string& option, const std::string& text) {
-  auto ref = k8s::parse_object_ref(text);
-  if (!ref)
-    throw core::UsageError(fmt::format("{} {}", option, ref.error()));
-  return *ref;
+  return duration;
 }
 
 // The final check looks at the agents' path: the internal URL is the one they now dial, so it
@@ -131,18 +123,16 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
   if (settings.output != "text" && settings.output != "json")
     throw core::UsageError(fmt::format("--output '{}': expected text or json", settings.output));
   rollout::Options options{
-      .configmap = ref_option("--configmap", settings.configmap),
+      .configmap = *parse_ref_option("--configmap", settings.configmap.empty() ? "-" : settings.configmap),
       .key = settings.configmap_key,
       .coder_url = probe_options.internal_url,
-      .flux_kustomization = settings.flux_kustomization.empty()
-                                ? std::nullopt
-                                : std::optional(ref_option("--flux-kustomization", settings.flux_kustomization)),
+      .flux_kustomization = parse_ref_option("--flux-kustomization", settings.flux_kustomization),
       .flux_branch = settings.flux_branch.empty() ? std::nullopt : std::optional(settings.flux_branch),
       .apply_configmap = settings.apply_configmap,
       .force = settings.force,
       .dry_run = settings.dry_run,
-      .wait_timeout = duration_option("--wait-timeout", settings.wait_timeout),
-      .poll_interval = duration_option("--poll-interval", settings.poll_interval),
+      .wait_timeout = positive_duration("--wait-timeout", settings.wait_timeout),
+      .poll_interval = positive_duration("--poll-interval", settings.poll_interval),
       .template_name = settings.template_name,
       .template_dir = settings.template_dir,
       .final_check = std::nullopt,
@@ -155,12 +145,7 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
   if (!settings.no_final_check)
     options.final_check = final_check_settings(probe_options);
 
-  doctor::Settings kube_view = make_settings(ProbeOptions{probe_options}); // validates the --kube options
-  k8s::Choice choice = k8s::choose_connection({.mode = kube_view.kube.mode,
-                                               .token_file = kube_view.kube.token_file,
-                                               .ca_file = kube_view.kube.ca_file,
-                                               .verify = kube_view.kube.verify,
-                                               .timeout = kube_view.plan.timeout});
+  k8s::Choice choice = k8s::choose_connection(doctor::kube_connection_settings(make_settings(probe_options)));
   if (!choice.connection)
     throw core::UsageError(fmt::format("rollout needs the Kubernetes API (--kube in-cluster or --kube URL with "
                                        "--kube-token-file); it is off: {}",

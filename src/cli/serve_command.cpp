@@ -112,13 +112,6 @@ void add_daemon_options(CLI::App& command, DaemonFlags& flags, const Preset& pre
                        "The URL the workspace agent dials (default: $CODER_AGENT_URL); checked as the external URL");
 }
 
-std::chrono::milliseconds duration_option(const std::string& option, const std::string& value) {
-  auto duration = util::parse_duration(value);
-  if (!duration)
-    throw core::UsageError(fmt::format("{} '{}': {}", option, value, duration.error()));
-  return *duration;
-}
-
 // Check a --runbook-url: a path on this daemon (`/runbook`) or an absolute http(s) URL, printable
 // ASCII without spaces and without a fragment (the page appends `#<anchor>`).
 std::string runbook_url_option(const std::string& value) {
@@ -179,7 +172,7 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   d.listen = flags.listen;
   if (auto listen = daemon::parse_listen(flags.listen); !listen)
     throw core::UsageError(listen.error());
-  d.interval = duration_option("--interval", flags.interval);
+  d.interval = parse_duration_option("--interval", flags.interval);
   if (d.interval < std::chrono::milliseconds(100))
     throw core::UsageError(fmt::format("--interval '{}': expected at least 100ms", flags.interval));
   if (d.interval < config.settings.plan.timeout)
@@ -191,7 +184,7 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   else if (flags.jitter == "0" || flags.jitter == "0s" || flags.jitter == "0ms")
     d.jitter = std::chrono::milliseconds(0);
   else
-    d.jitter = duration_option("--jitter", flags.jitter);
+    d.jitter = parse_duration_option("--jitter", flags.jitter);
   if (d.jitter > d.interval)
     throw core::UsageError(fmt::format("--jitter '{}': expected at most --interval", flags.jitter));
   auto level = daemon::parse_log_level(flags.log_level);
@@ -203,7 +196,7 @@ daemon::RunConfig build(const Preset& preset, const config::Layer& merged, const
   if (flags.hold_connections != "on" && flags.hold_connections != "off")
     throw core::UsageError(fmt::format("--hold-connections '{}': expected on or off", flags.hold_connections));
   d.hold_connections = flags.hold_connections == "on";
-  d.hold_min = duration_option("--hold-min", flags.hold_min);
+  d.hold_min = parse_duration_option("--hold-min", flags.hold_min);
   if (d.hold_min < std::chrono::seconds(1))
     throw core::UsageError(fmt::format("--hold-min '{}': expected at least 1s", flags.hold_min));
   d.runbook_url = runbook_url_option(flags.runbook_url);

@@ -36,11 +36,7 @@ KubeResult read_kubernetes(const Settings& settings, const std::atomic<bool>* ca
   bool needs_dns_pods = std::any_of(plan.resolvers.begin(), plan.resolvers.end(), is_kube_dns_pods);
   k8s::Choice choice;
   if (plan.checks.kube) {
-    choice = k8s::choose_connection({.mode = settings.kube.mode,
-                                     .token_file = settings.kube.token_file,
-                                     .ca_file = settings.kube.ca_file,
-                                     .verify = settings.kube.verify,
-                                     .timeout = plan.timeout});
+    choice = k8s::choose_connection(kube_connection_settings(settings));
   } else {
     choice.reason = "--checks leaves out kube";
   }
@@ -218,6 +214,14 @@ std::optional<analysis::CoderInput> read_coder_api(const Settings& settings, con
 }
 
 } // namespace
+
+k8s::ConnectionSettings kube_connection_settings(const Settings& settings) {
+  return {.mode = settings.kube.mode,
+          .token_file = settings.kube.token_file,
+          .ca_file = settings.kube.ca_file,
+          .verify = settings.kube.verify,
+          .timeout = settings.plan.timeout};
+}
 
 report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel,
                            const std::vector<analysis::HeldConnection>& held) {

@@ -126,11 +126,10 @@ void set_options(const Request& request, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);
   if (request.method == Method::head)
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  if (request.method == Method::patch || request.method == Method::post) {
+  if (request.method == Method::patch) {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.body.c_str());
-    if (request.method == Method::patch)
-      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
   }
   if (transfer.stream_done) {
     curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);

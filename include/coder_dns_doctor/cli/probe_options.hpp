@@ -5,6 +5,10 @@
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
 
+#include <coder_dns_doctor/k8s/objects.hpp>
+
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +58,14 @@ void add_probe_options(CLI::App& command, ProbeOptions& options);
 // Return everything a checkup needs from `options` (plan, static truth, Kubernetes settings);
 // throw core::UsageError naming the bad option otherwise.
 [[nodiscard]] doctor::Settings make_settings(const ProbeOptions& options);
+
+// Parse `NS/NAME` given to `option`: nullopt when empty; throw core::UsageError naming the option
+// when malformed.
+[[nodiscard]] std::optional<k8s::ObjectRef> parse_ref_option(const std::string& option, const std::string& value);
+
+// Parse a duration given to `option` (`1500ms`, `2s`, `5m`); throw core::UsageError naming the
+// option and the value otherwise.
+[[nodiscard]] std::chrono::milliseconds parse_duration_option(const std::string& option, const std::string& value);
 
 // Parse every `--expect HOST=ADDR[,ADDR...]`; throw core::UsageError on a malformed one.
 [[nodiscard]] std::vector<truth::TruthEntry> parse_expectations(const std::vector<std::string>& expect);

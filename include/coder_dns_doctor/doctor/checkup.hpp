@@ -39,6 +39,9 @@ struct Settings {
   CoderSettings coder;
 };
 
+// The API-server connection `settings` ask for (their --kube options, the plan's timeout).
+[[nodiscard]] k8s::ConnectionSettings kube_connection_settings(const Settings& settings);
+
 // Run one check of `settings`. Failures of the world become findings, never exceptions;
 // throws core::UsageError only when the settings cannot describe a check (no external URL at all).
 // `held`: what serve's held DERP connections saw since the last check (analysis::evaluate).
