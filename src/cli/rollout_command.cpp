@@ -10,6 +10,7 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <ctime>
@@ -32,6 +33,10 @@ struct RolloutSettings {
   std::string output = "text";
   std::string template_name;
   std::string template_dir;
+  std::string coder_organization;
+  bool no_template_push = false;
+  bool restart_workspaces = false;
+  std::size_t restart_concurrency = 2;
   bool no_final_check = false;
 };
 
@@ -114,9 +119,40 @@ std::chrono::milliseconds positive_duration(const std::string& option, const std
 doctor::Settings final_check_settings(ProbeOptions options) {
   options.external_url = options.internal_url;
   options.kube = "off";
+  options.coder_token_file.clear(); // coderd's view of the agents is the workspaces step's
+  options.coder_url.clear();
   if (options.checks.empty())
     options.checks = "dns,http,transport";
   return make_settings(options);
+}
+
+// The Coder side, when a token is given: coderd at --coder-url, else the internal URL (where the
+// agents now go), with the probe's CA; a longer per-request bound than a probe's, for the upload.
+std::optional<rollout::CoderOptions> coder_options(const ProbeOptions& probe_options, const RolloutSettings& settings,
+                                                   const doctor::Settings& checked) {
+  if (settings.restart_concurrency == 0)
+    throw core::UsageError("--restart-concurrency '0': expected a positive number of builds at once");
+  if (checked.coder.token_file.empty()) {
+    if (settings.restart_workspaces)
+      throw core::UsageError("--restart-workspaces needs --coder-token-file (expected the file of a Coder session "
+                             "token that may start the workspaces' builds)");
+    return std::nullopt;
+  }
+  std::string base = checked.coder.url ? checked.coder.url->to_string() : probe_options.internal_url;
+  return rollout::CoderOptions{
+      .connection = {.base_url = base,
+                     .connect_to = std::nullopt,
+                     .token_file = checked.coder.token_file,
+                     .ca_file = checked.plan.ca_file,
+                     .verify = http::Verify::yes,
+                     .timeout = std::max(checked.plan.timeout, std::chrono::milliseconds(10000)),
+                     .max_body = 16 * 1024 * 1024},
+      .resolvers = final_check_settings(probe_options).plan,
+      .organization = settings.coder_organization,
+      .push_template = !settings.no_template_push,
+      .restart_workspaces = settings.restart_workspaces,
+      .restart_concurrency = settings.restart_concurrency,
+  };
 }
 
 core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSettings& settings) {
@@ -142,10 +178,12 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
   if (settings.force && !settings.apply_configmap)
     throw core::UsageError("--force: only with --apply-configmap (it overrides the refusal to patch a Flux-managed "
                            "ConfigMap)");
+  doctor::Settings checked = make_settings(probe_options);
+  options.coder = coder_options(probe_options, settings, checked);
   if (!settings.no_final_check)
     options.final_check = final_check_settings(probe_options);
 
-  k8s::Choice choice = k8s::choose_connection(doctor::kube_connection_settings(make_settings(probe_options)));
+  k8s::Choice choice = k8s::choose_connection(doctor::kube_connection_settings(checked));
   if (!choice.connection)
     throw core::UsageError(fmt::format("rollout needs the Kubernetes API (--kube in-cluster or --kube URL with "
                                        "--kube-token-file); it is off: {}",
@@ -182,7 +220,7 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
 Action register_rollout(CLI::App& parent) {
   CLI::App* command = parent.add_subcommand(
       "rollout", "After the patched checkout is pushed: reconcile Flux (or patch the ConfigMap), verify the live "
-                 "ConfigMap, print the template push, check the agents' path");
+                 "ConfigMap, push the template, rebuild old workspaces, check the agents' path");
   auto probe_options = std::make_shared<ProbeOptions>();
   auto settings = std::make_shared<RolloutSettings>();
   add_probe_options(*command, *probe_options);
@@ -205,9 +243,18 @@ Action register_rollout(CLI::App& parent) {
       ->capture_default_str();
   command->add_option("--output", settings->output, "text | json (one document on stdout; progress on stderr)")
       ->capture_default_str();
-  command->add_option("--template", settings->template_name, "Coder template name, for the printed push command");
-  command->add_option("--template-dir", settings->template_dir,
-                      "The patched checkout's template directory, for the printed push command");
+  command->add_option("--template", settings->template_name,
+                      "Coder template to push a new version of (with --coder-token-file); else named in the printed "
+                      "push command");
+  command->add_option("--template-dir", settings->template_dir, "The patched checkout's template directory");
+  command->add_option("--coder-organization", settings->coder_organization,
+                      "Organization (name or ID) of the template; default: the token user's only one");
+  command->add_flag("--no-template-push", settings->no_template_push,
+                    "With a token: print the coder templates push command instead of pushing");
+  command->add_flag("--restart-workspaces", settings->restart_workspaces,
+                    "Rebuild the running workspaces on an old version and wait for their agents to connect");
+  command->add_option("--restart-concurrency", settings->restart_concurrency, "Rebuilds in flight at once")
+      ->capture_default_str();
   command->add_flag("--no-final-check", settings->no_final_check, "Do not check the agents' path at the end");
   return [probe_options, settings] { return run_rollout(*probe_options, *settings); };
 }

@@ -15,6 +15,16 @@ std::string path_only(const std::string& path) {
   return path.substr(0, path.find('?'));
 }
 
+std::string_view method_name(http::Method method) {
+  switch (method) {
+  case http::Method::get: return "GET";
+  case http::Method::head: return "HEAD";
+  case http::Method::patch: return "PATCH";
+  case http::Method::post: return "POST";
+  }
+  return "GET";
+}
+
 } // namespace
 
 std::string ApiError::describe() const {
@@ -55,7 +65,19 @@ Client::Client(Connection connection, const std::atomic<bool>* cancel)
 Client::~Client() = default;
 
 std::expected<nlohmann::json, ApiError> Client::get(const std::string& path) {
-  ApiError error{.failure = {}, .request = "GET " + path_only(path)};
+  return send({.method = http::Method::get, .path = path, .content_type = {}, .body = {}}, http::JsonShape::object);
+}
+
+std::expected<nlohmann::json, ApiError> Client::get_array(const std::string& path) {
+  return send({.method = http::Method::get, .path = path, .content_type = {}, .body = {}}, http::JsonShape::array);
+}
+
+std::expected<nlohmann::json, ApiError> Client::write(const Write& write) {
+  return send(write, http::JsonShape::object);
+}
+
+std::expected<nlohmann::json, ApiError> Client::send(const Write& call, http::JsonShape shape) {
+  ApiError error{.failure = {}, .request = fmt::format("{} {}", method_name(call.method), path_only(call.path))};
   auto fail = [&error](ApiErrorKind kind, std::string detail) {
     error.failure = {kind, std::nullopt, std::move(detail)};
     return std::unexpected(error);
@@ -72,24 +94,29 @@ std::expected<nlohmann::json, ApiError> Client::get(const std::string& path) {
   auto token = util::read_token_file(m_connection.token_file, "Coder token file");
   if (!token)
     return fail(ApiErrorKind::credentials, token.error());
-  http::Request request{.url = m_connection.base_url + path,
+  http::Request request{.url = m_connection.base_url + call.path,
                         .connect_to = m_connection.connect_to,
                         .connection = http::Connection::reuse,
                         .timeout = m_connection.timeout,
                         .ca_file = m_connection.ca_file,
                         .verify = m_connection.verify,
                         .max_body = m_connection.max_body,
-                        .headers = {"Accept: application/json", fmt::format("{}: {}", k_session_token_header, *token)}};
+                        .headers = {"Accept: application/json", fmt::format("{}: {}", k_session_token_header, *token)},
+                        .method = call.method,
+                        .body = call.body,
+                        .capture_headers = {}};
+  if (!call.content_type.empty())
+    request.headers.push_back(fmt::format("Content-Type: {}", call.content_type));
   util::wipe(*token);
   auto response = m_state->http.fetch(request, m_cancel);
   for (auto& header : request.headers)
     util::wipe(header); // curl holds its own copy until the transfer ends
   if (!response)
     return fail(ApiErrorKind::skipped, "the check was cancelled");
-  auto object = http::read_json_object(*response, m_connection.max_body, m_connection.base_url);
-  if (object)
-    return std::move(*object);
-  error.failure = std::move(object.error());
+  auto value = http::read_json(*response, m_connection.max_body, m_connection.base_url, shape);
+  if (value)
+    return std::move(*value);
+  error.failure = std::move(value.error());
   if (error.failure.kind == ApiErrorKind::timeout || error.failure.kind == ApiErrorKind::transport)
     m_state->unreachable = error.failure;
   return std::unexpected(error);

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <vector>
 
 namespace coder_dns_doctor::http {
 namespace {
@@ -87,8 +89,11 @@ bool build_lists(const Request& request, Transfer& transfer) {
     if (!transfer.connect_to)
       return false;
   }
-  for (const auto& header : request.headers) {
-    curl_slist* appended = curl_slist_append(transfer.headers.get(), header.c_str());
+  std::vector<std::string_view> headers(request.headers.begin(), request.headers.end());
+  if (request.method == Method::patch || request.method == Method::post)
+    headers.emplace_back("Expect:"); // curl would wait up to 1 s for a 100 Continue before a large body
+  for (std::string_view header : headers) {
+    curl_slist* appended = curl_slist_append(transfer.headers.get(), std::string(header).c_str());
     if (appended == nullptr)
       return false;
     if (!transfer.headers)
@@ -126,10 +131,12 @@ void set_options(const Request& request, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, verify * 2);
   if (request.method == Method::head)
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  if (request.method == Method::patch) {
+  if (request.method == Method::patch || request.method == Method::post) {
+    // The size first, so COPYPOSTFIELDS copies that many bytes: a tar body may hold NULs.
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.body.c_str());
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
+    curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.body.data());
+    if (request.method == Method::patch)
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PATCH");
   }
   if (transfer.stream_done) {
     curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);

@@ -50,8 +50,8 @@ std::string_view to_string(ApiErrorKind kind) {
   return "transport";
 }
 
-std::expected<nlohmann::json, ApiFailure> read_json_object(const Response& response, std::size_t max_body,
-                                                           std::string_view base_url) {
+std::expected<nlohmann::json, ApiFailure> read_json(const Response& response, std::size_t max_body,
+                                                    std::string_view base_url, JsonShape shape) {
   if (response.too_large)
     return std::unexpected(ApiFailure{ApiErrorKind::too_large, response.status_code,
                                       fmt::format("the answer is larger than {} bytes", max_body)});
@@ -63,12 +63,19 @@ std::expected<nlohmann::json, ApiFailure> read_json_object(const Response& respo
   if (status < 200 || status > 299)
     return std::unexpected(ApiFailure{kind_of_status(status), status, error_message(response.body)});
   auto parsed = nlohmann::json::parse(response.body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object())
-    return std::unexpected(ApiFailure{ApiErrorKind::malformed, status,
-                                      parsed.is_discarded()
-                                          ? fmt::format("{} bytes that do not parse as JSON", response.body.size())
-                                          : std::string("JSON that is not an object")});
+  bool shaped = shape == JsonShape::object ? parsed.is_object() : parsed.is_array();
+  if (parsed.is_discarded() || !shaped)
+    return std::unexpected(
+        ApiFailure{ApiErrorKind::malformed, status,
+                   parsed.is_discarded()
+                       ? fmt::format("{} bytes that do not parse as JSON", response.body.size())
+                       : fmt::format("JSON that is not an {}", shape == JsonShape::object ? "object" : "array")});
   return parsed;
+}
+
+std::expected<nlohmann::json, ApiFailure> read_json_object(const Response& response, std::size_t max_body,
+                                                           std::string_view base_url) {
+  return read_json(response, max_body, base_url, JsonShape::object);
 }
 
 } // namespace coder_dns_doctor::http

@@ -67,6 +67,36 @@ void Context::fail_from(Step& step, const k8s::ApiError& error) const {
   step.summary = error.describe();
 }
 
+void Context::fail_from(Step& step, const coderapi::ApiError& error) const {
+  if (cancelled()) {
+    step.status = StepStatus::interrupted;
+    step.summary = "interrupted";
+    return;
+  }
+  step.status = StepStatus::error;
+  step.summary = error.describe();
+}
+
+std::optional<nlohmann::json> Context::coder_write(Step& step, const coderapi::Client::Write& write,
+                                                   std::string_view shown) {
+  ApiCall call{.method = write.method == http::Method::patch ? "PATCH" : "POST",
+               .path = write.path,
+               .content_type = write.content_type,
+               .body = shown.empty() ? write.body : std::string(shown),
+               .sent = !options.dry_run};
+  step.calls.push_back(call);
+  progress.line(step.name,
+                fmt::format("{}{} {} {}", call.sent ? "" : "would send: ", call.method, call.path, call.body));
+  if (!call.sent)
+    return nlohmann::json::object();
+  auto answer = coder->write(write);
+  if (!answer) {
+    fail_from(step, answer.error());
+    return std::nullopt;
+  }
+  return std::move(*answer);
+}
+
 std::optional<nlohmann::json> Context::read(Step& step, const Kind& kind, const ObjectRef& ref) {
   auto object = kube.get(object_path(kind, ref), access_for(kind, ref, "get"));
   if (!object) {

@@ -52,6 +52,7 @@ struct Context {
   k8s::Client& kube;
   Progress& progress;
   const std::atomic<bool>* cancel;
+  coderapi::Client* coder = nullptr; // set when options.coder is: the token's client, pinned
 
   [[nodiscard]] bool cancelled() const { return cancel != nullptr && cancel->load(); }
 
@@ -70,6 +71,13 @@ struct Context {
 
   // Set `step` from an API failure: `interrupted` when cancelled, else `error` with its line.
   void fail_from(Step& step, const k8s::ApiError& error) const;
+  void fail_from(Step& step, const coderapi::ApiError& error) const;
+
+  // Send one write to coderd (only record it under --dry-run: an empty object is returned), with
+  // the call recorded in the step and printed; `shown` stands for a body not worth printing (a
+  // tar). On failure the step is set and nullopt returned.
+  [[nodiscard]] std::optional<nlohmann::json> coder_write(Step& step, const coderapi::Client::Write& write,
+                                                          std::string_view shown = {});
 };
 
 // Now as RFC 3339 with nanoseconds in UTC, as `flux reconcile` writes requestedAt.
@@ -83,6 +91,11 @@ bool run_flux(Context& context, const ObjectRef& kustomization, std::vector<Step
 bool run_apply_configmap(Context& context, const nlohmann::json& live, std::optional<ObjectRef> flux_owner,
                          std::vector<Step>& steps);
 bool run_verify_configmap(Context& context, std::vector<Step>& steps);
+
+// The Coder steps: the template pushed (or its command printed) and the workspaces on an old
+// build listed or rebuilt. Each appends its step; false when the rollout must stop.
+bool run_template(Context& context, std::vector<Step>& steps);
+bool run_workspaces(Context& context, std::vector<Step>& steps);
 
 // The Kustomization that applied `configmap`, from its labels; nullopt when none.
 [[nodiscard]] std::optional<ObjectRef> flux_owner_of(const nlohmann::json& configmap);

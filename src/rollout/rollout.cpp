@@ -1,9 +1,12 @@
 // The rollout's order of steps, and its result as JSON and as a table. The steps themselves live
-// in flux.cpp and configmap.cpp; the final check is a doctor checkup of the agents' path.
+// in flux.cpp, configmap.cpp, template_push.cpp and workspaces.cpp; the final check is a doctor
+// checkup of the agents' path.
 #include "context.hpp"
 
 #include <coder_dns_doctor/k8s/json_access.hpp>
+#include <coder_dns_doctor/probe/engine.hpp>
 #include <coder_dns_doctor/util/table.hpp>
+#include <coder_dns_doctor/util/url.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -76,20 +79,6 @@ std::optional<nlohmann::json> locate(Context& context, std::vector<Step>& steps)
   return std::move(*live);
 }
 
-// The template step: the push is the person's (a token-driven push through coderd's API is not
-// part of rollout yet), so the command is printed with the patched checkout's directory.
-void template_step(const Options& options, std::vector<Step>& steps, Progress& progress) {
-  Step step{.name = "template", .status = StepStatus::manual};
-  std::string name = options.template_name.empty() ? std::string("<template>") : options.template_name;
-  std::string dir = options.template_dir.empty() ? std::string("<patched template directory>") : options.template_dir;
-  step.summary = "push the patched template so new builds carry the fix";
-  step.notes.push_back(fmt::format("coder templates push {} --directory {} --yes", name, dir));
-  step.notes.push_back("then rebuild each running workspace (coder restart <workspace>): a build keeps the agent URL "
-                       "it started with");
-  progress.line(step.name, fmt::format("run: {}", step.notes.front()));
-  steps.push_back(std::move(step));
-}
-
 void final_check_step(Context& context, std::vector<Step>& steps) {
   Step step{.name = "final-check"};
   auto started = std::chrono::steady_clock::now();
@@ -126,6 +115,23 @@ void final_check_step(Context& context, std::vector<Step>& steps) {
   steps.push_back(std::move(step));
 }
 
+// Where to send the Coder token: the first address the agents' resolvers give coderd's host, as
+// an agent would dial it; nullopt (curl resolves it) for an IP-literal URL, or when no resolver
+// that asks servers answers.
+std::optional<util::IpAddress> coder_address(const Options& options, Progress& progress,
+                                             const std::atomic<bool>* cancel) {
+  auto url = util::parse_url(options.coder->connection.base_url);
+  if (!url || util::parse_ip(url->host))
+    return std::nullopt;
+  for (const auto& answer : probe::look_up_names(options.coder->resolvers, {url->host}, cancel))
+    if (answer.status == dns::LookupStatus::ok && !answer.addresses.empty()) {
+      progress.line("template", fmt::format("coderd's API at {} ({} from resolver {})", url->to_string(),
+                                            answer.addresses.front().text, answer.resolver));
+      return answer.addresses.front();
+    }
+  return std::nullopt;
+}
+
 // The steps not run after one that stopped the rollout, so the summary shows all of them.
 void mark_not_run(std::vector<Step>& steps, std::initializer_list<std::string_view> names) {
   for (std::string_view name : names)
@@ -156,11 +162,20 @@ Result run(const Options& options, k8s::Client& kube, Progress& progress, const 
   }
   if (go_on)
     go_on = run_verify_configmap(context, steps);
-  if (go_on) {
-    template_step(options, steps, progress);
-    final_check_step(context, steps);
+  std::optional<coderapi::Client> coder;
+  if (go_on && options.coder) {
+    coderapi::Connection connection = options.coder->connection;
+    connection.connect_to = coder_address(options, progress, cancel);
+    coder.emplace(std::move(connection), cancel);
+    context.coder = &*coder;
   }
-  mark_not_run(steps, {"configmap-verify", "template", "final-check"});
+  if (go_on)
+    go_on = run_template(context, steps);
+  if (go_on)
+    go_on = run_workspaces(context, steps);
+  if (go_on)
+    final_check_step(context, steps);
+  mark_not_run(steps, {"configmap-verify", "template", "workspaces", "final-check"});
   return result;
 }
 

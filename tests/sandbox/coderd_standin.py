@@ -49,6 +49,8 @@ coderd/workspaces.go answer it:
   Fixture: {"tokens": {TOKEN: {"username", "roles": [...]}}, "workspaces": [codersdk.Workspace],
   "health": healthsdk.HealthcheckReport, "page_size": N}; tests/sandbox/coder-api/compose.py
   writes the sandbox's.
+  - the writable API that `rollout` uses (template push, workspace builds), with its state kept in
+    the fixture file: see coderd_templates.py.
 
 Deviations (on purpose):
   - after the server-key frame real coderd waits ~10 s for the client-info frame (type 0x02) and
@@ -61,7 +63,7 @@ Deviations (on purpose):
     identity header: "something that is not a working coderd answered"), for the coder-down world.
   - the DERP key is derived from --derp-key-seed (default: random), so two stand-ins of one
     deployment show one key; real replicas each have their own.
-  - no permessage-deflate, no HTTP/2, no request bodies beyond Content-Length (discarded).
+  - no permessage-deflate, no HTTP/2, no chunked request bodies (Content-Length only, up to 8 MiB).
 
 Bounds: request heads over 16 KiB get 431 and a close; a connection without a complete request
 head for --idle-timeout seconds (default 120) is closed; over --max-connections concurrent
@@ -86,6 +88,9 @@ import urllib.parse
 import uuid
 from email.utils import formatdate
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from coderd_templates import TemplateApi  # noqa: E402  (the writable API: template push, builds)
+
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 DERP_MAGIC = b"DERP\xf0\x9f\x94\x91"
 FRAME_SERVER_KEY = 0x01
@@ -93,6 +98,7 @@ FRAME_KEEPALIVE = 0x06
 MAX_HEAD = 16 * 1024
 MAX_FIXTURE = 4 << 20
 MAX_WS_PAYLOAD = 1 << 20
+MAX_BODY = 8 << 20  # request bodies (template uploads); real coderd takes up to 100 MiB
 WS_PING_SECONDS = 15.0
 BIN_BODY_SIZE = 4096
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
@@ -114,6 +120,7 @@ class Request:
         parts = urllib.parse.urlsplit(target)
         self.path = parts.path or "/"
         self.query = urllib.parse.parse_qs(parts.query)
+        self.body = b""
 
     def header(self, name):
         return self.headers.get(name.lower(), "")
@@ -281,12 +288,12 @@ class Server:
                 return
             length = req.header("content-length")
             if length:
-                if not length.isdigit() or int(length) > MAX_WS_PAYLOAD:
+                if not length.isdigit() or int(length) > MAX_BODY:
                     writer.write(self.text_error(400, "400 Bad Request", req, True, identity=False))
                     await writer.drain()
                     self.log(peer, local, req, 400, "bad Content-Length")
                     return
-                await reader.readexactly(int(length))
+                req.body = await reader.readexactly(int(length))
             keep = req.keep_alive()
             result = self.route(req, keep)
             if isinstance(result, bytes):
@@ -309,6 +316,14 @@ class Server:
             return self.response(200, {"Content-Type": "text/plain; charset=utf-8"},
                                  ("sandbox %s coderd-standin pid %d\n" % (self.args.role, os.getpid())).encode(),
                                  req, identity=False, close=close)
+        if path.startswith("/api/v2/") and path != "/api/v2/workspaceagents/me/rpc":
+            fixture = self.api_fixture()
+            if fixture is not None and "__error__" not in fixture:
+                user, refusal = self.authenticate(req, close, fixture)
+                answer = refusal if user is None else TemplateApi(self, self.args.api_fixture).route(
+                    req, close, fixture, user)
+                if answer is not None and (user is not None or self.is_template_route(req)):
+                    return answer
         if method not in ("GET", "HEAD"):
             if path.startswith("/api/v2/"):
                 return self.error(401, SIGNED_OUT, req, close,
@@ -375,21 +390,35 @@ class Server:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 
-    def coder_api(self, req, close, fixture):
-        if "__error__" in fixture:
-            return self.error(500, "Internal error.", req, close, fixture["__error__"])
+    def authenticate(self, req, close, fixture):
+        """(user, None) for a token in the fixture, else (None, the 401 coderd answers)."""
         token = self.session_token(req)
         if not token:
-            return self.error(401, SIGNED_OUT, req, close,
-                              'Cookie "%s" or query parameter must be provided.' % TOKEN_COOKIE)
+            return None, self.error(401, SIGNED_OUT, req, close,
+                                    'Cookie "%s" or query parameter must be provided.' % TOKEN_COOKIE)
         key_id, _, secret = token.partition("-")
         if not secret or len(key_id) != 10 or len(secret) != 22:
             problem = ("incorrect amount of API key parts" if not secret else
                        "invalid API key id length" if len(key_id) != 10 else "invalid API key secret length")
-            return self.error(401, SIGNED_OUT, req, close, "Invalid API key format: " + problem)
+            return None, self.error(401, SIGNED_OUT, req, close, "Invalid API key format: " + problem)
         user = fixture.get("tokens", {}).get(token)
         if user is None:
-            return self.error(401, SIGNED_OUT, req, close, "API key is invalid.")
+            return None, self.error(401, SIGNED_OUT, req, close, "API key is invalid.")
+        return user, None
+
+    @staticmethod
+    def is_template_route(req):
+        """A route of the writable API (its 401s are answered before the read-only routes')."""
+        return (req.path in ("/api/v2/files", "/api/v2/users/me/organizations")
+                or re.match(r"/api/v2/(organizations|templates|templateversions)/", req.path) is not None
+                or re.fullmatch(r"/api/v2/workspaces/[0-9a-f-]{36}(/builds)?", req.path) is not None)
+
+    def coder_api(self, req, close, fixture):
+        if "__error__" in fixture:
+            return self.error(500, "Internal error.", req, close, fixture["__error__"])
+        user, refusal = self.authenticate(req, close, fixture)
+        if user is None:
+            return refusal
         roles = user.get("roles", [])
         if req.path == "/api/v2/users/me":
             return self.json_response(200, {
@@ -402,7 +431,7 @@ class Server:
             if "owner" not in roles:
                 return self.error(403, "Forbidden.", req, close)
             return self.json_response(200, fixture.get("health", {}), req, close)
-        rows = fixture.get("workspaces", [])
+        rows = [TemplateApi.build_view(w, fixture) for w in fixture.get("workspaces", [])]
         if "owner" not in roles and "auditor" not in roles:
             rows = [w for w in rows if w.get("owner_name") == user["username"]]
         try:

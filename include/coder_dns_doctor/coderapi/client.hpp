@@ -1,7 +1,7 @@
 // Layer 4 (coderapi: coderd's REST API read with a session token; uses http, util; not k8s, probe
 // or analysis). See README "Layers".
-// A small coderd API client: authenticated GETs of JSON objects, bounded in time and size, the
-// token re-read from its file for every request and never kept, printed or logged.
+// A small coderd API client: authenticated requests answered with JSON, bounded in time and
+// size, the token re-read from its file for every request and never kept, printed or logged.
 #pragma once
 
 #include <coder_dns_doctor/http/client.hpp>
@@ -52,10 +52,24 @@ public:
   // GET `path` (absolute, with any query) and return its JSON object. After a timeout or a
   // transport failure coderd counts as unreachable: later calls fail at once as `skipped`.
   [[nodiscard]] std::expected<nlohmann::json, ApiError> get(const std::string& path);
+  // GET `path` whose answer is a JSON array (a provisioner job's logs).
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> get_array(const std::string& path);
+
+  // A request with a body (POST /api/v2/files, PATCH /api/v2/templates/{id}/versions, ...).
+  struct Write {
+    http::Method method = http::Method::post;
+    std::string path;
+    std::string content_type; // application/json, application/x-tar
+    std::string body;
+  };
+  // Send `write` and return the JSON object coderd answered (a 201 is a success too).
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> write(const Write& write);
 
   [[nodiscard]] const Connection& connection() const { return m_connection; }
 
 private:
+  [[nodiscard]] std::expected<nlohmann::json, ApiError> send(const Write& call, http::JsonShape shape);
+
   struct State;
   Connection m_connection;
   const std::atomic<bool>* m_cancel;

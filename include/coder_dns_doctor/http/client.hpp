@@ -28,9 +28,10 @@ enum class Connection { fresh, reuse };
 
 enum class Verify { yes, no };
 
-// HEAD asks for the head only (an agent binary's length without its megabytes); PATCH sends
-// Request::body (rollout's writes to the Kubernetes API).
-enum class Method { get, head, patch };
+// HEAD asks for the head only (an agent binary's length without its megabytes); PATCH and POST
+// send Request::body (rollout's writes to the Kubernetes API and to coderd), without waiting for
+// a `100 Continue` (no `Expect:` header is sent).
+enum class Method { get, head, patch, post };
 
 struct Request {
   std::string url;                           // http(s)://host[:port]/path; Host header and TLS SNI come from it
@@ -44,7 +45,7 @@ struct Request {
   // may wipe a credential in them as soon as get() returns.
   std::vector<std::string> headers;
   Method method = Method::get;
-  std::string body; // sent with PATCH (curl copies it); give its Content-Type in `headers`
+  std::string body; // sent with PATCH and POST (curl copies it, NULs too); its Content-Type goes in `headers`
   // Response header fields to copy into Response::headers (case-insensitive names), the last
   // value of each; others are not kept.
   std::vector<std::string> capture_headers;

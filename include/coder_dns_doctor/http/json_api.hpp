@@ -41,6 +41,13 @@ struct ApiFailure {
 // Return the JSON object a finished request to the API at `base_url` answered, or why there is
 // none: the body cap, a transport failure (timeout or not), a non-2xx status (with the `message`
 // of the error body), a body that is not a JSON object.
+// What a 2xx answer must parse as: one object (almost every call), or an array (coderd's logs).
+enum class JsonShape { object, array };
+
+// As read_json_object, for an answer of the given shape.
+[[nodiscard]] std::expected<nlohmann::json, ApiFailure> read_json(const Response& response, std::size_t max_body,
+                                                                  std::string_view base_url, JsonShape shape);
+
 [[nodiscard]] std::expected<nlohmann::json, ApiFailure> read_json_object(const Response& response, std::size_t max_body,
                                                                          std::string_view base_url);
 

@@ -2,18 +2,22 @@
 // "Layers" and docs/rollout.md.
 // `rollout`: from a patched, pushed checkout to a live cluster that carries the fix, one verified
 // step at a time: Flux reconciles (or a direct ConfigMap patch), the live ConfigMap, the template
-// push (printed), the agents' own path checked at the end. Every write is one API request, so
-// stopping between two of them leaves nothing half-applied.
+// pushed through coderd's API (or the command printed), the workspaces still on an old build
+// (listed, or rebuilt), the agents' own path checked at the end. Every write is one API request,
+// so stopping between two of them leaves nothing half-applied.
 #pragma once
 
+#include <coder_dns_doctor/coderapi/client.hpp>
 #include <coder_dns_doctor/doctor/checkup.hpp>
 #include <coder_dns_doctor/k8s/client.hpp>
 #include <coder_dns_doctor/k8s/objects.hpp>
+#include <coder_dns_doctor/probe/plan.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,7 +51,8 @@ struct ApiCall {
 };
 
 struct Step {
-  std::string name; // flux-source, flux-kustomization, configmap-apply, configmap-verify, template, final-check
+  std::string name; // locate, flux-source, flux-kustomization, configmap-apply, configmap-verify, template,
+                    // workspaces, final-check
   StepStatus status = StepStatus::skipped;
   std::string summary;            // one line: what was seen or why not
   std::vector<std::string> notes; // revisions, warnings, commands to run
@@ -56,6 +61,18 @@ struct Step {
 };
 
 using k8s::ObjectRef;
+
+// The Coder side (--coder-token-file): the template pushed and workspaces rebuilt through
+// coderd's API, as `coder templates push` and `coder update` do it.
+struct CoderOptions {
+  coderapi::Connection connection; // base URL (the internal URL), token file, CA; connect_to is found
+  probe::Plan resolvers;           // the agents' resolvers: coderd's address is looked up as they would
+  std::string organization;        // name or ID; empty: the token user's only organization
+  bool push_template = true;       // false (--no-template-push): the push command is printed
+  std::string message = "coder-dns-doctor rollout: workspace agents dial the internal URL";
+  bool restart_workspaces = false; // rebuild the running workspaces on an old version
+  std::size_t restart_concurrency = 2;
+};
 
 struct Options {
   ObjectRef configmap{"coder", "coder-workspace-config"};
@@ -71,6 +88,7 @@ struct Options {
   std::string template_name;                   // for the printed `coder templates push`; empty: a placeholder
   std::string template_dir;                    // the patched checkout's template directory; empty: a placeholder
   std::optional<doctor::Settings> final_check; // nullopt: --no-final-check
+  std::optional<CoderOptions> coder;           // nullopt: no token; the template push is printed
 };
 
 // Where the steps say what they do while they run. `line` is one finished line; `waiting` is

@@ -6,7 +6,9 @@
 Shapes follow codersdk.Workspace / WorkspaceBuild / WorkspaceAgent and healthsdk.HealthcheckReport
 (field names as coderd's JSON has them). The workspaces match the Kubernetes pod fixtures of
 tests/k8s/make_fixtures.py by the `com.coder.workspace.id` label (alice, bob, carol); grace and
-heidi have no pod in the audited namespaces; dave's workspace is stopped. Tokens: owner.token
+heidi have no pod in the audited namespaces; dave's workspace is stopped. The template, its
+organization and two versions are the state of the writable API (tests/sandbox/coderd_templates.py:
+template push, builds). Tokens: owner.token
 (username admin, Owner), member.token (alice, no site role); unknown.token is well formed and not
 in the fixture. Written atomically (a temporary file renamed over PATH).
 """
@@ -20,6 +22,11 @@ HERE = Path(__file__).resolve().parent
 TEMPLATE_ID = "7f1d6c3e-2b8a-4c55-9e0d-1a2b3c4d5e6f"
 ACTIVE_VERSION = "0c9e7a51-3d2f-4b8e-a6c1-5f4e3d2c1b0a"
 OLD_VERSION = "5b6a7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
+ORGANIZATION_ID = "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a"
+TEMPLATE_NAME = "kubernetes-envbuilder"
+# What a pushed template must contain for its version's job to succeed (coderd_templates.py): the
+# patched main.tf reads the agents' URL from the ConfigMap into local.coder_url.
+TEMPLATE_FIX = "local.coder_url"
 
 # (owner, workspace id, agent status, build status, outdated, pod in the audit)
 FIELD_REPORT = [
@@ -60,7 +67,7 @@ def workspace(owner, ws_id, status, build_status, outdated):
         "owner_id": f"u-{owner}",
         "owner_name": owner,
         "template_id": TEMPLATE_ID,
-        "template_name": "kubernetes-envbuilder",
+        "template_name": TEMPLATE_NAME,
         "template_active_version_id": ACTIVE_VERSION,
         "outdated": outdated,
         "latest_build": {
@@ -75,6 +82,15 @@ def workspace(owner, ws_id, status, build_status, outdated):
                            "agents": [agent(ws_id, status)] if started else []}],
         },
     }
+
+
+def template_version(version_id, name):
+    """A version whose import job succeeded long ago (coderd_templates.py's stored shape)."""
+    return {"id": version_id, "template_id": TEMPLATE_ID, "organization_id": ORGANIZATION_ID, "name": name,
+            "message": "", "created_at": "2026-11-01T00:00:00Z", "created_unix": 0, "outcome": ["succeeded", ""],
+            "logs": [], "job": {"id": "j" + version_id[1:], "created_at": "2026-11-01T00:00:00Z", "file_id": "",
+                                "tags": {"scope": "organization", "owner": ""}, "type": "template_version_import",
+                                "status": "succeeded"}}
 
 
 def section(severity="ok", error=None, warnings=()):
@@ -116,7 +132,15 @@ def main():
             for o, i, s, b, d in FIELD_REPORT]
     fixture = {"tokens": {token("owner"): {"username": "admin", "roles": ["owner"]},
                           token("member"): {"username": "alice", "roles": []}},
-               "workspaces": rows, "health": health(args.health)}
+               "workspaces": rows, "health": health(args.health),
+               "organizations": [{"id": ORGANIZATION_ID, "name": "coder", "display_name": "Coder",
+                                  "is_default": True}],
+               "templates": [{"id": TEMPLATE_ID, "name": TEMPLATE_NAME, "organization_id": ORGANIZATION_ID,
+                              "active_version_id": ACTIVE_VERSION, "display_name": "Kubernetes (envbuilder)",
+                              "provisioner": "terraform"}],
+               "template_versions": {ACTIVE_VERSION: template_version(ACTIVE_VERSION, "v3"),
+                                     OLD_VERSION: template_version(OLD_VERSION, "v2")},
+               "template_fix": TEMPLATE_FIX}
     if args.page_size:
         fixture["page_size"] = args.page_size
     out = Path(args.output)
