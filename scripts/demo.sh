@@ -7,7 +7,8 @@
 #     check the agents' new path (the internal URL) while the stale record is still there;
 #  5. roll the fix out: the patched copy committed and pushed to a local bare repository, and
 #     `rollout` against the stateful fake Kubernetes API whose Flux reads that repository
-#     (tests/k8s/stateful_api.py: no real cluster here): reconciles, the live ConfigMap, the
+#     (tests/k8s/stateful_api.py: no real cluster here) and the coderd stand-in's API with an owner
+#     token: reconciles, the live ConfigMap, the template pushed, the old workspaces rebuilt, the
 #     agents' path;
 #  6. fix the stale record (switch the sandbox to the healthy world) and diagnose again.
 set -euo pipefail
@@ -69,7 +70,8 @@ start_rollout_cluster() {
   openssl rand -hex 24 >"$logs/api/token"
   proc_launch "$logs/api/pid" "$logs/api/start" "$logs/api/log" python3 "$repo/tests/k8s/stateful_api.py" \
     --addr 127.0.6.2 --port 16444 --cert "$logs/api/server.pem" --key "$logs/api/server.key" \
-    --token-file "$logs/api/token" --git-dir "$logs/setup.git" --seed "$logs/seed.yaml" --reconcile-at-start --flux-delay 1
+    --token-file "$logs/api/token" --git-dir "$logs/setup.git" --seed "$logs/seed.yaml" --reconcile-at-start --flux-delay 1 \
+    --workspace-pods-from "$CDD_SANDBOX_DIR/coder-api.json"
   api_pid=$PROC_PID
   for _ in $(seq 100); do
     curl -s --noproxy '*' --max-time 0.5 --cacert "$logs/api/ca.pem" -o /dev/null https://127.0.6.2:16444/version && break
@@ -103,13 +105,18 @@ if "$bin" patch --help >/dev/null 2>&1 && [ -d "$repo/examples/gitops" ]; then
     --resolver cluster=system --kube off --checks dns,http,transport || status=$?
   echo "(exit status $status: the agents' path works although $EXTERNAL_URL still resolves to $STALE_IP inside)"
 
-  banner "4. rolled out: the copy committed and pushed, then coder-dns-doctor rollout (Flux reconciles, live ConfigMap, agents' path)"
+  banner "4. rolled out: the copy committed and pushed, then coder-dns-doctor rollout (Flux reconciles, live ConfigMap, template push, workspace rebuilds, agents' path)"
   start_rollout_cluster "$logs/gitops"
+  # coderd's state for the stand-ins: the field report's workspaces on template kubernetes-envbuilder
+  python3 "$repo/tests/sandbox/coder-api/compose.py" --workspaces field-report --health ok \
+    -o "$CDD_SANDBOX_DIR/coder-api.json"
+  rm -rf "$CDD_SANDBOX_DIR/coder-api.json.files"
   status=0
   "$bin" rollout --kube "https://127.0.6.2:16444" --kube-token-file "$logs/api/token" --kube-ca-file "$logs/api/ca.pem" \
     --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" --resolv-conf "$RESOLV_CONF" --hosts-file "$HOSTS_FILE" \
     --nsswitch-conf "$NSSWITCH_CONF" --resolver cluster=system --poll-interval 200ms \
-    --template coder-devcontainer-kubernetes --template-dir "$logs/gitops/libs/coder-devcontainer-kubernetes" || status=$?
+    --coder-token-file "$repo/tests/sandbox/coder-api/owner.token" --restart-workspaces \
+    --template kubernetes-envbuilder --template-dir "$logs/gitops/libs/coder-devcontainer-kubernetes" || status=$?
   echo "(exit status $status)"
 fi
 

@@ -180,6 +180,7 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
                            "ConfigMap)");
   doctor::Settings checked = make_settings(probe_options);
   options.coder = coder_options(probe_options, settings, checked);
+  options.workspace_namespaces = checked.kube.targets.workspace_namespaces;
   if (!settings.no_final_check)
     options.final_check = final_check_settings(probe_options);
 

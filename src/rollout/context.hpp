@@ -34,6 +34,7 @@ struct Kind {
 inline constexpr Kind k_configmap{"", "v1", "configmaps", "ConfigMap"};
 inline constexpr Kind k_kustomization{"kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"};
 inline constexpr Kind k_git_repository{"source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository"};
+inline constexpr Kind k_pod{"", "v1", "pods", "Pod"};
 
 [[nodiscard]] std::string object_path(const Kind& kind, const ObjectRef& ref);
 [[nodiscard]] k8s::Access access_for(const Kind& kind, const ObjectRef& ref, std::string_view verb);

@@ -181,6 +181,9 @@ Result run(const Options& options, k8s::Client& kube, Progress& progress, const 
 
 std::vector<k8s::Access> permissions(const Options& options, const std::string& flux_namespace) {
   std::vector<k8s::Access> wanted{access_for(k_configmap, options.configmap, "get")};
+  if (options.coder)
+    for (const auto& namespace_ : options.workspace_namespaces)
+      wanted.push_back(access_for(k_pod, ObjectRef{namespace_, ""}, "list"));
   if (options.apply_configmap) {
     wanted.push_back(access_for(k_configmap, options.configmap, "patch"));
     return wanted;

@@ -207,7 +207,8 @@ private:
         for (const auto& log : *logs) {
           if (const nlohmann::json* id = util::member(log, "id"); id != nullptr && id->is_number_integer())
             after = std::max(after, id->get<std::int64_t>());
-          std::string line = fmt::format("| {}", text_at(log, "output"));
+          std::string output = text_at(log, "output");
+          std::string line = fmt::format("| {}", output.empty() ? text_at(log, "stage") : output);
           m_context.progress.line(m_step.name, line);
           recent.push_back(std::move(line));
           if (recent.size() > k_log_lines_kept)
@@ -336,8 +337,8 @@ bool run_template(Context& context, std::vector<Step>& steps) {
                                      fmt::join(archive->variable_files, ", ")));
     return finish();
   }
-  step.notes.push_back(fmt::format("archive of {}: {} files, {} bytes", options.template_dir, archive->files.size(),
-                                   archive->bytes.size()));
+  step.notes.push_back(fmt::format("archive of {}: {} file{}, {} bytes", options.template_dir, archive->files.size(),
+                                   archive->files.size() == 1 ? "" : "s", archive->bytes.size()));
   for (const auto& skipped : archive->skipped)
     step.notes.push_back(fmt::format("left out: {}", skipped));
   context.progress.line(step.name, step.notes.front());

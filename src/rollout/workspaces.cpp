@@ -1,16 +1,21 @@
 // The workspaces step: a build keeps the agent URL and token it started with, so the running
-// workspaces of the template whose build is not on its active version (coderd's `outdated`) still
-// dial the old URL. They are listed with the command that rebuilds each; --restart-workspaces
-// starts those builds (at most --restart-concurrency at once) and waits until each runs the
-// active version with every agent `connected`.
+// workspaces of the template whose build is not on its active version (coderd's `outdated`), or
+// whose pod's agent still dials another URL than the internal one (the audit's reading of the
+// pods in the workspace namespaces), are on the old path. They are listed with the command that
+// rebuilds each; --restart-workspaces starts those builds (at most --restart-concurrency at
+// once) and waits until each runs the active version with every agent `connected` and its pods
+// dialing the internal URL.
 #include "context.hpp"
 
+#include <coder_dns_doctor/k8s/workspace.hpp>
 #include <coder_dns_doctor/util/json_access.hpp>
+#include <coder_dns_doctor/util/url.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace coder_dns_doctor::rollout::detail {
 namespace {
@@ -32,13 +37,53 @@ struct Workspace {
   bool outdated = false;
   std::size_t agents = 0;
   std::size_t connected = 0;
+  std::vector<std::string> old_path_pods; // "namespace/pod dials HOST": pods not on the internal URL
 
   [[nodiscard]] bool running() const { return transition == "start" && build_status == "running"; }
   [[nodiscard]] bool build_ended_badly() const {
     return build_status == "failed" || build_status == "canceled" || build_status == "canceling";
   }
-  [[nodiscard]] bool settled_on_active() const { return running() && !outdated && agents > 0 && connected == agents; }
+  [[nodiscard]] bool settled_on_active() const {
+    return running() && !outdated && agents > 0 && connected == agents && old_path_pods.empty();
+  }
 };
+
+// Which agent host the pods of each workspace dial (by com.coder.workspace.id), from the workspace
+// namespaces. nullopt when they are not read: no namespace given, or the list failed (the reason
+// in `why`, which the step notes: coderd's view alone decides then).
+using PodsByWorkspace = std::map<std::string, std::vector<std::string>>;
+
+std::optional<PodsByWorkspace> read_old_path_pods(Context& context, std::string& why) {
+  const Options& options = context.options;
+  auto url = util::parse_url(options.coder_url);
+  if (options.workspace_namespaces.empty() || !url)
+    return std::nullopt;
+  PodsByWorkspace out;
+  for (const auto& namespace_ : options.workspace_namespaces) {
+    ObjectRef ref{namespace_, ""};
+    auto list = context.kube.get(fmt::format("/api/v1/namespaces/{}/pods", namespace_), access_for(k_pod, ref, "list"));
+    if (!list) {
+      why = fmt::format("the workspace pods were not read ({}): coderd's view alone decides", list.error().describe());
+      return std::nullopt;
+    }
+    auto pods = k8s::agent_pods(*list);
+    if (!pods) {
+      why = fmt::format("the pod list of {} is not what the API server sends: {}", namespace_, pods.error());
+      return std::nullopt;
+    }
+    for (const auto& pod : *pods)
+      if (k8s::classify_agent_host(pod.host, "", url->host, {}) != k8s::AgentTarget::internal)
+        out[pod.labels.workspace_id].push_back(fmt::format("{} dials {}", pod.pod, pod.host));
+  }
+  return out;
+}
+
+void attach_pods(std::vector<Workspace>& workspaces, const PodsByWorkspace& pods) {
+  for (auto& w : workspaces) {
+    auto found = pods.find(w.id);
+    w.old_path_pods = found == pods.end() ? std::vector<std::string>() : found->second;
+  }
+}
 
 Workspace workspace_of(const nlohmann::json& row) {
   const nlohmann::json& build = child(row, "latest_build");
@@ -94,8 +139,8 @@ std::expected<std::vector<Workspace>, coderapi::ApiError> list_workspaces(codera
 // is read back every poll until it runs the active version with its agents connected.
 class Rebuilds {
 public:
-  Rebuilds(Context& context, Step& step, std::vector<Workspace> stale)
-      : m_context(context), m_step(step), m_api(*context.coder) {
+  Rebuilds(Context& context, Step& step, std::vector<Workspace> stale, bool read_pods)
+      : m_context(context), m_step(step), m_api(*context.coder), m_read_pods(read_pods) {
     for (auto& w : stale)
       m_all.push_back({std::move(w), Phase::queued, {}});
   }
@@ -113,8 +158,8 @@ public:
       else
         pending.push_back(r.workspace.path);
     }
-    std::string tally =
-        fmt::format("{} of {} rebuilt on the active version with agents connected", done.size(), m_all.size());
+    std::string tally = fmt::format("{} of {} rebuilt on the active version with agents connected{}", done.size(),
+                                    m_all.size(), m_read_pods ? " and pods on the internal URL" : "");
     if (end != WaitEnd::done) {
       m_step.status = end == WaitEnd::timed_out ? StepStatus::timed_out : StepStatus::interrupted;
       m_step.summary = fmt::format("{}: {}; not settled: {} (builds already started go on in coderd)",
@@ -141,6 +186,10 @@ private:
   // left queued or in flight.
   bool tick() {
     std::size_t in_flight = 0;
+    if (m_read_pods) {
+      std::string why;
+      m_pods = read_old_path_pods(m_context, why);
+    }
     for (auto& r : m_all)
       if (r.phase == Phase::building) {
         follow(r);
@@ -184,6 +233,11 @@ private:
       return;
     }
     Workspace now = workspace_of(*answer);
+    if (m_pods) {
+      auto found = m_pods->find(now.id);
+      if (found != m_pods->end())
+        now.old_path_pods = found->second;
+    }
     if (now.build_ended_badly()) {
       r.phase = Phase::failed;
       r.why = fmt::format("build {}", now.build_status);
@@ -197,12 +251,14 @@ private:
   Context& m_context;
   Step& m_step;
   coderapi::Client& m_api;
+  bool m_read_pods;                      // the pods were readable at the start: follow them too
+  std::optional<PodsByWorkspace> m_pods; // this tick's reading
   std::vector<Rebuild> m_all;
 };
 
 void list_stale(Context& context, Step& step, const std::vector<Workspace>& workspaces, std::vector<Workspace>& stale) {
   for (const auto& w : workspaces) {
-    if (!w.outdated || w.transition != "start")
+    if ((!w.outdated && w.old_path_pods.empty()) || w.transition != "start")
       continue;
     if (w.running())
       stale.push_back(w);
@@ -211,8 +267,11 @@ void list_stale(Context& context, Step& step, const std::vector<Workspace>& work
           fmt::format("{}: build {} on an old version; when it runs: {}", w.path, w.build_status, update_command(w)));
   }
   for (const auto& w : stale) {
-    step.notes.push_back(fmt::format("{}: runs an old version ({} of {} agents connected): {}", w.path, w.connected,
-                                     w.agents, update_command(w)));
+    std::string why = w.outdated ? std::string("runs an old version") : std::string("is on the active version");
+    if (!w.old_path_pods.empty())
+      why += fmt::format(", its pod {}", fmt::join(w.old_path_pods, ", its pod "));
+    step.notes.push_back(
+        fmt::format("{}: {} ({} of {} agents connected): {}", w.path, why, w.connected, w.agents, update_command(w)));
     context.progress.line(step.name, step.notes.back());
   }
 }
@@ -230,13 +289,20 @@ bool run_workspaces(Context& context, std::vector<Step>& steps) {
   } else if (auto listed = list_workspaces(*context.coder, options.template_name); !listed) {
     context.fail_from(step, listed.error());
   } else {
+    std::string pods_unread;
+    auto pods = read_old_path_pods(context, pods_unread);
+    if (pods)
+      attach_pods(*listed, *pods);
+    else if (!pods_unread.empty())
+      step.notes.push_back(pods_unread);
     std::vector<Workspace> stale;
     list_stale(context, step, *listed, stale);
     std::string scope =
         options.template_name.empty() ? std::string("any template") : fmt::format("template {}", options.template_name);
     if (stale.empty()) {
       step.status = StepStatus::verified;
-      step.summary = fmt::format("no running workspace of {} is on an old version ({} read)", scope, listed->size());
+      step.summary = fmt::format("no running workspace of {} is on an old version{} ({} read)", scope,
+                                 pods ? " or has a pod dialing another URL" : "", listed->size());
     } else if (!options.coder->restart_workspaces) {
       step.status = StepStatus::manual;
       step.summary = fmt::format("{} running workspace{} of {} on an old version: rebuild each (or "
@@ -253,7 +319,7 @@ bool run_workspaces(Context& context, std::vector<Step>& steps) {
       step.summary =
           fmt::format("would rebuild {} workspace{} on the active version", stale.size(), stale.size() == 1 ? "" : "s");
     } else {
-      Rebuilds(context, step, std::move(stale)).run();
+      Rebuilds(context, step, std::move(stale), pods.has_value()).run();
     }
   }
   step.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -58,7 +58,7 @@ SCENARIOS = {
     "report-off": ([], {"report": {"enabled": False}}),
     "rollout-rbac": ([], {"rollout": {"rbac": True}}),
     "rollout-rbac-apply": ([], {"rollout": {"rbac": True, "applyConfigMap": True, "configMapNamespace": "platform",
-                                            "fluxNamespace": "gitops"}}),
+                                            "fluxNamespace": "gitops", "workspaceNamespace": "dev-envs"}}),
     "network-policy": ([], {"networkPolicy": {"enabled": True}}),
     "network-policy-peers": ([], {"mode": "daemonset", "networkPolicy": {"enabled": True, "from": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}},
@@ -500,7 +500,8 @@ def expected_rollout_rbac(values):
     rollout = values.get("rollout", {})
     if not rollout.get("rbac"):
         return set()
-    namespaces = {"--configmap": rollout["configMapNamespace"], "--flux-kustomization": rollout["fluxNamespace"]}
+    namespaces = {"--configmap": rollout["configMapNamespace"], "--flux-kustomization": rollout["fluxNamespace"],
+                  "--workspace-namespace": rollout["workspaceNamespace"]}
     grants = set()
     for rule in yaml.safe_load(RBAC_TABLE.read_text())["rollout"]:
         if rule["feature"] == "rollout-configmap-apply" and not rollout.get("applyConfigMap"):

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # rollout's Coder side end to end: the field report's world (sandbox), its checkout patched and
 # pushed to the bare repository the fake Flux reads, the stateful fake API, and the coderd
-# stand-in's writable API (tests/sandbox/coderd_templates.py) with an owner token. Worlds: the
-# whole rollout (Flux, ConfigMap, template pushed and promoted, the old workspaces rebuilt with at
-# most --restart-concurrency builds at once, agents connected, final check: exit 0); an unpatched
+# stand-in's writable API (tests/sandbox/coderd_templates.py) with an owner token; the fake API
+# lists the workspace pods terraform would have made from coderd's builds (--workspace-pods-from),
+# and kubectl reads them. Worlds: the whole rollout (Flux, ConfigMap, template pushed and
+# promoted, the workspaces on an old version or with a pod on the old URL rebuilt with at most
+# --restart-concurrency builds at once, agents connected, pods on the internal URL, final check:
+# exit 0); an unpatched
 # template (its version's build fails: exit 1, the active version unchanged, no workspace
 # rebuilt); --dry-run (coderd's state unchanged, every write listed); the workspaces only listed;
 # --wait-timeout and SIGINT during the build (the version cancelled, not promoted); two
@@ -87,8 +90,14 @@ echo '{"version": 4}' >"$TEMPLATE_DIR/terraform.tfstate"
 echo 'provider lock' >"$TEMPLATE_DIR/.terraform.lock.hcl"
 commit_and_push "fix(coder): agents dial the internal URL"
 git -C "$WORK/checkout" push -q -f origin HEAD~1:main
-start_stateful_api --reconcile-at-start --flux-delay 0.3
+start_stateful_api --reconcile-at-start --flux-delay 0.3 --workspace-pods-from "$FIXTURE"
 git -C "$WORK/checkout" push -q -f origin main
+# pod_urls: "pod=CODER_AGENT_URL" of the workspace pods as kubectl (the independent client) reads them
+pod_urls() {
+  [[ -n $KUBECTL ]] || return 0
+  kubectl_fake get pods -n coder-workspace \
+    -o jsonpath='{range .items[*]}{.metadata.name}={.spec.containers[0].env[1].value}{"\n"}{end}' | sort
+}
 
 # --- an unpatched template: its version's build fails, nothing is promoted or rebuilt
 compose
@@ -123,7 +132,8 @@ assert calls[0][1] == "/api/v2/files" and calls[1][1].endswith("/templateversion
 assert not any(sent for _, _, sent in calls), calls
 assert steps["template"]["calls"][0]["body"].startswith("<ustar archive"), steps["template"]["calls"][0]
 builds = [c for c in steps["workspaces"]["calls"] if c["path"].endswith("/builds")]
-assert len(builds) == 1 and not builds[0]["sent"], builds  # alice: the one running workspace on an old version
+# alice's build is on an old version; every running pod (alice, bob, carol, grace, heidi) dials the external URL
+assert len(builds) == 5 and not any(b["sent"] for b in builds), builds
 PY
 
 # --- the whole rollout: Flux, the ConfigMap, the template pushed, old workspaces rebuilt
@@ -165,6 +175,10 @@ assert f["max_builds_in_flight"] == 2, ("--restart-concurrency 2 not kept", f["m
 PY
 builds=$(cat "$CDD_SANDBOX_DIR"/logs/coderd-*.log | grep -c 'POST /api/v2/workspaces/[0-9a-f-]*/builds')
 [[ $builds == 5 ]] || fail "ok: expected 5 build requests, coderd saw $builds"
+grep -q "and pods on the internal URL" "$WORK/ok.json" || fail "ok: the pods were not followed: $(steps_of ok)"
+if [[ -n $KUBECTL ]]; then
+  [[ $(pod_urls | grep -c "=$INTERNAL_URL\$") == 5 ]] || fail "ok: kubectl does not see 5 pods on the internal URL: $(pod_urls)"
+fi
 
 # a second rollout right after: the same archive is the active version, not pushed again; nothing to rebuild
 rollout_json again "${coder_args[@]}"
@@ -176,12 +190,19 @@ grep -q "not pushed again" "$WORK/again.json" || fail "again: the unchanged temp
 
 # --- the workspaces only listed (no --restart-workspaces): the commands to rebuild each
 compose
+if [[ -n $KUBECTL ]]; then
+  [[ $(pod_urls | grep -c "=https://coder.example.test:18443\$") == 5 ]] ||
+    fail "the field report's pods do not dial the external URL: $(pod_urls)"
+fi
 rollout_json listed --coder-token-file "$API/owner.token" --template "$TEMPLATE" --no-template-push
 expect_rc listed 0
 expect_step listed template manual
 expect_step listed workspaces manual
 grep -q 'coder update alice/dev' "$WORK/listed.json" || fail "listed: no rebuild command for alice's workspace"
 if grep -q 'coder update dave/dev' "$WORK/listed.json"; then fail "listed: dave's stopped workspace is listed"; fi
+# bob's build is on the active version, but his pod still dials the external URL: listed, with why
+grep -q 'bob/dev: is on the active version, its pod coder-workspace/coder-bob-dev dials coder.example.test' \
+  "$WORK/listed.json" || fail "listed: bob's pod on the old URL is not named"
 
 # --- --wait-timeout during the version's build: cancelled, not promoted, exit 1
 compose job_seconds=30

@@ -21,13 +21,20 @@ source-controller / kustomize-controller reconcile loops, cross-checked with a r
   and namespace when present), labelling them kustomize.toolkit.fluxcd.io/name|namespace, and sets
   status.lastAppliedRevision. --flux-fail MESSAGE makes every handling end in Ready=False with it.
 
+Workspace pods: with --workspace-pods-from FILE (the coderd stand-in's --api-fixture), a list of
+pods in coder-workspace holds one pod per workspace whose latest build is a start that is not
+stopped, as the official Kubernetes template's terraform makes it: labels com.coder.workspace.id,
+com.coder.workspace.name, com.coder.user.username; env CODER_AGENT_TOKEN and CODER_AGENT_URL =
+the `agent_url` of the build's template version (coderd_templates.py records it), so a rebuild on
+a fixed version shows up as a pod dialing the new URL. Read from the file on every list.
+
 Test hooks: --conflicts N answers the next N PATCHes of Flux objects with 409 (as a concurrent
 controller status write would make a client's update fail); GET /debug/objects returns the whole
 store; every request is appended to --request-log as "METHOD PATH CONTENT-TYPE".
 
 Usage: stateful_api.py --addr 127.x.y.z --port P --cert F --key F --token-file F --git-dir BARE
                        --seed OBJECTS.yaml [--reconcile-at-start] [--flux-delay S] [--flux-fail MSG]
-                       [--conflicts N] [--request-log F] [--pidfile F]
+                       [--conflicts N] [--request-log F] [--pidfile F] [--workspace-pods-from F]
 Only 127.0.0.0/8 addresses are accepted.
 """
 import argparse
@@ -51,7 +58,9 @@ KINDS = {
     ("", "v1", "configmaps"): "ConfigMap",
     ("source.toolkit.fluxcd.io", "v1", "gitrepositories"): "GitRepository",
     ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"): "Kustomization",
+    ("", "v1", "pods"): "Pod",
 }
+WORKSPACE_NAMESPACE = "coder-workspace"
 RESOURCE_OF_KIND = {kind: key for key, kind in KINDS.items()}
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 
@@ -281,6 +290,33 @@ class Flux:
             time.sleep(0.05)
 
 
+def workspace_pods(fixture_path):
+    """The pods terraform would have made for the coderd stand-in's running workspaces."""
+    try:
+        with open(fixture_path, encoding="utf-8") as f:
+            fixture = json.load(f)
+    except (OSError, ValueError):
+        return []
+    versions = fixture.get("template_versions", {})
+    pods = []
+    for ws in fixture.get("workspaces", []):
+        build = ws.get("latest_build", {})
+        if build.get("transition") != "start" or build.get("status") in ("stopped", "failed", "canceled"):
+            continue
+        url = (versions.get(build.get("template_version_id")) or {}).get("agent_url", "")
+        name = f"coder-{ws['owner_name']}-{ws['name']}"
+        pods.append({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": WORKSPACE_NAMESPACE, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, build["id"])),
+                         "labels": {"com.coder.workspace.id": ws["id"], "com.coder.workspace.name": ws["name"],
+                                    "com.coder.user.username": ws["owner_name"]}},
+            "spec": {"containers": [{"name": "dev", "image": "codercom/enterprise-base:ubuntu",
+                                     "env": [{"name": "CODER_AGENT_TOKEN", "value": "a" * 36},
+                                             {"name": "CODER_AGENT_URL", "value": url}]}]},
+            "status": {"phase": "Running"}})
+    return pods
+
+
 def discovery_resource_list(group_version, resources):
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
             "resources": [{"name": r, "singularName": k.lower(), "namespaced": True, "kind": k,
@@ -370,6 +406,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with self.server.store.lock:
                 items = [copy.deepcopy(o) for k, o in self.server.store.objects.items()
                          if k[:4] == (group, version, resource, namespace)]
+            if resource == "pods" and namespace == WORKSPACE_NAMESPACE and self.server.options.workspace_pods_from:
+                items += workspace_pods(self.server.options.workspace_pods_from)
+            with self.server.store.lock:
                 self.send_json(200, {"kind": f"{kind}List", "apiVersion": f"{group}/{version}" if group else version,
                                      "metadata": {"resourceVersion": str(self.server.store.version)},
                                      "items": items})
@@ -452,6 +491,7 @@ def main():
     parser.add_argument("--conflicts", type=int, default=0)
     parser.add_argument("--request-log", default="")
     parser.add_argument("--pidfile", default="")
+    parser.add_argument("--workspace-pods-from", default="", help="the coderd stand-in's fixture")
     options = parser.parse_args()
     if not options.addr.startswith("127."):
         sys.exit("stateful_api.py: --addr must be a 127.x address")

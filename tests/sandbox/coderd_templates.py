@@ -17,7 +17,9 @@ Uploaded archives are kept as <fixture>.files/<id>.tar for the tests to read.
 
 Fixture keys this module reads or writes: organizations [{id, name}], templates [codersdk.Template],
 template_versions {id: version}, files {id: {sha256}}, workspaces (their latest_build replaced by a
-new build), max_builds_in_flight (the most builds `starting` at once, for tests of a concurrency
+new build), access_url and fixed_agent_url (what a version's agents dial without and with the fix:
+its `agent_url`, which tests/k8s/stateful_api.py --workspace-pods-from puts in the pods),
+max_builds_in_flight (the most builds `starting` at once, for tests of a concurrency
 bound), job_seconds, build_seconds, template_fix, job_fail.
 """
 import hashlib
@@ -43,6 +45,18 @@ def save(path, fixture):
     with os.fdopen(fd, "w") as f:
         json.dump(fixture, f, indent=1)
     os.replace(tmp, path)
+
+
+def agent_url_of(data, fixture):
+    """The URL the agents of a build of this template dial: the fixed one when the fix is in it."""
+    fix = fixture.get("template_fix")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            fixed = fix and any(fix in tar.extractfile(m).read().decode("utf-8", "replace")
+                                for m in tar.getmembers() if m.isfile() and m.name.endswith(".tf"))
+    except (tarfile.TarError, EOFError):
+        fixed = False
+    return fixture.get("fixed_agent_url", "") if fixed else fixture.get("access_url", "")
 
 
 def decide(data, fixture):
@@ -86,7 +100,8 @@ class TemplateApi:
         return job
 
     def version_view(self, version, fixture):
-        view = {k: v for k, v in version.items() if k not in ("created_unix", "outcome", "canceled", "logs")}
+        view = {k: v for k, v in version.items()
+                if k not in ("created_unix", "outcome", "canceled", "logs", "agent_url")}
         view["job"] = self.job_view(version, fixture)
         return view
 
@@ -244,7 +259,8 @@ class TemplateApi:
         if template_id and not any(t["id"] == template_id for t in fixture.get("templates", [])):
             return self.server.error(404, "Template does not exist.", req, close)
         with open(os.path.join(self.path + ".files", fid + ".tar"), "rb") as f:
-            outcome = decide(f.read(), fixture)
+            data = f.read()
+        outcome = decide(data, fixture)
         vid = str(uuid.uuid4())
         versions = fixture.setdefault("template_versions", {})
         logs = [{"id": 1, "at": 0.0, "created_at": now_iso(), "log_source": "provisioner_daemon", "log_level": "info",
@@ -255,8 +271,9 @@ class TemplateApi:
                  "log_level": "info" if outcome[0] == "succeeded" else "error", "stage": "Detecting persistent resources",
                  "output": "Plan: 2 to add" if outcome[0] == "succeeded" else "Error: " + outcome[1]}]
         version = {"id": vid, "template_id": template_id, "organization_id": org["id"],
-                   "name": "v%d" % (len(versions) + 1), "message": body.get("message", ""),
+                   "name": "pushed-" + vid[:8], "message": body.get("message", ""),
                    "created_at": now_iso(), "created_unix": time.time(), "outcome": list(outcome), "logs": logs,
+                   "agent_url": agent_url_of(data, fixture),
                    "job": {"id": str(uuid.uuid4()), "created_at": now_iso(), "file_id": fid,
                            "tags": body.get("tags") or {}, "type": "template_version_import", "status": "pending"}}
         versions[vid] = version

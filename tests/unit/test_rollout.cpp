@@ -38,8 +38,10 @@ TEST_SUITE("rollout") {
     rollout::Options flux;
     rollout::Options apply;
     apply.apply_configmap = true;
+    rollout::Options coder;
+    coder.coder = rollout::CoderOptions{};
     std::set<std::string> used;
-    for (const auto* options : {&flux, &apply})
+    for (const auto* options : {&flux, &apply, &coder})
       for (const auto& access : rollout::permissions(*options, "flux-system"))
         used.insert(access.verb + " " + access.group + "/" + access.resource + " " + access.namespace_);
     CHECK(documented == used);

@@ -89,6 +89,9 @@ struct Options {
   std::string template_dir;                    // the patched checkout's template directory; empty: a placeholder
   std::optional<doctor::Settings> final_check; // nullopt: --no-final-check
   std::optional<CoderOptions> coder;           // nullopt: no token; the template push is printed
+  // Where the workspace pods run (--workspace-namespace): with a token, the workspaces step reads
+  // which URL each pod's agent dials. Empty: pods are not read.
+  std::vector<std::string> workspace_namespaces{"coder-workspace"};
 };
 
 // Where the steps say what they do while they run. `line` is one finished line; `waiting` is
@@ -115,7 +118,8 @@ struct Result {
 
 // Every request `run(options, ...)` may make, as RBAC rules (docs/rbac.yaml `rollout`): the
 // ConfigMap get (and patch with apply_configmap), get and patch of the Flux objects in
-// `flux_namespace` (where the Kustomization and its GitRepository live) when Flux is used.
+// `flux_namespace` (where the Kustomization and its GitRepository live) when Flux is used, and a
+// list of the pods in the workspace namespaces with a Coder token.
 [[nodiscard]] std::vector<k8s::Access> permissions(const Options& options, const std::string& flux_namespace);
 
 // The JSON document of `--output json` (docs/rollout.md).

@@ -27,6 +27,8 @@ TEMPLATE_NAME = "kubernetes-envbuilder"
 # What a pushed template must contain for its version's job to succeed (coderd_templates.py): the
 # patched main.tf reads the agents' URL from the ConfigMap into local.coder_url.
 TEMPLATE_FIX = "local.coder_url"
+ACCESS_URL = "https://coder.example.test:18443"              # what agents of the old versions dial
+FIXED_AGENT_URL = "http://coder.coder.svc.cluster.local:18080"  # and of a version with the fix
 
 # (owner, workspace id, agent status, build status, outdated, pod in the audit)
 FIELD_REPORT = [
@@ -88,6 +90,7 @@ def template_version(version_id, name):
     """A version whose import job succeeded long ago (coderd_templates.py's stored shape)."""
     return {"id": version_id, "template_id": TEMPLATE_ID, "organization_id": ORGANIZATION_ID, "name": name,
             "message": "", "created_at": "2026-11-01T00:00:00Z", "created_unix": 0, "outcome": ["succeeded", ""],
+            "agent_url": ACCESS_URL,
             "logs": [], "job": {"id": "j" + version_id[1:], "created_at": "2026-11-01T00:00:00Z", "file_id": "",
                                 "tags": {"scope": "organization", "owner": ""}, "type": "template_version_import",
                                 "status": "succeeded"}}
@@ -140,7 +143,7 @@ def main():
                               "provisioner": "terraform"}],
                "template_versions": {ACTIVE_VERSION: template_version(ACTIVE_VERSION, "v3"),
                                      OLD_VERSION: template_version(OLD_VERSION, "v2")},
-               "template_fix": TEMPLATE_FIX}
+               "template_fix": TEMPLATE_FIX, "access_url": ACCESS_URL, "fixed_agent_url": FIXED_AGENT_URL}
     if args.page_size:
         fixture["page_size"] = args.page_size
     out = Path(args.output)
