@@ -29,6 +29,8 @@ constexpr std::size_t k_prefix_field = 155;
 using Header = std::array<char, k_block>;
 
 void put_text(Header& header, std::size_t offset, std::size_t width, std::string_view text) {
+  if (text.empty())
+    return; // an empty view may hold no pointer at all, which memcpy may not be given
   std::memcpy(header.data() + offset, text.data(), std::min(width, text.size()));
 }
 
