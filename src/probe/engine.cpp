@@ -165,7 +165,7 @@ private:
     observation.servers = server_texts(resolver);
     observation.family = family;
     observation.mode = mode;
-    observation.outside_scope = m_plan.outside_scope(resolver.label, host.host);
+    observation.outside_scope = !resolver.cluster_scoped() && m_plan.is_cluster_only(host);
     observation.status = LookupStatus::timeout;
     observation.detail = "no answer within the cycle deadline";
     observation.duration_ms = static_cast<double>(m_plan.timeout.count());
@@ -188,7 +188,7 @@ private:
   // Whether `resolver` is asked about `host`: a cluster-only name goes to cluster-scoped resolvers
   // only, unless there is none (then to all; analysis excuses the ones that cannot know it).
   bool asks(const ResolverPlan& resolver, const HostPlan& host) const {
-    return resolver.cluster_scoped() || !m_plan.is_cluster_only(host.host) || !m_plan.has_cluster_resolver();
+    return resolver.cluster_scoped() || !m_plan.is_cluster_only(host) || !m_plan.has_cluster_resolver();
   }
 
   // The hosts file's answer for `host`, as libc gives it before asking DNS: every address of the

@@ -32,8 +32,13 @@ const ResolverPlan* Plan::resolver(std::string_view label) const {
 }
 
 bool Plan::is_cluster_only(std::string_view host) const {
-  if (role_of(host) == HostRole::internal)
+  return is_cluster_only(HostPlan{.host = std::string(host), .role = role_of(host)});
+}
+
+bool Plan::is_cluster_only(const HostPlan& entry) const {
+  if (entry.role == HostRole::internal)
     return true;
+  std::string_view host = entry.host;
   if (cluster_domain.empty())
     return false;
   return host == cluster_domain || (host.size() > cluster_domain.size() && host.ends_with(cluster_domain) &&

@@ -64,5 +64,14 @@ TEST_SUITE("probe::Plan") {
     CHECK(plan.outside_scope("lan", "x.svc.cluster.local"));
     CHECK_FALSE(plan.outside_scope("lan", "coder.example.test"));
     CHECK_FALSE(plan.outside_scope("unknown-label", "x.svc.cluster.local"));
+    // the per-entry form the engine uses answers the same for every planned host
+    plan.hosts.push_back({"kube-dns.kube-system.svc.cluster.local", probe::HostRole::extra});
+    plan.hosts.push_back({"evilcluster.local", probe::HostRole::extra});
+    for (const auto& entry : plan.hosts) {
+      CAPTURE(entry.host);
+      CHECK(plan.is_cluster_only(entry) == plan.is_cluster_only(entry.host));
+    }
+    CHECK(plan.is_cluster_only(probe::HostPlan{.host = "coder-svc.internal", .role = probe::HostRole::internal}));
+    CHECK_FALSE(plan.is_cluster_only(probe::HostPlan{.host = "coder.example.test", .role = probe::HostRole::extra}));
   }
 }

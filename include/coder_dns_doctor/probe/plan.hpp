@@ -85,6 +85,9 @@ struct Plan {
   // Return whether only cluster-scoped resolvers can know `host`: the internal URL's host and any
   // name under the cluster domain.
   [[nodiscard]] bool is_cluster_only(std::string_view host) const;
+  // The same for one of `hosts` (its role is its own: no search of the list, which made a cycle
+  // of N hosts cost N^2 string comparisons).
+  [[nodiscard]] bool is_cluster_only(const HostPlan& entry) const;
   [[nodiscard]] bool has_cluster_resolver() const;
   // Return whether resolver `label` (an observation's resolver) was asked `host` although it cannot
   // know it: a cluster-only name on an external resolver (asked only when no resolver is cluster-scoped).
