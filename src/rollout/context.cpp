@@ -57,24 +57,22 @@ std::string now_rfc3339_nanos() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09d}Z", utc, nanos);
 }
 
-void Context::fail_from(Step& step, const k8s::ApiError& error) const {
+void Context::fail_with(Step& step, std::string line) const {
   if (cancelled()) {
     step.status = StepStatus::interrupted;
     step.summary = "interrupted";
     return;
   }
   step.status = StepStatus::error;
-  step.summary = error.describe();
+  step.summary = std::move(line);
+}
+
+void Context::fail_from(Step& step, const k8s::ApiError& error) const {
+  fail_with(step, error.describe());
 }
 
 void Context::fail_from(Step& step, const coderapi::ApiError& error) const {
-  if (cancelled()) {
-    step.status = StepStatus::interrupted;
-    step.summary = "interrupted";
-    return;
-  }
-  step.status = StepStatus::error;
-  step.summary = error.describe();
+  fail_with(step, error.describe());
 }
 
 std::optional<nlohmann::json> Context::coder_write(Step& step, const coderapi::Client::Write& write,

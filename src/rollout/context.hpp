@@ -73,6 +73,8 @@ struct Context {
   // Set `step` from an API failure: `interrupted` when cancelled, else `error` with its line.
   void fail_from(Step& step, const k8s::ApiError& error) const;
   void fail_from(Step& step, const coderapi::ApiError& error) const;
+  // The same from the line an API error describes itself with.
+  void fail_with(Step& step, std::string line) const;
 
   // Send one write to coderd (only record it under --dry-run: an empty object is returned), with
   // the call recorded in the step and printed; `shown` stands for a body not worth printing (a

@@ -158,17 +158,24 @@ private:
          .content_type = "application/x-tar",
          .body = archive.bytes},
         fmt::format("<ustar archive: {} files, {} bytes>", archive.files.size(), archive.bytes.size()));
+    return created(answer, "hash", "<uploaded file>", "POST /api/v2/files");
+  }
+
+  // The `field` of what a write created (an ID), `planned` under --dry-run; nullopt (the step an
+  // error) when the write failed or its answer lacks the field.
+  std::optional<std::string> created(const std::optional<nlohmann::json>& answer, std::string_view field,
+                                     std::string_view planned, std::string_view request) {
     if (!answer)
       return std::nullopt;
     if (m_context.options.dry_run)
-      return std::string("<uploaded file>");
-    std::string hash = text_at(*answer, "hash");
-    if (hash.empty()) {
+      return std::string(planned);
+    std::string value = text_at(*answer, field);
+    if (value.empty()) {
       m_step.status = StepStatus::error;
-      m_step.summary = "POST /api/v2/files: the answer has no hash";
+      m_step.summary = fmt::format("{}: the answer has no {}", request, field);
       return std::nullopt;
     }
-    return hash;
+    return value;
   }
 
   std::optional<std::string> create_version(const Target& target, const std::string& file) {
@@ -180,17 +187,9 @@ private:
                  .path = fmt::format("/api/v2/organizations/{}/templateversions", target.organization_id),
                  .content_type = "application/json",
                  .body = body.dump()});
-    if (!answer)
-      return std::nullopt;
-    if (m_context.options.dry_run)
-      return std::string("<new version>");
-    std::string id = text_at(*answer, "id");
-    if (id.empty()) {
-      m_step.status = StepStatus::error;
-      m_step.summary = "POST templateversions: the answer has no id";
-      return std::nullopt;
-    }
-    m_step.notes.push_back(fmt::format("new version {} ({})", text_at(*answer, "name"), id));
+    auto id = created(answer, "id", "<new version>", "POST templateversions");
+    if (id && !m_context.options.dry_run)
+      m_step.notes.push_back(fmt::format("new version {} ({})", text_at(*answer, "name"), *id));
     return id;
   }
 
