@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <fmt/core.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <map>
@@ -236,10 +237,17 @@ std::expected<std::size_t, StreamError> Stream::receive(std::span<std::uint8_t> 
 }
 
 struct Client::State {
+  // Made on the first request, not with the client: a cycle that makes no HTTP request (DNS-only
+  // checks) then costs no multi handle and no wake-up socket pair.
   MultiHandle multi;
+  bool multi_failed = false; // curl_multi_init failed: every request fails with CURLE_FAILED_INIT
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
 
   void start(const Request& request, std::unique_ptr<Transfer> transfer) {
+    if (!multi && !multi_failed) {
+      multi.reset(curl_multi_init());
+      multi_failed = !multi;
+    }
     transfer->easy.reset(curl_easy_init());
     transfer->max_body = request.max_body;
     transfer->capture_headers = request.capture_headers;
@@ -295,9 +303,7 @@ struct Client::State {
   }
 };
 
-Client::Client() : m_state(std::make_unique<State>()) {
-  m_state->multi.reset(curl_multi_init());
-}
+Client::Client() : m_state(std::make_unique<State>()) {}
 
 Client::~Client() {
   m_state->drop_transfers();
@@ -315,7 +321,36 @@ void Client::connect(const Request& request, StreamCallback done) {
   m_state->start(request, std::move(transfer));
 }
 
+namespace {
+
+// Without a multi handle (no request made yet) the wait is a plain poll(2) of `extra`, with
+// revents reported as curl_multi_poll reports them: only CURL_WAIT_POLLIN/POLLPRI/POLLOUT.
+void poll_without_curl(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds timeout) {
+  std::vector<pollfd> fds(extra.size());
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    short events = 0;
+    events |= (extra[i].events & CURL_WAIT_POLLIN) != 0 ? POLLIN : 0;
+    events |= (extra[i].events & CURL_WAIT_POLLPRI) != 0 ? POLLPRI : 0;
+    events |= (extra[i].events & CURL_WAIT_POLLOUT) != 0 ? POLLOUT : 0;
+    fds[i] = pollfd{extra[i].fd, events, 0};
+  }
+  ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    short revents = 0;
+    revents |= (fds[i].revents & POLLIN) != 0 ? CURL_WAIT_POLLIN : 0;
+    revents |= (fds[i].revents & POLLPRI) != 0 ? CURL_WAIT_POLLPRI : 0;
+    revents |= (fds[i].revents & POLLOUT) != 0 ? CURL_WAIT_POLLOUT : 0;
+    extra[i].revents = revents;
+  }
+}
+
+} // namespace
+
 void Client::poll(std::vector<WaitDescriptor>& extra, std::chrono::milliseconds timeout) {
+  if (!m_state->multi) {
+    poll_without_curl(extra, timeout);
+    return;
+  }
   std::vector<curl_waitfd> fds(extra.size());
   for (std::size_t i = 0; i < extra.size(); ++i)
     fds[i] = curl_waitfd{extra[i].fd, extra[i].events, 0};
