@@ -129,7 +129,7 @@ doctor::Settings final_check_settings(ProbeOptions options) {
 // The Coder side, when a token is given: coderd at --coder-url, else the internal URL (where the
 // agents now go), with the probe's CA; a longer per-request bound than a probe's, for the upload.
 std::optional<rollout::CoderOptions> coder_options(const ProbeOptions& probe_options, const RolloutSettings& settings,
-                                                   const doctor::Settings& checked) {
+                                                   const doctor::Settings& checked, const probe::Plan& agents_view) {
   if (settings.restart_concurrency == 0)
     throw core::UsageError("--restart-concurrency '0': expected a positive number of builds at once");
   if (checked.coder.token_file.empty()) {
@@ -147,7 +147,7 @@ std::optional<rollout::CoderOptions> coder_options(const ProbeOptions& probe_opt
                      .verify = http::Verify::yes,
                      .timeout = std::max(checked.plan.timeout, std::chrono::milliseconds(10000)),
                      .max_body = 16 * 1024 * 1024},
-      .resolvers = final_check_settings(probe_options).plan,
+      .resolvers = agents_view,
       .organization = settings.coder_organization,
       .push_template = !settings.no_template_push,
       .restart_workspaces = settings.restart_workspaces,
@@ -179,10 +179,11 @@ core::ExitStatus run_rollout(const ProbeOptions& probe_options, const RolloutSet
     throw core::UsageError("--force: only with --apply-configmap (it overrides the refusal to patch a Flux-managed "
                            "ConfigMap)");
   doctor::Settings checked = make_settings(probe_options);
-  options.coder = coder_options(probe_options, settings, checked);
+  doctor::Settings agents_view = final_check_settings(probe_options); // read once: it reads the resolver files
+  options.coder = coder_options(probe_options, settings, checked, agents_view.plan);
   options.workspace_namespaces = checked.kube.targets.workspace_namespaces;
   if (!settings.no_final_check)
-    options.final_check = final_check_settings(probe_options);
+    options.final_check = std::move(agents_view);
 
   k8s::Choice choice = k8s::choose_connection(doctor::kube_connection_settings(checked));
   if (!choice.connection)

@@ -20,34 +20,24 @@ CoderProblem malformed(std::string_view request, const std::string& why) {
 // Read every page of /api/v2/workspaces; false when a request failed (the problem is recorded).
 bool read_workspaces(Client& client, const ReadLimits& limits, CoderFacts& facts) {
   std::vector<Agent> agents;
-  std::size_t offset = 0;
-  for (std::size_t page = 0;; ++page) {
-    if (page == limits.max_pages) {
-      facts.truncated = true;
-      break;
-    }
-    auto answer = client.get(fmt::format("/api/v2/workspaces?limit={}&offset={}", limits.page_size, offset));
-    if (!answer) {
-      facts.problems.push_back(problem_of(answer.error()));
-      return false;
-    }
-    auto read = read_workspace_page(*answer);
-    if (!read) {
-      facts.problems.push_back(malformed("GET /api/v2/workspaces", read.error()));
-      return false;
-    }
-    agents.insert(agents.end(), read->agents.begin(), read->agents.end());
-    offset += read->rows;
-    if (read->rows == 0 || offset >= read->count)
-      break;
+  auto paged = page_workspaces(client, limits, [&agents](const nlohmann::json& answer) {
+    auto read = read_workspace_page(answer);
+    if (read)
+      agents.insert(agents.end(), read->agents.begin(), read->agents.end());
+    return read;
+  });
+  if (!paged) {
+    facts.problems.push_back(std::move(paged.error()));
+    return false;
   }
-  facts.workspaces = offset;
+  facts.workspaces = paged->rows;
+  facts.truncated = paged->truncated;
   facts.agents = std::move(agents);
   if (facts.truncated)
     facts.problems.push_back({CoderFailure::partial_view,
                               fmt::format("GET /api/v2/workspaces: more than {} workspaces; agents after the first {} "
                                           "are not checked",
-                                          limits.page_size * limits.max_pages, offset)});
+                                          limits.page_size * limits.max_pages, paged->rows)});
   return true;
 }
 
@@ -105,6 +95,27 @@ CoderProblem problem_of(const ApiError& error) {
   case ApiErrorKind::skipped: failure = CoderFailure::unreachable; break;
   }
   return {failure, error.describe()};
+}
+
+std::expected<Paging, CoderProblem>
+page_workspaces(Client& client, const ReadLimits& limits,
+                const std::function<std::expected<WorkspacePage, std::string>(const nlohmann::json&)>& page) {
+  Paging paging;
+  for (std::size_t pages = 0;; ++pages) {
+    if (pages == limits.max_pages) {
+      paging.truncated = true;
+      return paging;
+    }
+    auto answer = client.get(fmt::format("/api/v2/workspaces?limit={}&offset={}", limits.page_size, paging.rows));
+    if (!answer)
+      return std::unexpected(problem_of(answer.error()));
+    auto read = page(*answer);
+    if (!read)
+      return std::unexpected(malformed("GET /api/v2/workspaces", read.error()));
+    paging.rows += read->rows;
+    if (read->rows == 0 || paging.rows >= read->count)
+      return paging;
+  }
 }
 
 CoderFacts read_coder(Client& client, const ReadLimits& limits) {

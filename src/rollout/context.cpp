@@ -57,6 +57,14 @@ std::string now_rfc3339_nanos() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09d}Z", utc, nanos);
 }
 
+ApiCall call_of(const coderapi::Client::Write& write, bool sent, std::string_view shown) {
+  return ApiCall{.method = write.method == http::Method::patch ? "PATCH" : "POST",
+                 .path = write.path,
+                 .content_type = write.content_type,
+                 .body = shown.empty() ? write.body : std::string(shown),
+                 .sent = sent};
+}
+
 void Context::fail_with(Step& step, std::string line) const {
   if (cancelled()) {
     step.status = StepStatus::interrupted;
@@ -77,11 +85,7 @@ void Context::fail_from(Step& step, const coderapi::ApiError& error) const {
 
 std::optional<nlohmann::json> Context::coder_write(Step& step, const coderapi::Client::Write& write,
                                                    std::string_view shown) {
-  ApiCall call{.method = write.method == http::Method::patch ? "PATCH" : "POST",
-               .path = write.path,
-               .content_type = write.content_type,
-               .body = shown.empty() ? write.body : std::string(shown),
-               .sent = !options.dry_run};
+  ApiCall call = call_of(write, !options.dry_run, shown);
   step.calls.push_back(call);
   progress.line(step.name,
                 fmt::format("{}{} {} {}", call.sent ? "" : "would send: ", call.method, call.path, call.body));

@@ -83,6 +83,9 @@ struct Context {
                                                           std::string_view shown = {});
 };
 
+// The record of a coderd write in a step (`shown` in place of a body not worth printing).
+[[nodiscard]] ApiCall call_of(const coderapi::Client::Write& write, bool sent, std::string_view shown = {});
+
 // Now as RFC 3339 with nanoseconds in UTC, as `flux reconcile` writes requestedAt.
 [[nodiscard]] std::string now_rfc3339_nanos();
 

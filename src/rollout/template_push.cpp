@@ -245,15 +245,12 @@ private:
   // cancelled too.
   void cancel_job(const std::string& version, WaitEnd end) {
     coderapi::Client cleanup(m_api.connection());
-    auto cancelled = cleanup.write({.method = http::Method::patch,
-                                    .path = fmt::format("/api/v2/templateversions/{}/cancel", version),
-                                    .content_type = "application/json",
-                                    .body = "{}"});
-    m_step.calls.push_back(ApiCall{.method = "PATCH",
+    coderapi::Client::Write cancel{.method = http::Method::patch,
                                    .path = fmt::format("/api/v2/templateversions/{}/cancel", version),
                                    .content_type = "application/json",
-                                   .body = "{}",
-                                   .sent = true});
+                                   .body = "{}"};
+    auto cancelled = cleanup.write(cancel);
+    m_step.calls.push_back(call_of(cancel, true));
     m_step.status = end == WaitEnd::timed_out ? StepStatus::timed_out : StepStatus::interrupted;
     m_step.summary = fmt::format("{} before the new version's build finished: version {} was {}and not promoted; "
                                  "the active version is unchanged",

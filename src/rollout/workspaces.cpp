@@ -7,6 +7,7 @@
 // dialing the internal URL.
 #include "context.hpp"
 
+#include <coder_dns_doctor/coderapi/read.hpp>
 #include <coder_dns_doctor/k8s/workspace.hpp>
 #include <coder_dns_doctor/util/json_access.hpp>
 #include <coder_dns_doctor/util/url.hpp>
@@ -22,9 +23,6 @@ namespace {
 
 using util::child;
 using util::text_at;
-
-constexpr std::size_t k_page_size = 100;
-constexpr std::size_t k_max_pages = 20;
 
 // What the step needs of a codersdk.Workspace.
 struct Workspace {
@@ -111,27 +109,21 @@ std::string update_command(const Workspace& w) {
   return fmt::format("coder update {}", w.path);
 }
 
-// Every workspace the token may see, of `template_name` when it is given (paged, bounded).
-std::expected<std::vector<Workspace>, coderapi::ApiError> list_workspaces(coderapi::Client& api,
-                                                                          const std::string& template_name) {
+// Every workspace the token may see, of `template_name` when it is given (paged, bounded as the
+// check's reading is).
+std::expected<std::vector<Workspace>, coderapi::CoderProblem> list_workspaces(coderapi::Client& api,
+                                                                              const std::string& template_name) {
   std::vector<Workspace> out;
-  for (std::size_t page = 0, seen = 0; page < k_max_pages; ++page) {
-    auto answer = api.get(fmt::format("/api/v2/workspaces?limit={}&offset={}", k_page_size, seen));
-    if (!answer)
-      return std::unexpected(answer.error());
-    const nlohmann::json* rows = util::member(*answer, "workspaces");
-    if (rows == nullptr || !rows->is_array() || rows->empty())
-      break;
-    for (const auto& row : *rows) {
-      Workspace w = workspace_of(row);
-      if (template_name.empty() || w.template_name == template_name)
-        out.push_back(std::move(w));
-    }
-    seen += rows->size();
-    const nlohmann::json* count = util::member(*answer, "count");
-    if (count == nullptr || !count->is_number_unsigned() || seen >= count->get<std::size_t>())
-      break;
-  }
+  auto paged = coderapi::page_workspaces(api, {}, [&](const nlohmann::json& answer) {
+    auto read = coderapi::read_workspace_page(answer);
+    if (read)
+      for (const auto& row : *util::member(answer, "workspaces"))
+        if (Workspace w = workspace_of(row); template_name.empty() || w.template_name == template_name)
+          out.push_back(std::move(w));
+    return read;
+  });
+  if (!paged)
+    return std::unexpected(std::move(paged.error()));
   return out;
 }
 
@@ -287,7 +279,7 @@ bool run_workspaces(Context& context, std::vector<Step>& steps) {
     step.summary = "rebuild each running workspace so its agent gets the new URL (coder update OWNER/WORKSPACE); "
                    "give --coder-token-file to list them";
   } else if (auto listed = list_workspaces(*context.coder, options.template_name); !listed) {
-    context.fail_from(step, listed.error());
+    context.fail_with(step, listed.error().text);
   } else {
     std::string pods_unread;
     auto pods = read_old_path_pods(context, pods_unread);
