@@ -167,6 +167,9 @@ class Mix:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in list(self.writers):  # opened between the first close and the cancel
+            writer.close()
+        await asyncio.sleep(0)  # the transports' close callbacks run before the loop ends
 
 
 def percentile(values, fraction):
