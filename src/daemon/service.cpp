@@ -3,6 +3,7 @@
 #include <coder_dns_doctor/daemon/http_server.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 #include <coder_dns_doctor/daemon/service.hpp>
+#include <coder_dns_doctor/probe/channel_cache.hpp>
 #include <coder_dns_doctor/report/html.hpp>
 #include <coder_dns_doctor/report/runbook.hpp>
 #include <coder_dns_doctor/transport/check.hpp>
@@ -290,7 +291,8 @@ private:
       next_start = started + daemon.interval + milliseconds(spread(random));
       report::Report report;
       try {
-        report = doctor::run_checkup(m_config.settings, &m_cancel, m_holder->facts());
+        report = doctor::run_checkup(m_config.settings, &m_cancel, m_holder->facts(), &m_channels);
+        m_channels.sweep(); // a reloaded plan's old servers go
       } catch (const std::exception& error) {
         // A daemon outlives one bad cycle: no snapshot, /readyz stays as it was, try again later.
         m_log.error("the cycle could not run", {{"cycle", cycle}, {"error", error.what()}});
@@ -300,7 +302,7 @@ private:
       if (m_cancel)
         return; // a cancelled cycle is incomplete: keep the last snapshot
       m_holder->update(daemon.hold_connections ? held_paths(report, m_config.settings) : std::vector<HeldPath>{});
-      publish_cycle(cycle, report);
+      publish_cycle(cycle, std::move(report));
       if (Clock::now() - started > daemon.interval)
         m_log.warn("the cycle took longer than --interval; the next one starts right away",
                    {{"duration_ms", std::round(seconds(Clock::now() - started) * 1000)},
@@ -333,34 +335,40 @@ private:
 
   // Metrics, the /report snapshot, and one log line: info when the findings changed (warn when
   // broken), debug when they did not.
-  void publish_cycle(std::uint64_t cycle, const report::Report& report) {
+  void publish_cycle(std::uint64_t cycle, report::Report report) {
     m_metrics.record_cycle(report, std::chrono::system_clock::now());
+    std::vector<std::string> codes = codes_of(report);
+    analysis::Verdict verdict = report.verdict;
+    double cycle_ms = report.observations.cycle_ms;
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->cycle = cycle;
-    m_history.push_back({report.generated_at, report.verdict});
+    m_history.push_back({report.generated_at, verdict});
     if (m_history.size() > k_history_cycles)
       m_history.erase(m_history.begin());
     snapshot->history = m_history;
-    snapshot->report = report;
+    snapshot->report = std::move(report); // the cycle's own: moved, not copied
     snapshot->runbook_url = m_config.daemon.runbook_url;
     snapshot->serve_report = m_config.daemon.serve_report;
     bool first = latest() == nullptr;
     publish(std::move(snapshot));
     beat();
 
-    std::vector<std::string> codes = codes_of(report);
-    nlohmann::json fields{{"cycle", cycle},
-                          {"verdict", analysis::to_string(report.verdict)},
-                          {"findings", fmt::format("{}", fmt::join(codes, ","))},
-                          {"duration_ms", std::round(report.observations.cycle_ms * 10) / 10}};
-    if (first)
-      m_log.info("first cycle complete: ready", fields);
-    else if (m_last_verdict != report.verdict || m_last_codes != codes)
-      m_log.log(report.verdict == analysis::Verdict::broken ? LogLevel::warn : LogLevel::info, "findings changed",
-                fields);
-    else
-      m_log.debug("cycle complete", fields);
-    m_last_verdict = report.verdict;
+    LogLevel level = LogLevel::debug;
+    std::string_view message = "cycle complete";
+    if (first) {
+      level = LogLevel::info;
+      message = "first cycle complete: ready";
+    } else if (m_last_verdict != verdict || m_last_codes != codes) {
+      level = verdict == analysis::Verdict::broken ? LogLevel::warn : LogLevel::info;
+      message = "findings changed";
+    }
+    if (m_log.enabled(level)) // a steady cycle at the default level builds no log fields
+      m_log.log(level, message,
+                {{"cycle", cycle},
+                 {"verdict", analysis::to_string(verdict)},
+                 {"findings", fmt::format("{}", fmt::join(codes, ","))},
+                 {"duration_ms", std::round(cycle_ms * 10) / 10}});
+    m_last_verdict = verdict;
     m_last_codes = std::move(codes);
   }
 
@@ -391,6 +399,7 @@ private:
   Logger& m_log;
   Metrics m_metrics;
   std::unique_ptr<Holder> m_holder; // made in run(), after the signal mask
+  probe::ChannelCache m_channels;   // the cycles' c-ares channels, used by the cycle thread only
 
   mutable std::mutex m_snapshot_mutex;
   std::shared_ptr<const Snapshot> m_snapshot;

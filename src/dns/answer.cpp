@@ -106,8 +106,10 @@ Answer decode_reply(const unsigned char* reply, int length, Family family) {
   int count = k_max_records;
   int rc = 0;
   std::vector<std::uint32_t> ttls;
+  // The record buffers are left unfilled (c-ares writes the first `count`): zeroing 4-10 kB per
+  // answer was a third of the decoding's instructions (callgrind).
   if (family == Family::a) {
-    std::vector<ares_addrttl> records(k_max_records);
+    std::array<ares_addrttl, k_max_records> records; // NOLINT(cppcoreguidelines-pro-type-member-init)
     rc = ares_parse_a_reply(reply, length, &host, records.data(), &count);
     if (rc == ARES_SUCCESS)
       for (int i = 0; i < count; ++i) {
@@ -115,7 +117,7 @@ Answer decode_reply(const unsigned char* reply, int length, Family family) {
         ttls.push_back(static_cast<std::uint32_t>(std::max(0, records[i].ttl)));
       }
   } else {
-    std::vector<ares_addr6ttl> records(k_max_records);
+    std::array<ares_addr6ttl, k_max_records> records; // NOLINT(cppcoreguidelines-pro-type-member-init)
     rc = ares_parse_aaaa_reply(reply, length, &host, records.data(), &count);
     if (rc == ARES_SUCCESS)
       for (int i = 0; i < count; ++i) {

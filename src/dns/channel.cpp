@@ -16,10 +16,11 @@ struct Channel::State {
 };
 
 struct QueryContext {
-  Channel* channel = nullptr;
   Channel::Callback done;
   Family family = Family::a;
   std::chrono::steady_clock::time_point started;
+  std::uint64_t generation = 0;
+  const std::uint64_t* channel_generation = nullptr; // the channel's, valid while the query is pending
 };
 
 namespace {
@@ -34,8 +35,8 @@ void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
 
 void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* reply, int length) {
   std::unique_ptr<QueryContext> context(static_cast<QueryContext*>(arg));
-  if (status == ARES_EDESTRUCTION)
-    return; // the channel is being destroyed: its owner no longer waits for this answer
+  if (status == ARES_EDESTRUCTION || context->generation != *context->channel_generation)
+    return; // the channel is being destroyed or was abandoned: its owner no longer waits for this answer
   Answer answer = decode_answer(status, reply, length, context->family);
   answer.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context->started).count();
@@ -79,7 +80,7 @@ std::expected<std::unique_ptr<Channel>, std::string> Channel::create(const Optio
 }
 
 void Channel::query(const std::string& name, Family family, Callback done) {
-  auto* context = new QueryContext{this, nullptr, family, std::chrono::steady_clock::now()};
+  auto* context = new QueryContext{nullptr, family, std::chrono::steady_clock::now(), m_generation, &m_generation};
   // Count the query as pending before c-ares may answer it synchronously (e.g. a bad name).
   ++m_pending;
   context->done = [this, done = std::move(done)](Answer answer) {
@@ -88,6 +89,12 @@ void Channel::query(const std::string& name, Family family, Callback done) {
   };
   int type = family == Family::a ? 1 /* A */ : 28 /* AAAA */;
   ares_query(m_state->channel, name.c_str(), 1 /* IN */, type, on_answer, context);
+}
+
+void Channel::abandon() {
+  ++m_generation;
+  m_pending = 0;
+  ares_cancel(m_state->channel); // runs each callback with ARES_ECANCELLED: dropped (older generation)
 }
 
 std::vector<SocketInterest> Channel::sockets() const {

@@ -224,11 +224,11 @@ k8s::ConnectionSettings kube_connection_settings(const Settings& settings) {
 }
 
 report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel,
-                           const std::vector<analysis::HeldConnection>& held) {
+                           const std::vector<analysis::HeldConnection>& held, probe::ChannelCache* channels) {
   KubeResult kube = read_kubernetes(settings, cancel);
   probe::Plan plan = plan_for_check(settings, kube);
   truth::Truth truth = gather_truth(plan, settings, kube, cancel);
-  probe::Observations observations = probe::run_cycle(plan, truth, cancel);
+  probe::Observations observations = probe::run_cycle(plan, truth, cancel, channels);
 
   analysis::KubeFacts facts{.problems = std::move(kube.discovery.problems), .agents = std::nullopt};
   if (kube.discovery.agents) {

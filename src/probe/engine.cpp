@@ -62,7 +62,17 @@ void judge(Endpoint endpoint, const http::Response& response, HttpObservation& o
 
 class Cycle {
 public:
-  Cycle(const Plan& plan, const truth::Truth& truth) : m_plan(plan), m_truth(truth) {}
+  Cycle(const Plan& plan, const truth::Truth& truth, ChannelCache& channels)
+      : m_plan(plan), m_truth(truth), m_channel_cache(channels) {}
+  // The cache outlives the cycle: whatever the cycle left unanswered is dropped here, however it
+  // ended (their slots already say "timeout"), so no callback into this cycle is left behind.
+  ~Cycle() {
+    for (auto* channel : m_channels)
+      if (channel != nullptr)
+        channel->abandon();
+  }
+  Cycle(const Cycle&) = delete;
+  Cycle& operator=(const Cycle&) = delete;
 
   Observations run(const std::atomic<bool>* cancel) {
     auto started = Clock::now();
@@ -76,7 +86,6 @@ public:
       start_pinned_and_literal();
     loop(cancel);
     m_sessions.clear(); // an undecided transport check keeps its "timeout" slot
-    m_channels.clear(); // drops any unanswered query (their slots already say "timeout")
     m_observations.cycle_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     sort_http();
     return std::move(m_observations);
@@ -106,10 +115,11 @@ private:
   };
 
   void open_channels() {
+    std::map<std::vector<std::string>, std::size_t> seen; // servers -> resolvers asking them so far
     for (const auto& resolver : m_plan.resolvers) {
-      auto channel = dns::Channel::create({.servers = resolver.servers, .timeout = m_plan.timeout});
+      auto channel = m_channel_cache.channel_for(resolver.servers, m_plan.timeout, seen[server_texts(resolver)]++);
       m_channel_errors.push_back(channel ? std::string{} : channel.error());
-      m_channels.push_back(channel ? std::move(*channel) : nullptr);
+      m_channels.push_back(channel ? *channel : nullptr);
     }
     std::map<std::vector<std::string>, std::size_t> window_of_servers;
     for (std::size_t r = 0; r < m_plan.resolvers.size(); ++r) {
@@ -568,7 +578,8 @@ private:
   const truth::Truth& m_truth;
   Observations m_observations;
   http::Client m_http;
-  std::vector<std::unique_ptr<dns::Channel>> m_channels;
+  ChannelCache& m_channel_cache;
+  std::vector<dns::Channel*> m_channels; // owned by m_channel_cache; null where none could be made
   std::vector<std::string> m_channel_errors;
   std::vector<Window> m_windows;
   std::vector<std::size_t> m_window_of; // resolver index -> window index
@@ -596,8 +607,10 @@ private:
 
 } // namespace
 
-Observations run_cycle(const Plan& plan, const truth::Truth& truth, const std::atomic<bool>* cancel) {
-  Cycle cycle(plan, truth);
+Observations run_cycle(const Plan& plan, const truth::Truth& truth, const std::atomic<bool>* cancel,
+                       ChannelCache* channels) {
+  ChannelCache one_cycle;
+  Cycle cycle(plan, truth, channels != nullptr ? *channels : one_cycle);
   return cycle.run(cancel);
 }
 

@@ -27,6 +27,9 @@ public:
   // Change level and format (a config reload may).
   void configure(LogLevel level, LogFormat format);
 
+  // Whether a line at `level` would be written: a caller skips building fields nobody reads.
+  [[nodiscard]] bool enabled(LogLevel level) const { return level >= m_level.load(std::memory_order_relaxed); }
+
   // Write `message` with `fields` (a JSON object of scalars) when `level` is enabled.
   void log(LogLevel level, std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
   void debug(std::string_view message, const nlohmann::json& fields = nlohmann::json::object()) {

@@ -50,8 +50,13 @@ public:
   Channel& operator=(const Channel&) = delete;
 
   // Ask `name` (absolute; a trailing dot is allowed) for A or AAAA; `done` runs from process().
-  // Pending callbacks are dropped, not run, when the channel is destroyed.
+  // Pending callbacks are dropped, not run, when the channel is destroyed or abandon()ed.
   void query(const std::string& name, Family family, Callback done);
+
+  // Drop every pending query without running its callback, so a channel kept across probe cycles
+  // starts the next one empty. c-ares then closes the channel's sockets, as it does whenever no
+  // query is left: each cycle's lookups go out on fresh sockets, as a real client's do.
+  void abandon();
 
   // Sockets c-ares wants watched right now.
   [[nodiscard]] std::vector<SocketInterest> sockets() const;
@@ -68,6 +73,7 @@ private:
   explicit Channel(std::unique_ptr<State> state);
   std::unique_ptr<State> m_state;
   std::size_t m_pending = 0;
+  std::uint64_t m_generation = 0; // abandon() moves it; an answer of an older generation is dropped
 };
 
 } // namespace coder_dns_doctor::dns

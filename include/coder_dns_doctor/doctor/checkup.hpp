@@ -6,6 +6,7 @@
 #include <coder_dns_doctor/analysis/transport_findings.hpp>
 #include <coder_dns_doctor/k8s/connection.hpp>
 #include <coder_dns_doctor/k8s/discovery.hpp>
+#include <coder_dns_doctor/probe/channel_cache.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/report/report.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
@@ -45,7 +46,9 @@ struct Settings {
 // Run one check of `settings`. Failures of the world become findings, never exceptions;
 // throws core::UsageError only when the settings cannot describe a check (no external URL at all).
 // `held`: what serve's held DERP connections saw since the last check (analysis::evaluate).
+// `channels`: a daemon's c-ares channels, kept across checks (nullptr: made for this check).
 [[nodiscard]] report::Report run_checkup(const Settings& settings, const std::atomic<bool>* cancel = nullptr,
-                                         const std::vector<analysis::HeldConnection>& held = {});
+                                         const std::vector<analysis::HeldConnection>& held = {},
+                                         probe::ChannelCache* channels = nullptr);
 
 } // namespace coder_dns_doctor::doctor

@@ -3,6 +3,7 @@
 // One probe cycle: every DNS lookup and HTTP request of a Plan, concurrently, in one poll loop.
 #pragma once
 
+#include <coder_dns_doctor/probe/channel_cache.hpp>
 #include <coder_dns_doctor/probe/observations.hpp>
 #include <coder_dns_doctor/probe/plan.hpp>
 #include <coder_dns_doctor/truth/truth.hpp>
@@ -16,9 +17,10 @@ namespace coder_dns_doctor::probe {
 // Run every check of `plan` once. HTTP checks start as soon as their inputs exist: pinned ones at
 // once (to the addresses of `truth`), DNS-routed ones when the lookup that yields their address
 // finishes; so a cycle lasts as long as its slowest chain, not the sum. Setting `cancel` makes the
-// cycle stop at the next loop turn with what it has. Never throws for failures of the world.
+// cycle stop at the next loop turn with what it has. `channels`: where a daemon keeps its c-ares
+// channels across cycles (nullptr: the cycle makes its own). Never throws for failures of the world.
 [[nodiscard]] Observations run_cycle(const Plan& plan, const truth::Truth& truth,
-                                     const std::atomic<bool>* cancel = nullptr);
+                                     const std::atomic<bool>* cancel = nullptr, ChannelCache* channels = nullptr);
 
 // Look up each of `names` (absolute, the plan's families) through every resolver of `plan` that
 // asks servers, in the same loop and per-server in-flight window as a cycle: no HTTP, no search
