@@ -1,3 +1,4 @@
+#include <coder_dns_doctor/daemon/exposition.hpp>
 #include <coder_dns_doctor/daemon/metrics.hpp>
 
 #include <prometheus/counter.h>
@@ -5,7 +6,6 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <map>
@@ -489,7 +489,7 @@ std::string Metrics::render() const {
     }();
     std::erase_if(families, [](const prometheus::MetricFamily& family) { return !k_minimal.contains(family.name); });
   }
-  return prometheus::TextSerializer().Serialize(families);
+  return exposition_text(families);
 }
 
 } // namespace coder_dns_doctor::daemon
