@@ -372,6 +372,35 @@ def bench_footprint(binary, sandbox, workdir):
             "diagnose_wall_s": wall, "serve_idle_rss_kb": idle}
 
 
+def bench_lean_curl(binary, sandbox, runs, workdir):
+    """The same binary on Debian's libcurl4 and on the image's lean libcurl
+    (scripts/build-lean-curl.sh): libraries loaded, start-up and diagnose wall, serve's memory."""
+    root = os.path.join(workdir, "lean-root")
+    run(["bash", os.path.join(REPO, "scripts", "build-lean-curl.sh"), root])
+    libdir = os.path.join(root, "usr", "lib", run(["gcc", "-print-multiarch"]).stdout.strip())
+    v = sandbox.vars
+    quoted = " ".join(f"'{a}'" for a in [binary, "diagnose"] + probe_args(v) + PEER_CHECKS)
+    out = {}
+    for name, env in (("libcurl4", {}), ("lean", {"LD_LIBRARY_PATH": libdir})):
+        prefix = f"LD_LIBRARY_PATH={libdir} " if env else ""
+        version_s, diagnose_s = hyperfine([f"{prefix}'{binary}' version >/dev/null", f"{prefix}{quoted} >/dev/null"],
+                                          runs, workdir)
+        libraries = len(run(["ldd", binary], env=dict(os.environ, **env)).stdout.splitlines())
+        listen = "127.0.0.1:19820"
+        serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
+                                  "--log-level", "warn"] + probe_args(v) + PEER_CHECKS + ["--timeout", "100ms"],
+                                 env=dict(os.environ, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_http(f"http://{listen}/readyz")
+            time.sleep(10)  # ~100 cycles of DNS, HTTPS and the scrape-free loop
+            memory = memory_kb(serve.pid)
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=5)
+        out[name] = {"libraries": libraries, "version_s": version_s, "diagnose_s": diagnose_s, **memory}
+    return out
+
+
 def bench_transport(binary, sandbox, runs, workdir):
     """diagnose with and without the transport checks, in one hyperfine run on the healthy world."""
     args = probe_args(sandbox.vars)
@@ -494,7 +523,19 @@ def markdown(results):
         lines += ["", sidecar_markdown(results["sidecar"]).rstrip("\n")]
     if "hostile" in results:
         lines += ["", hostile_markdown(results["hostile"]).rstrip("\n")]
+    if "lean_curl" in results:
+        lines += ["", lean_curl_markdown(results["lean_curl"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+def lean_curl_markdown(lc):
+    rows = ["| the same binary on | libraries loaded | `version` wall | `diagnose` wall | serve RSS | RssAnon | Pss |",
+            "|---|---|---|---|---|---|---|"]
+    for name, label in (("libcurl4", "Debian's libcurl4"), ("lean", "the image's lean libcurl")):
+        m = lc[name]
+        rows.append(f"| {label} | {m['libraries']} | {m['version_s'] * 1000:.1f} ms | {m['diagnose_s'] * 1000:.1f} ms | "
+                    f"{m['rss_kb'] / 1024:.1f} MiB | {m['rss_anon_kb'] / 1024:.1f} MiB | {m['pss_kb'] / 1024:.1f} MiB |")
+    return "\n".join(rows) + "\n"
 
 
 def sidecar_markdown(sc):
@@ -520,7 +561,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--only", choices=["transport", "hostile"],
+    ap.add_argument("--only", choices=["transport", "hostile", "lean-curl"],
                     help="run one section (results go to <out>/<section>.json)")
     ap.add_argument("--before", help="hostile: also run this older serve binary under the same mix")
     ap.add_argument("--hostile-seconds", type=float, default=20.0)
@@ -538,12 +579,14 @@ def main():
         with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
             if args.only == "transport":
                 results["transport"] = bench_transport(binary, sandbox, runs, workdir)
+            elif args.only == "lean-curl":
+                results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir)
             else:
                 results["hostile_seconds"] = args.hostile_seconds
                 results["hostile"] = bench_hostile(binary, args.before, sandbox, args.hostile_seconds)
         os.makedirs(args.out, exist_ok=True)
         json.dump(results, open(os.path.join(args.out, f"{args.only}.json"), "w"), indent=2)
-        print(markdown(results), end="")
+        print(lean_curl_markdown(results["lean_curl"]) if args.only == "lean-curl" else markdown(results), end="")
         shutil.rmtree(workdir, ignore_errors=True)
         return
     with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
@@ -553,6 +596,7 @@ def main():
         results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, dns_only=True)
         results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)
+        results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir)
         results["hostile_seconds"] = 5.0 if args.quick else args.hostile_seconds
         results["hostile"] = bench_hostile(binary, args.before, sandbox, results["hostile_seconds"])
     dns = start_bench_dns()

@@ -2,8 +2,9 @@
 # The Dockerfile's runtime stage without a Docker engine: debootstrap a Debian 12 minbase root (the
 # slim image's equivalent), run the runtime stage's RUN instructions in it with chroot (its
 # `apt-get install` of exactly the runtime packages, its user), copy the built binary where the
-# Dockerfile COPYs it, then, as the image's USER, run `coder-dns-doctor --version` and a `diagnose`
-# against the sandbox's field-report world.
+# Dockerfile COPYs it and the lean libcurl as scripts/build-lean-curl.sh builds it, then, as the
+# image's USER, run `coder-dns-doctor --version` and a `diagnose` against the sandbox's
+# field-report world (its HTTPS checks go through that libcurl).
 #
 # The root is cached in the build dir, keyed by the RUN instructions and the mirror: a second run
 # skips debootstrap. Exit 77 (CTest skip, with the reason) without root, debootstrap or the mirror.
@@ -65,14 +66,35 @@ if chroot "$root" dpkg-query -W -f='${Package}\n' 2>/dev/null | grep -Eq -- '-de
   echo "FAIL test_runtime_chroot: build packages in the runtime root"; exit 1
 fi
 
+# The Dockerfile's COPY of the build stage's lean libcurl: the same script, its output cached.
+lean=${CDD_BUILD_DIR:-/tmp}/lean-curl-root
+lean_key=$(sha256sum "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" | cut -c1-16)
+if [ "$(cat "$lean/.cdd-key" 2>/dev/null)" != "$lean_key" ]; then
+  rm -rf "$lean"
+  bash "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" "$lean" ||
+    { echo "FAIL test_runtime_chroot: scripts/build-lean-curl.sh failed"; exit 1; }
+  echo "$lean_key" >"$lean/.cdd-key"
+fi
+grep -q '^COPY --from=build /lean-root/ /$' "$CDD_SOURCE_DIR/Dockerfile" ||
+  { echo "FAIL test_runtime_chroot: the Dockerfile no longer copies /lean-root (update this test)"; exit 1; }
+(cd "$lean" && tar -cf - --exclude=.cdd-key .) | (cd "$root" && tar -xf -)
 install -D -m 0755 "$CDD_BIN" "$root$binary"
 # As the container runs it: the image's USER, the default PATH, an empty environment.
 in_image() {
   chroot --userspec="$user" "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     coder-dns-doctor "$@"
 }
-missing=$(chroot "$root" ldd "$binary" | grep 'not found' || true)
+loaded=$(chroot "$root" ldd "$binary")
+missing=$(grep 'not found' <<<"$loaded" || true)
 [ -z "$missing" ] || { echo "FAIL test_runtime_chroot: libraries missing in the runtime root: $missing"; exit 1; }
+# The lean libcurl is the one loaded, and none of libcurl4's tree came with it.
+grep -Eq 'libcurl\.so\.4 => /(usr/)?lib/[^/]+/libcurl\.so\.4 ' <<<"$loaded" ||
+  { echo "FAIL test_runtime_chroot: libcurl.so.4 is not the copied one: $(grep libcurl <<<"$loaded")"; exit 1; }
+heavy=$(grep -Eo 'lib(gnutls|ldap|lber|gssapi_krb5|krb5|ssh2?|rtmp|psl|idn2|brotlidec|zstd|nghttp2)[^ ]*' <<<"$loaded" || true)
+[ -z "$heavy" ] || { echo "FAIL test_runtime_chroot: libcurl4's dependencies loaded: $heavy"; exit 1; }
+chroot "$root" dpkg-query -W -f='${Status}' libcurl4 2>/dev/null | grep -q "install ok installed" &&
+  { echo "FAIL test_runtime_chroot: libcurl4 is installed in the runtime root"; exit 1; }
+echo "in the runtime root: $(wc -l <<<"$loaded") libraries loaded, libcurl from the lean build"
 version=$(in_image --version) || { echo "FAIL test_runtime_chroot: --version failed in the chroot"; exit 1; }
 echo "in the runtime root as $user: $version" | head -3
 grep -q '0\.' <<<"$version" || { echo "FAIL test_runtime_chroot: unexpected --version output"; exit 1; }
