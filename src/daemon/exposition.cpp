@@ -91,13 +91,18 @@ void append_single(std::string& out, const SampleHead& head, double value) {
   head.tail(out);
 }
 
-void append_summary(std::string& out, const SampleHead& head, const ClientMetric::Summary& summary) {
+// The `_count` and `_sum` lines a summary and a histogram both begin with.
+void append_count_and_sum(std::string& out, const SampleHead& head, std::uint64_t count, double sum) {
   head.write(out, "_count");
-  append_count(out, summary.sample_count);
+  append_count(out, count);
   head.tail(out);
   head.write(out, "_sum");
-  append_number(out, summary.sample_sum);
+  append_number(out, sum);
   head.tail(out);
+}
+
+void append_summary(std::string& out, const SampleHead& head, const ClientMetric::Summary& summary) {
+  append_count_and_sum(out, head, summary.sample_count, summary.sample_sum);
   for (const auto& quantile : summary.quantile) {
     head.write(out, "", "quantile", &quantile.quantile);
     append_number(out, quantile.value);
@@ -106,12 +111,7 @@ void append_summary(std::string& out, const SampleHead& head, const ClientMetric
 }
 
 void append_histogram(std::string& out, const SampleHead& head, const ClientMetric::Histogram& histogram) {
-  head.write(out, "_count");
-  append_count(out, histogram.sample_count);
-  head.tail(out);
-  head.write(out, "_sum");
-  append_number(out, histogram.sample_sum);
-  head.tail(out);
+  append_count_and_sum(out, head, histogram.sample_count, histogram.sample_sum);
   double last = -std::numeric_limits<double>::infinity();
   for (const auto& bucket : histogram.bucket) {
     head.write(out, "_bucket", "le", &bucket.upper_bound);
