@@ -112,15 +112,15 @@ void append_summary(std::string& out, const SampleHead& head, const ClientMetric
 
 void append_histogram(std::string& out, const SampleHead& head, const ClientMetric::Histogram& histogram) {
   append_count_and_sum(out, head, histogram.sample_count, histogram.sample_sum);
-  double last = -std::numeric_limits<double>::infinity();
+  const double infinity = std::numeric_limits<double>::infinity();
+  double last = -infinity;
   for (const auto& bucket : histogram.bucket) {
     head.write(out, "_bucket", "le", &bucket.upper_bound);
     append_count(out, bucket.cumulative_count);
     head.tail(out);
     last = bucket.upper_bound;
   }
-  if (!std::isinf(last) || last < 0) { // the +Inf bucket, when the collected ones lack it
-    const double infinity = std::numeric_limits<double>::infinity();
+  if (last != infinity) { // the +Inf bucket, when the collected ones lack it
     head.write(out, "_bucket", "le", &infinity);
     append_count(out, histogram.sample_count);
     head.tail(out);

@@ -72,7 +72,7 @@ void Logger::configure(LogLevel level, LogFormat format) {
 }
 
 void Logger::log(LogLevel level, std::string_view message, const nlohmann::json& fields) {
-  if (level < m_level.load())
+  if (!enabled(level))
     return;
   std::string line = format_line(m_format.load(), now_rfc3339(), level, message, fields);
   std::lock_guard lock(m_mutex);

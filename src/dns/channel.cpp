@@ -19,8 +19,6 @@ struct QueryContext {
   Channel::Callback done;
   Family family = Family::a;
   std::chrono::steady_clock::time_point started;
-  std::uint64_t generation = 0;
-  const std::uint64_t* channel_generation = nullptr; // the channel's, valid while the query is pending
 };
 
 namespace {
@@ -35,8 +33,8 @@ void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
 
 void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* reply, int length) {
   std::unique_ptr<QueryContext> context(static_cast<QueryContext*>(arg));
-  if (status == ARES_EDESTRUCTION || context->generation != *context->channel_generation)
-    return; // the channel is being destroyed or was abandoned: its owner no longer waits for this answer
+  if (status == ARES_EDESTRUCTION)
+    return; // the channel is being destroyed: its owner no longer waits for this answer
   Answer answer = decode_answer(status, reply, length, context->family);
   answer.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context->started).count();
@@ -80,10 +78,12 @@ std::expected<std::unique_ptr<Channel>, std::string> Channel::create(const Optio
 }
 
 void Channel::query(const std::string& name, Family family, Callback done) {
-  auto* context = new QueryContext{nullptr, family, std::chrono::steady_clock::now(), m_generation, &m_generation};
+  auto* context = new QueryContext{nullptr, family, std::chrono::steady_clock::now()};
   // Count the query as pending before c-ares may answer it synchronously (e.g. a bad name).
   ++m_pending;
-  context->done = [this, done = std::move(done)](Answer answer) {
+  context->done = [this, generation = m_generation, done = std::move(done)](Answer answer) {
+    if (generation != m_generation)
+      return; // abandoned: its owner no longer waits, and m_pending no longer counts it
     --m_pending;
     done(std::move(answer));
   };
@@ -94,7 +94,7 @@ void Channel::query(const std::string& name, Family family, Callback done) {
 void Channel::abandon() {
   ++m_generation;
   m_pending = 0;
-  ares_cancel(m_state->channel); // runs each callback with ARES_ECANCELLED: dropped (older generation)
+  ares_cancel(m_state->channel); // runs each callback with ARES_ECANCELLED: dropped (an older generation)
 }
 
 std::vector<SocketInterest> Channel::sockets() const {

@@ -115,18 +115,18 @@ private:
   };
 
   void open_channels() {
-    std::map<std::vector<std::string>, std::size_t> seen; // servers -> resolvers asking them so far
-    for (const auto& resolver : m_plan.resolvers) {
-      auto channel = m_channel_cache.channel_for(resolver.servers, m_plan.timeout, seen[server_texts(resolver)]++);
-      m_channel_errors.push_back(channel ? std::string{} : channel.error());
-      m_channels.push_back(channel ? *channel : nullptr);
-    }
     std::map<std::vector<std::string>, std::size_t> window_of_servers;
     for (std::size_t r = 0; r < m_plan.resolvers.size(); ++r) {
-      auto [it, added] = window_of_servers.emplace(server_texts(m_plan.resolvers[r]), m_windows.size());
+      const ResolverPlan& resolver = m_plan.resolvers[r];
+      auto [it, added] = window_of_servers.emplace(server_texts(resolver), m_windows.size());
       if (added)
         m_windows.emplace_back();
-      m_windows[it->second].resolvers.push_back(r);
+      Window& window = m_windows[it->second];
+      // The n-th resolver asking these servers gets the cache's n-th channel for them: one each.
+      auto channel = m_channel_cache.channel_for(resolver.servers, m_plan.timeout, window.resolvers.size());
+      m_channel_errors.push_back(channel ? std::string{} : channel.error());
+      m_channels.push_back(channel ? *channel : nullptr);
+      window.resolvers.push_back(r);
       m_window_of.push_back(it->second);
     }
   }
