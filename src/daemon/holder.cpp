@@ -11,6 +11,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <tuple>
 
@@ -21,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using Key = std::tuple<std::string, probe::Via, util::IpAddress>; // base URL, route, address
 
-constexpr milliseconds k_max_wait{1000}; // the loop wakes at least this often
+constexpr milliseconds k_max_wait{1000};       // the loop wakes at least this often while it holds
+constexpr milliseconds k_idle_wait{3'600'000}; // holding nothing: update() and stop() wake it
 
 Key key_of(const HeldPath& path) {
   return {path.base_url, path.via, path.address};
@@ -165,7 +167,8 @@ struct Holder::State {
 
   void wait(http::Client& client, const std::map<Key, Connection>& connections) const {
     auto now = Clock::now();
-    milliseconds timeout = k_max_wait;
+    // Nothing held or due: sleep until update() or stop() writes the wake descriptor.
+    milliseconds timeout = connections.empty() ? k_idle_wait : k_max_wait;
     auto until = [&](Clock::time_point when) {
       if (when != Clock::time_point::max())
         timeout = std::min(timeout, std::max(std::chrono::ceil<milliseconds>(when - now), milliseconds(0)));
@@ -237,6 +240,7 @@ struct Holder::State {
 
 Holder::Holder(HolderOptions options) : m_state(std::make_unique<State>(options)) {
   m_state->thread = std::thread([state = m_state.get()] { state->run(); });
+  pthread_setname_np(m_state->thread.native_handle(), "cdd-holder");
 }
 
 Holder::~Holder() {
@@ -246,6 +250,10 @@ Holder::~Holder() {
 void Holder::update(std::vector<HeldPath> paths) {
   {
     std::lock_guard lock(m_state->mutex);
+    // Nothing to hold and nothing held (a path is in `shared` exactly while it has a connection):
+    // applying the update would change nothing, so the loop is left asleep.
+    if (paths.empty() && m_state->shared.empty() && !m_state->pending)
+      return;
     m_state->pending = std::move(paths);
   }
   m_state->wake();

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -194,8 +195,11 @@ struct HttpServer::Impl {
     std::array<epoll_event, 128> events{};
     Clock::time_point last_sweep = Clock::now();
     while (!stop) {
-      int count =
-          epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), static_cast<int>(k_sweep_every.count()));
+      // Sweeps end connections past their deadlines and resume accepting: with no connection open
+      // and the listener accepting there is nothing to sweep, so an idle listener sleeps until a
+      // client (or stop) wakes it instead of ticking.
+      int timeout = connections.empty() && accepting ? -1 : static_cast<int>(k_sweep_every.count());
+      int count = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout);
       for (int i = 0; i < count && !stop; ++i) {
         int fd = events[i].data.fd;
         if (fd == wake_fd)
@@ -492,6 +496,7 @@ std::expected<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const 
   std::uint16_t port = bound_port(impl->listen_fd);
   Impl* loop = impl.get();
   impl->loop_thread = std::thread([loop] { loop->run(); });
+  pthread_setname_np(impl->loop_thread.native_handle(), "cdd-listener");
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
   server->m_address = util::Endpoint{endpoint->address, port}.to_string();
   return server;

@@ -112,11 +112,14 @@ public:
   core::ExitStatus run() {
     // Signals arrive here, in sigtimedwait, never in a handler: block them before any thread
     // (the listener's, the prober) exists so every thread inherits the mask.
+    // The prober's end is one more signal (prober_done_signal(), sent to this thread), so the wait
+    // needs no timeout to notice it: an idle daemon's main thread never wakes on its own.
     sigset_t signals;
     sigemptyset(&signals);
-    for (int signal : {SIGTERM, SIGINT, SIGHUP})
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, prober_done_signal()})
       sigaddset(&signals, signal);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    m_main_thread = pthread_self();
 
     m_holder = std::make_unique<Holder>(HolderOptions{.hold_min = m_config.daemon.hold_min});
     auto server = HttpServer::start({.listen = m_config.daemon.listen, .page = [this] { return page(); }}, routes());
@@ -129,10 +132,10 @@ public:
     m_log.info("listening", fields);
 
     std::thread prober([this] { prober_loop(); });
+    pthread_setname_np(prober.native_handle(), "cdd-prober"); // as `top -H` and /proc/PID/task show it
     bool stopping = false;
     while (!m_prober_done) {
-      timespec wait{.tv_sec = 0, .tv_nsec = 200'000'000};
-      int signal = sigtimedwait(&signals, nullptr, &wait);
+      int signal = sigwaitinfo(&signals, nullptr);
       if (signal == SIGHUP) {
         m_log.info("SIGHUP: reloading the configuration after the cycle in flight");
         request([this] { m_reload_pending = true; });
@@ -272,7 +275,12 @@ private:
       m_failed = true;
     }
     m_prober_done = true;
+    pthread_kill(m_main_thread, prober_done_signal());
   }
+
+  // A real-time signal: queued, so it is not lost when it comes before the main thread waits,
+  // and one no user sends by accident.
+  static int prober_done_signal() { return SIGRTMIN; }
 
   void loop() {
     std::mt19937_64 random{std::random_device{}()};
@@ -411,6 +419,7 @@ private:
   bool m_reload_pending = false; // guarded by m_wake_mutex
   std::atomic<bool> m_cancel{false};
   std::atomic<bool> m_prober_done{false};
+  pthread_t m_main_thread{}; // where run() waits for signals; set before the prober starts
   // What the last published cycle found, so only changes are logged at info.
   std::vector<std::string> m_last_codes;
   std::optional<analysis::Verdict> m_last_verdict;

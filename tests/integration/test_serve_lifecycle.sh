@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon's life: /readyz 503 before the first complete cycle and 200 after; /healthz 503 once the
 # probe loop stalls for more than 3 intervals (a deliberately blocked cycle, test-only option);
-# SIGTERM exits 0 within 2 s, whether the loop is stalled, waiting, or mid-cycle.
+# SIGTERM exits 0 within 2 s, whether the loop is stalled, waiting, or mid-cycle; an idle daemon's
+# threads sleep until there is work.
 source "$(dirname "$0")/lib.sh"
 source "$CDD_SOURCE_DIR/tests/daemon/serve_lib.sh"
 start_world healthy
@@ -54,4 +55,29 @@ elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 [ "$status" = 0 ] || fail "exit status $status after SIGINT"
 [ "$elapsed" -lt 2000 ] || fail "SIGINT took ${elapsed}ms"
 [ "$(http_status /metrics)" = 000 ] || fail "the listener is still open after exit"
+
+# 4. Idle between cycles, nothing asked, nothing held: no thread wakes on its own (a sidecar per
+# workspace pays every tick times the fleet). Counted as context switches of all the threads.
+context_switches() {
+  local total=0 task count
+  for task in /proc/"$SERVE_PID"/task/*; do
+    count=$(awk '/^(non)?voluntary_ctxt_switches/ {n += $2} END {print n}' "$task/status")
+    total=$((total + count))
+  done
+  echo "$total"
+}
+serve_start serve --external-url "$EXTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" --kube off \
+  --resolv-conf "$RESOLV_CONF" --timeout 500ms --interval 1m --checks dns,http
+wait_until 10 "/readyz never turned 200" status_is /readyz 200
+names=$(cat /proc/"$SERVE_PID"/task/*/comm | sort | tr '\n' ' ')
+for name in cdd-holder cdd-listener cdd-prober; do
+  grep -qw "$name" <<<"$names" || fail "no thread named $name (threads: $names)"
+done
+sleep 1.5 # the readiness requests' connections linger up to 1 s; their sweeps are real work
+before=$(context_switches)
+sleep 3
+woken=$(( $(context_switches) - before ))
+[ "$woken" -le 1 ] || fail "an idle serve woke $woken times in 3 s (threads: $names)"
+echo "idle for 3 s: $woken wake-ups"
+expect_clean_stop
 pass
