@@ -33,6 +33,7 @@ neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile`
 import argparse
 import datetime
 import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -156,7 +157,9 @@ def hyperfine(commands, runs, workdir):
     return [r["median"] for r in json.load(open(out))["results"]]
 
 
-def bench_person(binary, sandbox, runs, workdir):
+def bench_person(binary, sandbox, runs, workdir, lean_libdir=None):
+    """diagnose vs the dig + curl script for its checks; with `lean_libdir` diagnose on the image's
+    lean libcurl too, in the same hyperfine run."""
     v = sandbox.vars
     args = probe_args(v)
     args = args + PEER_CHECKS
@@ -165,9 +168,16 @@ def bench_person(binary, sandbox, runs, workdir):
     script = os.path.join(workdir, "person.sh")
     open(script, "w").write(person_script(v, report))
     quoted = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + args)
-    tool, person = hyperfine([f"{quoted} >/dev/null", f"bash {script}"], runs, workdir)
-    return {"diagnose_median_s": tool, "dig_curl_median_s": person, "dig_calls": len(report["dns"]),
-            "curl_calls": len(report["http"]), "ratio": person / tool}
+    commands = [f"{quoted} >/dev/null", f"bash {script}"]
+    if lean_libdir:
+        commands.append(f"LD_LIBRARY_PATH={lean_libdir} {quoted} >/dev/null")
+    medians = hyperfine(commands, runs, workdir)
+    tool, person = medians[0], medians[1]
+    out = {"diagnose_median_s": tool, "dig_curl_median_s": person, "dig_calls": len(report["dns"]),
+           "curl_calls": len(report["http"]), "ratio": person / tool}
+    if lean_libdir:
+        out.update({"lean_diagnose_median_s": medians[2], "lean_ratio": person / medians[2]})
+    return out
 
 
 def scrape_probe(port, module, target):
@@ -183,27 +193,92 @@ def start_blackbox(config, port):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False):
-    """serve and blackbox_exporter making the same probes; DNS-only: the DNS questions alone."""
-    v = sandbox.vars
-    # blackbox_exporter: the same DNS questions to the same servers, the same /healthz URLs (by
-    # address, with the TLS server name set: blackbox would otherwise resolve the name itself).
-    config = os.path.join(workdir, "blackbox.yml")
-    modules = {"modules": {}}
+def read_resolv_conf(path):
+    """(search list, ndots) of a resolv.conf, as glibc reads them (the last line of each kind wins)."""
+    search, ndots = [], 1
+    for line in open(path):
+        words = line.split()
+        if words and words[0] == "search":
+            search = words[1:]
+        elif words and words[0] == "options":
+            for option in words[1:]:
+                if option.startswith("ndots:"):
+                    ndots = min(int(option[6:]), 15)
+    return search, ndots
+
+
+def glibc_questions(name, search, ndots, answered):
+    """The names glibc asks, in order, for `name` with this search list, stopping at the first that
+    `answered` says has an answer (a name with at least `ndots` dots is asked as it is first)."""
+    bare = [name] if name.count(".") >= ndots else []
+    candidates = bare + [f"{name}.{domain}" for domain in search] + ([] if bare else [name])
+    asked = []
+    for candidate in candidates:
+        asked.append(candidate)
+        if answered(candidate):
+            break
+    return asked
+
+
+def serve_questions(v):
+    """Every DNS question one `serve --checks dns` cycle of `probe_args` sends, as (server, name):
+    the cluster resolver asks each host once as given (absolute) and once the way glibc does; the
+    outside resolvers ask the external host as given. An oracle independent of the engine's code,
+    checked against serve's own sendto count (`count_serve_questions`)."""
+    search, ndots = read_resolv_conf(v["RESOLV_CONF"])
+    hosts = ("coder.example.test", "coder.coder.svc.cluster.local")
+    answered = lambda candidate: candidate in hosts
+    questions = []
+    for host in hosts:
+        questions.append((v["CLUSTER_DNS"], host))
+        questions += [(v["CLUSTER_DNS"], q) for q in glibc_questions(host, search, ndots, answered)]
+    for server in (v["UPSTREAM_DNS"], v["PUBLIC_DNS"]):
+        questions.append((server, "coder.example.test"))
+    return questions
+
+
+def count_serve_questions(pid, listen, seconds=2.0):
+    """DNS questions per cycle that the running serve `pid` sends, counted with strace (its UDP
+    sendto calls; no scrape is answered while it counts), or None without strace."""
+    if not shutil.which("strace"):
+        return None
+    trace = tempfile.mktemp(prefix="cdd-bench-strace-")
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendto", "-e", "signal=none", "-p", str(pid),
+                               "-o", trace], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached
+    first = cycles_done(listen)
+    time.sleep(seconds)
+    cycles = cycles_done(listen) - first
+    tracer.send_signal(signal.SIGINT)
+    tracer.wait()
+    lines = [line for line in open(trace).read().splitlines() if "sendto(" in line]
+    os.unlink(trace)
+    # The two scrapes' answers (they start with "HTTP/") bound the cycles counted; between them
+    # only the prober sends.
+    marks = [i for i, line in enumerate(lines) if '"HTTP/' in line]
+    if len(marks) < 2:
+        raise RuntimeError("strace saw fewer than the two scrapes it was to count between")
+    questions = sum(1 for line in lines[marks[0] + 1:marks[-1]] if '"HTTP/' not in line)
+    return round(questions / max(cycles, 1))
+
+
+def blackbox_targets(v, questions, dns_only):
+    """blackbox_exporter's modules and (module, target) list: the same DNS questions to the same
+    servers, the same /healthz URLs (by address, with the TLS server name set: blackbox would
+    otherwise resolve the name itself)."""
+    modules = {}
     targets = []
-    for name, server in (("cluster", v["CLUSTER_DNS"]), ("upstream", v["UPSTREAM_DNS"]), ("public", v["PUBLIC_DNS"])):
-        for host in ("coder.example.test", "coder.coder.svc.cluster.local"):
-            if name != "cluster" and host.endswith("cluster.local"):
-                continue  # serve asks the cluster name of cluster-aware resolvers only
-            module = f"dns_{name}_{host.split('.')[1]}"
-            modules["modules"][module] = {"prober": "dns", "timeout": "2s", "dns": {
-                "query_name": host, "query_type": "A", "transport_protocol": "udp",
-                "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False}}
-            targets.append((module, f"{server}:53"))
-    modules["modules"]["https"] = {"prober": "http", "timeout": "2s", "http": {
+    for index, (server, name) in enumerate(questions):
+        module = f"dns_{index}"
+        modules[module] = {"prober": "dns", "timeout": "2s", "dns": {
+            "query_name": name, "query_type": "A", "transport_protocol": "udp",
+            "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False,
+            "valid_rcodes": ["NOERROR", "NXDOMAIN"]}}
+        targets.append((module, f"{server}:53"))
+    modules["https"] = {"prober": "http", "timeout": "2s", "http": {
         "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False,
         "tls_config": {"ca_file": v["CA_FILE"], "server_name": "coder.example.test"}}}
-    modules["modules"]["http"] = {"prober": "http", "timeout": "2s", "http": {
+    modules["http"] = {"prober": "http", "timeout": "2s", "http": {
         "preferred_ip_protocol": "ip4", "ip_protocol_fallback": False,
         "headers": {"Host": "coder.coder.svc.cluster.local:18080"}}}
     for path in (() if dns_only else ("/healthz", "/api/v2/buildinfo")):
@@ -211,6 +286,12 @@ def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False):
         targets.append(("https", f"https://{v['INGRESS_IP']}:18443{path}"))  # dns + pinned paths
         targets.append(("http", f"http://{v['CLUSTER_IP']}:18080{path}"))
         targets.append(("http", f"http://{v['CLUSTER_IP']}:18080{path}"))
+    return {"modules": modules}, targets
+
+
+def measure_blackbox(v, questions, probes, workdir, dns_only):
+    config = os.path.join(workdir, "blackbox.yml")
+    modules, targets = blackbox_targets(v, questions, dns_only)
     json.dump(modules, open(config, "w"))  # JSON is YAML
     port = 19115
     exporter = start_blackbox(config, port)
@@ -224,19 +305,22 @@ def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False):
             module, target = targets[done % len(targets)]
             scrape_probe(port, module, target)
             done += 1
-        bb = {"probes": done, "cpu_s": cpu_seconds(exporter.pid) - cpu0, "wall_s": time.time() - started,
-              **memory_kb(exporter.pid)}
+        return {"probes": done, "probes_per_round": len(targets), "cpu_s": cpu_seconds(exporter.pid) - cpu0,
+                "wall_s": time.time() - started, **memory_kb(exporter.pid)}
     finally:
         exporter.send_signal(signal.SIGTERM)
         exporter.wait()
 
-    # serve: the same checks as one cycle, every 100 ms (loopback answers in well under the 100 ms
-    # timeout an interval that short requires), until it has made as many probes.
+
+def measure_serve(binary, v, questions, probes, dns_only, env=None):
+    """serve making the same checks as one cycle, every 100 ms (loopback answers in well under the
+    100 ms timeout an interval that short requires), until it has made as many probes."""
     listen = "127.0.0.1:19816"
     serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
                               "--log-level", "warn"] + probe_args(v)
                              + (["--checks", "dns"] if dns_only else PEER_CHECKS) + ["--timeout", "100ms"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
     try:
         try:
             wait_http(f"http://{listen}/readyz")
@@ -244,9 +328,13 @@ def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False):
             serve.kill()
             raise RuntimeError("serve did not become ready: " + serve.communicate()[1][-500:])
         report = json.loads(urllib.request.urlopen(f"http://{listen}/report").read())
-        per_cycle = len(report["dns"]) + len(report["http"])
+        per_cycle = len(questions) + len(report["http"])
         if report["verdict"] != "healthy":
             raise RuntimeError("serve's cycle is not healthy: the comparison would be unfair")
+        measured = count_serve_questions(serve.pid, listen) if dns_only else None
+        if measured is not None and measured != len(questions):
+            raise RuntimeError(f"serve asks {measured} DNS questions per cycle, blackbox_exporter is given "
+                               f"{len(questions)}: the comparison would be unfair")
         cycles = max(1, probes // per_cycle)
         # One /metrics scrape per cycle, as a Prometheus scraping at the cycle's interval makes: the
         # scrapes are in serve's CPU as blackbox_exporter's are in its own (a probe is a scrape).
@@ -256,18 +344,41 @@ def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False):
             scrapes += 1
             time.sleep(0.1)
         elapsed = time.time() - started
-        done = (cycles_done(listen) - first) * per_cycle
-        sv = {"probes": done, "probes_per_cycle": per_cycle, "scrapes": scrapes,
-              "cpu_s": cpu_seconds(serve.pid) - cpu0, "wall_s": elapsed, **memory_kb(serve.pid)}
+        cycles = cycles_done(listen) - first
+        return {"probes": cycles * per_cycle, "probes_per_cycle": per_cycle, "questions_per_cycle": len(questions),
+                "questions_counted_per_cycle": measured,
+                "observations": cycles * (len(report["dns"]) + len(report["http"])), "scrapes": scrapes,
+                "cpu_s": cpu_seconds(serve.pid) - cpu0, "wall_s": elapsed, **memory_kb(serve.pid)}
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=5)
+
+
+def compare_with_blackbox(bb, sv):
     per10k = lambda m: m["cpu_s"] / m["probes"] * 10000
     ratio = lambda key: bb.get(key, 0) / max(sv.get(key, 0), 1)
-    return {"blackbox": bb, "serve": sv, "blackbox_cpu_per_10k_probes_s": per10k(bb),
-            "serve_cpu_per_10k_probes_s": per10k(sv), "cpu_ratio": per10k(bb) / max(per10k(sv), 1e-9),
+    return {"serve": sv, "serve_cpu_per_10k_probes_s": per10k(sv), "cpu_ratio": per10k(bb) / max(per10k(sv), 1e-9),
+            "serve_cpu_per_10k_observations_s": sv["cpu_s"] / max(sv["observations"], 1) * 10000,
             "rss_ratio": ratio("rss_kb"), "rss_anon_ratio": ratio("rss_anon_kb"),
             "private_dirty_ratio": ratio("private_dirty_kb"), "pss_ratio": ratio("pss_kb")}
+
+
+def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False, lean_libdir=None):
+    """serve and blackbox_exporter making the same probes; DNS-only: the DNS questions alone.
+
+    A probe is one DNS question or one HTTP request on both sides: blackbox_exporter is given every
+    question serve's cycle sends (the search-list candidates the cluster resolver asks as glibc
+    would are questions too, answered NXDOMAIN), so both do the same work per round. With
+    `lean_libdir`, serve is measured a second time on the image's lean libcurl ("lean")."""
+    v = sandbox.vars
+    questions = serve_questions(v)
+    bb = measure_blackbox(v, questions, probes, workdir, dns_only)
+    out = {"blackbox": bb, "blackbox_cpu_per_10k_probes_s": bb["cpu_s"] / bb["probes"] * 10000,
+           **compare_with_blackbox(bb, measure_serve(binary, v, questions, probes, dns_only))}
+    if lean_libdir:
+        out["lean"] = compare_with_blackbox(
+            bb, measure_serve(binary, v, questions, probes, dns_only, {"LD_LIBRARY_PATH": lean_libdir}))
+    return out
 
 
 def scrape(listen):
@@ -372,12 +483,23 @@ def bench_footprint(binary, sandbox, workdir):
             "diagnose_wall_s": wall, "serve_idle_rss_kb": idle}
 
 
-def bench_lean_curl(binary, sandbox, runs, workdir):
-    """The same binary on Debian's libcurl4 and on the image's lean libcurl
-    (scripts/build-lean-curl.sh): libraries loaded, start-up and diagnose wall, serve's memory."""
-    root = os.path.join(workdir, "lean-root")
-    run(["bash", os.path.join(REPO, "scripts", "build-lean-curl.sh"), root])
-    libdir = os.path.join(root, "usr", "lib", run(["gcc", "-print-multiarch"]).stdout.strip())
+def build_lean_curl(build):
+    """The image's lean libcurl (scripts/build-lean-curl.sh) in `build`/lean-curl-root, cached there
+    the way tests/chart/test_runtime_chroot.sh caches it (keyed by the script's hash); its library
+    folder."""
+    script = os.path.join(REPO, "scripts", "build-lean-curl.sh")
+    root, key = os.path.join(build, "lean-curl-root"), hashlib.sha256(open(script, "rb").read()).hexdigest()[:16]
+    key_file = os.path.join(root, ".cdd-key")
+    if not os.path.exists(key_file) or open(key_file).read().strip() != key:
+        shutil.rmtree(root, ignore_errors=True)
+        run(["bash", script, root])
+        open(key_file, "w").write(key + "\n")
+    return os.path.join(root, "usr", "lib", run(["gcc", "-print-multiarch"]).stdout.strip())
+
+
+def bench_lean_curl(binary, sandbox, runs, workdir, libdir):
+    """The same binary on Debian's libcurl4 and on the image's lean libcurl in `libdir`: libraries
+    loaded, start-up and diagnose wall, serve's memory."""
     v = sandbox.vars
     quoted = " ".join(f"'{a}'" for a in [binary, "diagnose"] + probe_args(v) + PEER_CHECKS)
     out = {}
@@ -478,7 +600,35 @@ def hostile_markdown(h):
     return "\n".join(lines) + "\n"
 
 
+def blackbox_rows(b, d):
+    """Table rows of the blackbox_exporter comparison (mixed `b`, DNS-only `d`), for serve on
+    Debian's libcurl4 and, where measured, on the image's lean libcurl."""
+    builds = [("", b, d)] + ([(" (image's lean libcurl)", b["lean"], d["lean"])] if "lean" in b and "lean" in d else [])
+    bb, dbb = b["blackbox"], d["blackbox"]
+    rows = []
+    for label, mixed, dns in builds:
+        sv = mixed["serve"]
+        rows += [
+            f"| serve{label} vs blackbox_exporter, DNS only, CPU per 10,000 DNS questions (the same "
+            f"{dns['serve']['questions_per_cycle']} per round on both sides) | {dns['serve_cpu_per_10k_probes_s']:.3f} s | "
+            f"{d['blackbox_cpu_per_10k_probes_s']:.3f} s | {dns['cpu_ratio']:.1f}x less | >= 20x |",
+            f"| serve{label} vs blackbox_exporter, DNS + HTTP(S) (certificates verified), CPU per 10,000 probes | "
+            f"{mixed['serve_cpu_per_10k_probes_s']:.3f} s | {b['blackbox_cpu_per_10k_probes_s']:.3f} s | "
+            f"{mixed['cpu_ratio']:.1f}x less | >= 5x |",
+            f"| serve{label} vs blackbox_exporter, private memory (RssAnon) after the same work | "
+            f"{sv['rss_anon_kb']/1024:.1f} MiB | {bb['rss_anon_kb']/1024:.1f} MiB | {mixed['rss_anon_ratio']:.1f}x less "
+            f"({dns['rss_anon_ratio']:.1f}x DNS only) | >= 4x |",
+            f"| serve{label} vs blackbox_exporter, Pss after the same work | {sv.get('pss_kb', 0)/1024:.1f} MiB | "
+            f"{bb.get('pss_kb', 0)/1024:.1f} MiB | {mixed['pss_ratio']:.1f}x less | - |",
+            f"| serve{label} vs blackbox_exporter, RSS after the same work | {sv['rss_kb']/1024:.1f} MiB | "
+            f"{bb['rss_kb']/1024:.1f} MiB | {mixed['rss_ratio']:.1f}x less | >= 2x |"]
+    return rows
+
+
 def markdown(results):
+    if "blackbox" in results and "person" not in results:  # --only blackbox
+        return "\n".join(["| comparison | coder-dns-doctor | peer | ratio | target |", "|---|---|---|---|---|",
+                          *blackbox_rows(results["blackbox"], results["blackbox_dns"])]) + "\n"
     if "hostile" in results and "person" not in results:
         return f"Run {results['date']}, {results['hostile_seconds']:.0f} s of the mix each:\n\n" + hostile_markdown(results["hostile"])
     if "person" not in results:  # --only transport
@@ -492,21 +642,9 @@ def markdown(results):
              "| comparison | coder-dns-doctor | peer | ratio | target |", "|---|---|---|---|---|",
              f"| diagnose vs dig + curl ({p['dig_calls']} digs, {p['curl_calls']} curls), median wall | "
              f"{p['diagnose_median_s']*1000:.1f} ms | {p['dig_curl_median_s']*1000:.1f} ms | {p['ratio']:.1f}x faster | >= 20x |",
-             f"| serve vs blackbox_exporter, DNS only, CPU per 10,000 probes | {d['serve_cpu_per_10k_probes_s']:.3f} s | "
-             f"{d['blackbox_cpu_per_10k_probes_s']:.3f} s | {d['cpu_ratio']:.1f}x less | >= 20x |",
-             f"| serve vs blackbox_exporter, DNS + HTTP(S) (certificates verified), CPU per 10,000 probes | "
-             f"{b['serve_cpu_per_10k_probes_s']:.3f} s | "
-             f"{b['blackbox_cpu_per_10k_probes_s']:.3f} s | {b['cpu_ratio']:.1f}x less | >= 5x |",
-             f"| serve vs blackbox_exporter, private memory (RssAnon) after the same work | "
-             f"{b['serve']['rss_anon_kb']/1024:.1f} MiB | {b['blackbox']['rss_anon_kb']/1024:.1f} MiB | "
-             f"{b['rss_anon_ratio']:.1f}x less | >= 4x |",
-             f"| serve vs blackbox_exporter, Private_Dirty after the same work | "
-             f"{b['serve'].get('private_dirty_kb', 0)/1024:.1f} MiB | "
-             f"{b['blackbox'].get('private_dirty_kb', 0)/1024:.1f} MiB | {b['private_dirty_ratio']:.1f}x less | >= 4x |",
-             f"| serve vs blackbox_exporter, Pss after the same work | {b['serve'].get('pss_kb', 0)/1024:.1f} MiB | "
-             f"{b['blackbox'].get('pss_kb', 0)/1024:.1f} MiB | {b['pss_ratio']:.1f}x less | - |",
-             f"| serve vs blackbox_exporter, RSS after the same work | {b['serve']['rss_kb']/1024:.1f} MiB | "
-             f"{b['blackbox']['rss_kb']/1024:.1f} MiB | {b['rss_ratio']:.1f}x less | >= 2x |",
+             *([f"| the same, diagnose on the image's lean libcurl | {p['lean_diagnose_median_s']*1000:.1f} ms | "
+                f"{p['dig_curl_median_s']*1000:.1f} ms | {p['lean_ratio']:.1f}x faster | >= 20x |"] if "lean_ratio" in p else []),
+             *blackbox_rows(b, d),
              f"| engine lookups/s vs dnsperf queries/s, one dnsmasq | {t['engine_lookups_per_s']:,.0f} | "
              f"{t['dnsperf_qps']:,.0f} | {t['ratio']:.2f} | >= 1.0 |",
              f"| diagnose with the transport checks ({results['transport']['checks']}) vs without, median wall | "
@@ -561,7 +699,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--only", choices=["transport", "hostile", "lean-curl"],
+    ap.add_argument("--only", choices=["transport", "hostile", "lean-curl", "blackbox"],
                     help="run one section (results go to <out>/<section>.json)")
     ap.add_argument("--before", help="hostile: also run this older serve binary under the same mix")
     ap.add_argument("--hostile-seconds", type=float, default=20.0)
@@ -580,7 +718,11 @@ def main():
             if args.only == "transport":
                 results["transport"] = bench_transport(binary, sandbox, runs, workdir)
             elif args.only == "lean-curl":
-                results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir)
+                results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir, build_lean_curl(args.build))
+            elif args.only == "blackbox":
+                lean = build_lean_curl(args.build)
+                results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, lean_libdir=lean)
+                results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, lean)
             else:
                 results["hostile_seconds"] = args.hostile_seconds
                 results["hostile"] = bench_hostile(binary, args.before, sandbox, args.hostile_seconds)
@@ -589,14 +731,15 @@ def main():
         print(lean_curl_markdown(results["lean_curl"]) if args.only == "lean-curl" else markdown(results), end="")
         shutil.rmtree(workdir, ignore_errors=True)
         return
+    lean = build_lean_curl(args.build)  # the image's libcurl: each serve and diagnose figure on it as well
     with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
         results["transport"] = bench_transport(binary, sandbox, runs, workdir)
-        results["person"] = bench_person(binary, sandbox, runs, workdir)
-        results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir)
-        results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, dns_only=True)
+        results["person"] = bench_person(binary, sandbox, runs, workdir, lean)
+        results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, lean_libdir=lean)
+        results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, lean)
         results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)
-        results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir)
+        results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir, lean)
         results["hostile_seconds"] = 5.0 if args.quick else args.hostile_seconds
         results["hostile"] = bench_hostile(binary, args.before, sandbox, results["hostile_seconds"])
     dns = start_bench_dns()
