@@ -20,7 +20,7 @@ test_packages=(
   clang-tidy clang-format      # lint/ (tests/lint): function size, cognitive complexity, formatting
   chromium fonts-dejavu-core   # test_serve_page: the status page in headless Chromium (--dump-dom, --screenshot)
 )
-bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine)
+bench_packages=(prometheus-blackbox-exporter dnsperf hyperfine strace valgrind)  # strace: serve's questions per cycle; valgrind: profiles
 
 want=("${build_packages[@]}" "${test_packages[@]}")
 # Node.js runs the independent oracles (HCL and YAML parsers, Helm, Kubernetes schemas). Machines
