@@ -13,8 +13,12 @@ Comparisons:
   person      diagnose vs the dig + curl sequence a person types for the same checks (wall time)
   blackbox    serve vs prometheus-blackbox-exporter doing the same probes (CPU per 10k probes; RSS,
               RssAnon, Pss and Private_Dirty after the same work), DNS-only and mixed (DNS + HTTP(S),
-              each HTTPS probe verifying its certificate)
-  sidecar     `sidecar` idle at its defaults (60 s interval, a scrape every 15 s): CPU per hour, RSS,
+              each HTTPS probe verifying its certificate). A probe is one DNS question or one HTTP
+              request: blackbox_exporter is given every question serve's cycle sends (glibc's
+              search-list candidates too; counted from serve's sendto calls under strace).
+              serve is measured on Debian's libcurl4 and on the image's lean libcurl
+  sidecar     `sidecar` idle at its defaults (60 s interval, a scrape every 15 s): CPU per hour (from
+              the threads' schedstat run time), RSS,
               RssAnon, open descriptors; the series and bytes of one scrape with --metrics full and
               minimal, and what they come to for a fleet of 100 / 1,000 / 10,000 workspaces
   throughput  engine lookups/s vs dnsperf queries/s against one dnsmasq
@@ -28,7 +32,9 @@ Comparisons:
               --before BINARY an older serve too; p50/p99/max of the probe, scrapes/s, RSS
 
 The person and blackbox comparisons run the checks their peers make (`--checks dns,http,kube`):
-neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile` runs one section.
+neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile|lean-curl|blackbox`
+runs one section. The lean libcurl (scripts/build-lean-curl.sh) is built once into
+<build>/lean-curl-root, the cache tests/chart/test_runtime_chroot.sh uses too.
 """
 import argparse
 import datetime
@@ -59,6 +65,18 @@ def run(cmd, **kw):
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def run_seconds(pid):
+    """CPU time of `pid`'s live threads in nanosecond resolution (schedstat), for the idle sidecar
+    whose few milliseconds a minute the 10 ms clock ticks of /proc/PID/stat would round away."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
+        except OSError:
+            pass  # the thread ended
+    return total / 1e9
 
 
 def rss_kb(pid, field="VmRSS"):
@@ -388,30 +406,39 @@ def scrape(listen):
     return series, len(body)
 
 
-def bench_sidecar(binary, sandbox, seconds):
-    """`sidecar` at its defaults, idle for `seconds` with a Prometheus-like scrape every 15 s."""
+def sidecar_idle(proc, listen, seconds):
+    """CPU, memory and descriptors of a running sidecar left idle for `seconds`, scraped every 15 s."""
+    cpu0, started = run_seconds(proc.pid), time.time()
+    while time.time() - started < seconds:
+        time.sleep(min(15, seconds - (time.time() - started)))
+        scrape(listen)
+    elapsed = time.time() - started
+    cpu = run_seconds(proc.pid) - cpu0
+    return {"idle_seconds": elapsed, "cpu_s": cpu, "cpu_s_per_hour": cpu / elapsed * 3600,
+            "fds": len(os.listdir(f"/proc/{proc.pid}/fd")), **memory_kb(proc.pid)}
+
+
+def bench_sidecar(binary, sandbox, seconds, lean_libdir=None):
+    """`sidecar` at its defaults, idle for `seconds` with a Prometheus-like scrape every 15 s; with
+    `lean_libdir` the default set is measured on the image's lean libcurl too ("lean")."""
     v = sandbox.vars
     args = ["--agent-url", v["INTERNAL_URL"], "--internal-url", v["INTERNAL_URL"], "--ca-file", v["CA_FILE"],
             "--resolv-conf", v["RESOLV_CONF"], "--hosts-file", v["HOSTS_FILE"], "--nsswitch-conf", v["NSSWITCH_CONF"]]
     out = {}
-    for metrics in ("minimal", "full"):
+    runs = [("minimal", "minimal", {}), ("full", "full", {})]
+    if lean_libdir:
+        runs.append(("lean", "minimal", {"LD_LIBRARY_PATH": lean_libdir}))
+    for name, metrics, env in runs:
         listen = "127.0.0.1:19818"
         proc = subprocess.Popen([binary, "sidecar", "--listen", listen, "--metrics", metrics, "--log-level", "warn"]
-                                + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                + args, env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         try:
             wait_http(f"http://{listen}/readyz", 20)
             series, size = scrape(listen)
-            row = {"series": series, "scrape_bytes": size}
+            out[name] = {"series": series, "scrape_bytes": size}
             if metrics == "minimal":  # the default a fleet runs: its idle cost
-                cpu0, started = cpu_seconds(proc.pid), time.time()
-                while time.time() - started < seconds:
-                    time.sleep(min(15, seconds - (time.time() - started)))
-                    scrape(listen)
-                elapsed = time.time() - started
-                row.update({"idle_seconds": elapsed, "cpu_s": cpu_seconds(proc.pid) - cpu0,
-                            "cpu_s_per_hour": (cpu_seconds(proc.pid) - cpu0) / elapsed * 3600,
-                            "fds": len(os.listdir(f"/proc/{proc.pid}/fd")), **memory_kb(proc.pid)})
-            out[metrics] = row
+                out[name].update(sidecar_idle(proc, listen, seconds))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=5)
@@ -681,7 +708,10 @@ def sidecar_markdown(sc):
     lines = [f"sidecar idle at its defaults (60 s interval, --metrics minimal, a scrape every 15 s, "
              f"{idle['idle_seconds']:.0f} s measured): {idle['cpu_s_per_hour']:.2f} CPU-seconds per hour, "
              f"RSS {idle['rss_kb']/1024:.1f} MiB (RssAnon {idle['rss_anon_kb']/1024:.1f} MiB), "
-             f"{idle['fds']} open descriptors.", "",
+             f"{idle['fds']} open descriptors."
+             + (f" On the image's lean libcurl: {sc['lean']['cpu_s_per_hour']:.2f} CPU-seconds per hour, RSS "
+                f"{sc['lean']['rss_kb']/1024:.1f} MiB (RssAnon {sc['lean']['rss_anon_kb']/1024:.1f} MiB)."
+                if "lean" in sc else ""), "",
              "| fleet (one sidecar per workspace) | series, minimal | series, full | bytes per scrape round, minimal | "
              "bytes, full | sidecar CPU, cores |", "|---|---|---|---|---|---|"]
     for n in (100, 1000, 10000):
@@ -737,7 +767,7 @@ def main():
         results["person"] = bench_person(binary, sandbox, runs, workdir, lean)
         results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, lean_libdir=lean)
         results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, lean)
-        results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180)
+        results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180, lean)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)
         results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir, lean)
         results["hostile_seconds"] = 5.0 if args.quick else args.hostile_seconds

@@ -121,8 +121,10 @@ resource "kubernetes_deployment_v1" "workspace" {
             period_seconds  = 15
             timeout_seconds = 5
           }
-          # Measured (bench/run.py, 2026-12-03): idle at the 60 s default 3.6 CPU-seconds per hour
-          # (~1 millicore), RSS 16 MiB of which 2.5 MiB private, 12 fds (docs/deploy.md#resources).
+          # Measured (bench/run.py, 2026-12-04): idle at the 60 s default 0.67 CPU-seconds per hour
+          # (0.2 millicores), RSS 16 MiB of which 2.5 MiB private (12 MiB and 1.9 MiB on the image's
+          # libcurl), 11 fds. Requests are sized by a cycle's burst, not that average
+          # (docs/deploy.md#resources).
           resources {
             requests = {
               cpu    = "5m"
