@@ -37,9 +37,9 @@ runs one section. The lean libcurl (scripts/build-lean-curl.sh) is built once in
 <build>/lean-curl-root, the cache tests/chart/test_runtime_chroot.sh uses too.
 """
 import argparse
+import contextlib
 import datetime
 import fcntl
-import hashlib
 import json
 import os
 import platform
@@ -260,7 +260,8 @@ def count_serve_questions(pid, listen, seconds=2.0):
     sendto calls; no scrape is answered while it counts), or None without strace."""
     if not shutil.which("strace"):
         return None
-    trace = tempfile.mktemp(prefix="cdd-bench-strace-")
+    handle, trace = tempfile.mkstemp(prefix="cdd-bench-strace-")
+    os.close(handle)
     tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendto", "-e", "signal=none", "-p", str(pid),
                                "-o", trace], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)  # attached
@@ -330,13 +331,10 @@ def measure_blackbox(v, questions, probes, workdir, dns_only):
         exporter.wait()
 
 
-def measure_serve(binary, v, questions, probes, dns_only, env=None):
-    """serve making the same checks as one cycle, every 100 ms (loopback answers in well under the
-    100 ms timeout an interval that short requires), until it has made as many probes."""
-    listen = "127.0.0.1:19816"
-    serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
-                              "--log-level", "warn"] + probe_args(v)
-                             + (["--checks", "dns"] if dns_only else PEER_CHECKS) + ["--timeout", "100ms"],
+@contextlib.contextmanager
+def running_serve(binary, listen, args, env=None):
+    """serve listening on `listen` with `args`, ready (its /readyz answered); SIGTERM on exit."""
+    serve = subprocess.Popen([binary, "serve", "--listen", listen, "--log-level", "warn"] + args,
                              env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
     try:
@@ -345,6 +343,22 @@ def measure_serve(binary, v, questions, probes, dns_only, env=None):
         except RuntimeError:
             serve.kill()
             raise RuntimeError("serve did not become ready: " + serve.communicate()[1][-500:])
+        yield serve
+    finally:
+        if serve.poll() is None:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=5)
+
+
+# Every 100 ms: loopback answers in well under the 100 ms timeout an interval that short requires.
+FAST_CYCLE = ["--interval", "100ms", "--jitter", "0", "--timeout", "100ms"]
+
+
+def measure_serve(binary, v, questions, probes, dns_only, env=None):
+    """serve making the same checks as one cycle, every 100 ms, until it has made as many probes."""
+    listen = "127.0.0.1:19816"
+    checks = ["--checks", "dns"] if dns_only else PEER_CHECKS
+    with running_serve(binary, listen, FAST_CYCLE + probe_args(v) + checks, env) as serve:
         report = json.loads(urllib.request.urlopen(f"http://{listen}/report").read())
         per_cycle = len(questions) + len(report["http"])
         if report["verdict"] != "healthy":
@@ -367,9 +381,6 @@ def measure_serve(binary, v, questions, probes, dns_only, env=None):
                 "questions_counted_per_cycle": measured,
                 "observations": cycles * (len(report["dns"]) + len(report["http"])), "scrapes": scrapes,
                 "cpu_s": cpu_seconds(serve.pid) - cpu0, "wall_s": elapsed, **memory_kb(serve.pid)}
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=5)
 
 
 def compare_with_blackbox(bb, sv):
@@ -493,16 +504,9 @@ def bench_footprint(binary, sandbox, workdir):
     v = sandbox.vars
     quoted = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + probe_args(v))
     wall = hyperfine([f"{quoted} >/dev/null"], 20, workdir)[0]
-    listen = "127.0.0.1:19817"
-    serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "30s", "--log-level", "warn"]
-                             + probe_args(v), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://{listen}/readyz")
+    with running_serve(binary, "127.0.0.1:19817", ["--interval", "30s"] + probe_args(v)) as serve:
         time.sleep(1)
         idle = rss_kb(serve.pid)
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=5)
     stripped = os.path.join(workdir, "stripped")
     shutil.copy(binary, stripped)
     run(["strip", stripped])
@@ -511,16 +515,10 @@ def bench_footprint(binary, sandbox, workdir):
 
 
 def build_lean_curl(build):
-    """The image's lean libcurl (scripts/build-lean-curl.sh) in `build`/lean-curl-root, cached there
-    the way tests/chart/test_runtime_chroot.sh caches it (keyed by the script's hash); its library
-    folder."""
-    script = os.path.join(REPO, "scripts", "build-lean-curl.sh")
-    root, key = os.path.join(build, "lean-curl-root"), hashlib.sha256(open(script, "rb").read()).hexdigest()[:16]
-    key_file = os.path.join(root, ".cdd-key")
-    if not os.path.exists(key_file) or open(key_file).read().strip() != key:
-        shutil.rmtree(root, ignore_errors=True)
-        run(["bash", script, root])
-        open(key_file, "w").write(key + "\n")
+    """The image's lean libcurl (scripts/build-lean-curl.sh --cached, so one build per build tree,
+    shared with tests/chart/test_runtime_chroot.sh) in `build`/lean-curl-root; its library folder."""
+    root = os.path.join(build, "lean-curl-root")
+    run(["bash", os.path.join(REPO, "scripts", "build-lean-curl.sh"), "--cached", root])
     return os.path.join(root, "usr", "lib", run(["gcc", "-print-multiarch"]).stdout.strip())
 
 
@@ -535,17 +533,9 @@ def bench_lean_curl(binary, sandbox, runs, workdir, libdir):
         version_s, diagnose_s = hyperfine([f"{prefix}'{binary}' version >/dev/null", f"{prefix}{quoted} >/dev/null"],
                                           runs, workdir)
         libraries = len(run(["ldd", binary], env=dict(os.environ, **env)).stdout.splitlines())
-        listen = "127.0.0.1:19820"
-        serve = subprocess.Popen([binary, "serve", "--listen", listen, "--interval", "100ms", "--jitter", "0",
-                                  "--log-level", "warn"] + probe_args(v) + PEER_CHECKS + ["--timeout", "100ms"],
-                                 env=dict(os.environ, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_http(f"http://{listen}/readyz")
+        with running_serve(binary, "127.0.0.1:19820", FAST_CYCLE + probe_args(v) + PEER_CHECKS, env) as serve:
             time.sleep(10)  # ~100 cycles of DNS, HTTPS and the scrape-free loop
             memory = memory_kb(serve.pid)
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(timeout=5)
         out[name] = {"libraries": libraries, "version_s": version_s, "diagnose_s": diagnose_s, **memory}
     return out
 

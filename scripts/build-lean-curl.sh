@@ -6,7 +6,9 @@
 # librtmp, LDAP, Kerberos, SSH, IDN, PSL, brotli, zstd, nghttp2). It keeps libcurl4's soname and
 # symbol version (CURL_OPENSSL_4): the binary, linked against libcurl4-openssl-dev, runs on either.
 #
-#   scripts/build-lean-curl.sh ROOT    # writes ROOT/usr/lib/<multiarch>/libcurl.so.4*
+#   scripts/build-lean-curl.sh ROOT            # writes ROOT/usr/lib/<multiarch>/libcurl.so.4*
+#   scripts/build-lean-curl.sh --cached ROOT   # the same, skipped when ROOT/.cdd-key holds this
+#                                              # script's hash (tests and bench/run.py reuse one build)
 #
 # ROOT is laid out as the image's root: the Dockerfile copies it over /, where the dynamic loader
 # finds the library in its default directory with no ld.so.cache entry, in place of libcurl4's
@@ -15,7 +17,20 @@
 # package through apt with a private list of deb-src entries made from the system's own sources
 # (the system's apt configuration is not changed).
 set -euo pipefail
-root=${1:?usage: build-lean-curl.sh ROOT}
+cached=false
+if [ "${1:-}" = --cached ]; then
+  cached=true
+  shift
+fi
+root=${1:?usage: build-lean-curl.sh [--cached] ROOT}
+key=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
+if $cached; then
+  if [ "$(cat "$root/.cdd-key" 2>/dev/null)" = "$key" ]; then
+    echo "build-lean-curl: $root is up to date"
+    exit 0
+  fi
+  rm -rf "$root"
+fi
 work=$(mktemp -d)
 prefix=$work/install
 trap 'rm -rf "$work"' EXIT
@@ -66,3 +81,4 @@ libdir=$root/usr/lib/$(gcc -print-multiarch)
 mkdir -p "$libdir"
 cp -a "$prefix"/lib/libcurl.so.4* "$libdir/"
 echo "build-lean-curl: $libdir/libcurl.so.4 ($(ldd "$libdir/libcurl.so.4" | wc -l) libraries below it)"
+if $cached; then echo "$key" >"$root/.cdd-key"; fi

@@ -110,10 +110,10 @@ public:
   }
 
   core::ExitStatus run() {
-    // Signals arrive here, in sigtimedwait, never in a handler: block them before any thread
-    // (the listener's, the prober) exists so every thread inherits the mask.
-    // The prober's end is one more signal (prober_done_signal(), sent to this thread), so the wait
-    // needs no timeout to notice it: an idle daemon's main thread never wakes on its own.
+    // Signals arrive here, in sigwaitinfo, never in a handler: block them before any thread
+    // (the listener's, the prober) exists so every thread inherits the mask. The prober's end is
+    // one more signal (prober_done_signal(), sent to this thread), so the wait needs no timeout to
+    // notice it: an idle daemon's main thread never wakes on its own.
     sigset_t signals;
     sigemptyset(&signals);
     for (int signal : {SIGTERM, SIGINT, SIGHUP, prober_done_signal()})

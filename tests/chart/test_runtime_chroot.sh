@@ -68,13 +68,8 @@ fi
 
 # The Dockerfile's COPY of the build stage's lean libcurl: the same script, its output cached.
 lean=${CDD_BUILD_DIR:-/tmp}/lean-curl-root
-lean_key=$(sha256sum "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" | cut -c1-16)
-if [ "$(cat "$lean/.cdd-key" 2>/dev/null)" != "$lean_key" ]; then
-  rm -rf "$lean"
-  bash "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" "$lean" ||
-    { echo "FAIL test_runtime_chroot: scripts/build-lean-curl.sh failed"; exit 1; }
-  echo "$lean_key" >"$lean/.cdd-key"
-fi
+bash "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" --cached "$lean" ||
+  { echo "FAIL test_runtime_chroot: scripts/build-lean-curl.sh failed"; exit 1; }
 grep -q '^COPY --from=build /lean-root/ /$' "$CDD_SOURCE_DIR/Dockerfile" ||
   { echo "FAIL test_runtime_chroot: the Dockerfile no longer copies /lean-root (update this test)"; exit 1; }
 (cd "$lean" && tar -cf - --exclude=.cdd-key .) | (cd "$root" && tar -xf -)
