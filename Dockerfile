@@ -18,12 +18,14 @@ RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG BUILD_TYPE=Release
 ARG REVISION=unknown
-RUN BUILD_DIR=/build BUILD_TYPE=${BUILD_TYPE} JOBS=2 bash scripts/build.sh -DCDD_TESTS=OFF -DCDD_GIT_REVISION=${REVISION} \
- && strip --strip-unneeded /build/src/coder-dns-doctor \
- && /build/src/coder-dns-doctor --version
-# The image's libcurl: Debian's own source, HTTP/HTTPS over OpenSSL only (14 libraries loaded
-# instead of 40; README "Performance"), laid out under /lean-root as the runtime's root.
-RUN bash scripts/build-lean-curl.sh /lean-root
+# The image's binary links its libraries statically, all but glibc (README "Performance": faster
+# start, less memory): a lean libcurl and prometheus-cpp's core built from Debian's own source
+# packages by scripts/build-image-deps.sh, Debian's static archives for the rest.
+RUN bash scripts/build-image-deps.sh /image-deps \
+ && BUILD_DIR=/build BUILD_TYPE=${BUILD_TYPE} JOBS=2 bash scripts/build.sh -DCDD_TESTS=OFF \
+      -DCDD_GIT_REVISION=${REVISION} -DCDD_IMAGE_DEPS=/image-deps \
+ && strip --strip-unneeded /build/src/coder-dns-doctor-image \
+ && /build/src/coder-dns-doctor-image --version
 
 FROM ${DEBIAN_IMAGE} AS runtime
 ARG VERSION=0.1.0
@@ -36,27 +38,17 @@ LABEL org.opencontainers.image.title="coder-dns-doctor" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/debian:12-slim"
-# The runtime libraries the binary links (c-ares, OpenSSL, fmt, yaml-cpp, prometheus-cpp, zlib,
-# libstdc++) and CA certificates for HTTPS health checks; nothing else. libcurl is not Debian's
-# libcurl4 (and its dependency tree) but the build stage's lean one, copied below. The chroot
-# test installs exactly this list and copies the same library.
+# Only CA certificates for HTTPS health checks: the binary needs nothing but the base image's glibc.
+# Its OpenSSL, libcurl and c-ares are those of the build stage, so a security update to any of them
+# means rebuilding the image (docs/deploy.md). The chroot test installs exactly this list.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      ca-certificates \
-      libc-ares2 \
-      libfmt9 \
-      libprometheus-cpp-core1.0 \
-      libssl3 \
-      libstdc++6 \
-      libyaml-cpp0.7 \
-      zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /lean-root/ /
 # A fixed non-root UID/GID (the Helm chart's runAsUser/runAsGroup), no home, no shell.
 RUN groupadd --system --gid 10001 coder-dns-doctor \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin coder-dns-doctor
-COPY --from=build /build/src/coder-dns-doctor /usr/local/bin/coder-dns-doctor
+COPY --from=build /build/src/coder-dns-doctor-image /usr/local/bin/coder-dns-doctor
 USER 10001:10001
 EXPOSE 9816
 ENTRYPOINT ["coder-dns-doctor"]

@@ -16,7 +16,8 @@ Comparisons:
               each HTTPS probe verifying its certificate). A probe is one DNS question or one HTTP
               request: blackbox_exporter is given every question serve's cycle sends (glibc's
               search-list candidates too; counted from serve's sendto calls under strace).
-              serve is measured on Debian's libcurl4 and on the image's lean libcurl
+              serve is measured as the developer build (Debian's shared libraries) and as the
+              image's binary (coder-dns-doctor-image: static but for glibc)
   sidecar     `sidecar` idle at its defaults (60 s interval, a scrape every 15 s): CPU per hour (from
               the threads' schedstat run time), RSS,
               RssAnon, open descriptors; the series and bytes of one scrape with --metrics full and
@@ -32,9 +33,10 @@ Comparisons:
               --before BINARY an older serve too; p50/p99/max of the probe, scrapes/s, RSS
 
 The person and blackbox comparisons run the checks their peers make (`--checks dns,http,kube`):
-neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile|lean-curl|blackbox`
-runs one section. The lean libcurl (scripts/build-lean-curl.sh) is built once into
-<build>/lean-curl-root, the cache tests/chart/test_runtime_chroot.sh uses too.
+neither dig + curl nor blackbox_exporter speaks DERP. `--only transport|hostile|image|blackbox`
+runs one section. The image's binary is <build>/src/coder-dns-doctor-image; when the build tree has
+none, its static libraries are built (scripts/build-image-deps.sh --cached <build>/image-deps, the
+cache scripts/test.sh uses too) and the tree is configured with CDD_IMAGE_DEPS to link it.
 """
 import argparse
 import contextlib
@@ -175,9 +177,9 @@ def hyperfine(commands, runs, workdir):
     return [r["median"] for r in json.load(open(out))["results"]]
 
 
-def bench_person(binary, sandbox, runs, workdir, lean_libdir=None):
-    """diagnose vs the dig + curl script for its checks; with `lean_libdir` diagnose on the image's
-    lean libcurl too, in the same hyperfine run."""
+def bench_person(binary, sandbox, runs, workdir, image_binary=None):
+    """diagnose vs the dig + curl script for its checks; with `image_binary` the image's binary's
+    diagnose too, in the same hyperfine run."""
     v = sandbox.vars
     args = probe_args(v)
     args = args + PEER_CHECKS
@@ -187,14 +189,14 @@ def bench_person(binary, sandbox, runs, workdir, lean_libdir=None):
     open(script, "w").write(person_script(v, report))
     quoted = " ".join(f"'{a}'" for a in [binary, "diagnose", "--output", "json"] + args)
     commands = [f"{quoted} >/dev/null", f"bash {script}"]
-    if lean_libdir:
-        commands.append(f"LD_LIBRARY_PATH={lean_libdir} {quoted} >/dev/null")
+    if image_binary:
+        commands.append(" ".join(f"'{a}'" for a in [image_binary, "diagnose", "--output", "json"] + args) + " >/dev/null")
     medians = hyperfine(commands, runs, workdir)
     tool, person = medians[0], medians[1]
     out = {"diagnose_median_s": tool, "dig_curl_median_s": person, "dig_calls": len(report["dns"]),
            "curl_calls": len(report["http"]), "ratio": person / tool}
-    if lean_libdir:
-        out.update({"lean_diagnose_median_s": medians[2], "lean_ratio": person / medians[2]})
+    if image_binary:
+        out.update({"image_diagnose_median_s": medians[2], "image_ratio": person / medians[2]})
     return out
 
 
@@ -332,11 +334,10 @@ def measure_blackbox(v, questions, probes, workdir, dns_only):
 
 
 @contextlib.contextmanager
-def running_serve(binary, listen, args, env=None):
+def running_serve(binary, listen, args):
     """serve listening on `listen` with `args`, ready (its /readyz answered); SIGTERM on exit."""
     serve = subprocess.Popen([binary, "serve", "--listen", listen, "--log-level", "warn"] + args,
-                             env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         try:
             wait_http(f"http://{listen}/readyz")
@@ -354,11 +355,11 @@ def running_serve(binary, listen, args, env=None):
 FAST_CYCLE = ["--interval", "100ms", "--jitter", "0", "--timeout", "100ms"]
 
 
-def measure_serve(binary, v, questions, probes, dns_only, env=None):
+def measure_serve(binary, v, questions, probes, dns_only):
     """serve making the same checks as one cycle, every 100 ms, until it has made as many probes."""
     listen = "127.0.0.1:19816"
     checks = ["--checks", "dns"] if dns_only else PEER_CHECKS
-    with running_serve(binary, listen, FAST_CYCLE + probe_args(v) + checks, env) as serve:
+    with running_serve(binary, listen, FAST_CYCLE + probe_args(v) + checks) as serve:
         report = json.loads(urllib.request.urlopen(f"http://{listen}/report").read())
         per_cycle = len(questions) + len(report["http"])
         if report["verdict"] != "healthy":
@@ -392,21 +393,20 @@ def compare_with_blackbox(bb, sv):
             "private_dirty_ratio": ratio("private_dirty_kb"), "pss_ratio": ratio("pss_kb")}
 
 
-def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False, lean_libdir=None):
+def bench_blackbox(binary, sandbox, probes, workdir, dns_only=False, image_binary=None):
     """serve and blackbox_exporter making the same probes; DNS-only: the DNS questions alone.
 
     A probe is one DNS question or one HTTP request on both sides: blackbox_exporter is given every
     question serve's cycle sends (the search-list candidates the cluster resolver asks as glibc
     would are questions too, answered NXDOMAIN), so both do the same work per round. With
-    `lean_libdir`, serve is measured a second time on the image's lean libcurl ("lean")."""
+    `image_binary`, serve is measured a second time as the image's binary ("image")."""
     v = sandbox.vars
     questions = serve_questions(v)
     bb = measure_blackbox(v, questions, probes, workdir, dns_only)
     out = {"blackbox": bb, "blackbox_cpu_per_10k_probes_s": bb["cpu_s"] / bb["probes"] * 10000,
            **compare_with_blackbox(bb, measure_serve(binary, v, questions, probes, dns_only))}
-    if lean_libdir:
-        out["lean"] = compare_with_blackbox(
-            bb, measure_serve(binary, v, questions, probes, dns_only, {"LD_LIBRARY_PATH": lean_libdir}))
+    if image_binary:
+        out["image"] = compare_with_blackbox(bb, measure_serve(image_binary, v, questions, probes, dns_only))
     return out
 
 
@@ -429,21 +429,20 @@ def sidecar_idle(proc, listen, seconds):
             "fds": len(os.listdir(f"/proc/{proc.pid}/fd")), **memory_kb(proc.pid)}
 
 
-def bench_sidecar(binary, sandbox, seconds, lean_libdir=None):
+def bench_sidecar(binary, sandbox, seconds, image_binary=None):
     """`sidecar` at its defaults, idle for `seconds` with a Prometheus-like scrape every 15 s; with
-    `lean_libdir` the default set is measured on the image's lean libcurl too ("lean")."""
+    `image_binary` the default set is measured as the image's binary too ("image")."""
     v = sandbox.vars
     args = ["--agent-url", v["INTERNAL_URL"], "--internal-url", v["INTERNAL_URL"], "--ca-file", v["CA_FILE"],
             "--resolv-conf", v["RESOLV_CONF"], "--hosts-file", v["HOSTS_FILE"], "--nsswitch-conf", v["NSSWITCH_CONF"]]
     out = {}
-    runs = [("minimal", "minimal", {}), ("full", "full", {})]
-    if lean_libdir:
-        runs.append(("lean", "minimal", {"LD_LIBRARY_PATH": lean_libdir}))
-    for name, metrics, env in runs:
+    runs = [("minimal", "minimal", binary), ("full", "full", binary)]
+    if image_binary:
+        runs.append(("image", "minimal", image_binary))
+    for name, metrics, path in runs:
         listen = "127.0.0.1:19818"
-        proc = subprocess.Popen([binary, "sidecar", "--listen", listen, "--metrics", metrics, "--log-level", "warn"]
-                                + args, env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([path, "sidecar", "--listen", listen, "--metrics", metrics, "--log-level", "warn"]
+                                + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_http(f"http://{listen}/readyz", 20)
             series, size = scrape(listen)
@@ -507,36 +506,48 @@ def bench_footprint(binary, sandbox, workdir):
     with running_serve(binary, "127.0.0.1:19817", ["--interval", "30s"] + probe_args(v)) as serve:
         time.sleep(1)
         idle = rss_kb(serve.pid)
-    stripped = os.path.join(workdir, "stripped")
-    shutil.copy(binary, stripped)
-    run(["strip", stripped])
-    return {"binary_bytes": os.path.getsize(binary), "binary_stripped_bytes": os.path.getsize(stripped),
+    return {"binary_bytes": os.path.getsize(binary), "binary_stripped_bytes": stripped_bytes(binary, workdir),
             "diagnose_wall_s": wall, "serve_idle_rss_kb": idle}
 
 
-def build_lean_curl(build):
-    """The image's lean libcurl (scripts/build-lean-curl.sh --cached, so one build per build tree,
-    shared with tests/chart/test_runtime_chroot.sh) in `build`/lean-curl-root; its library folder."""
-    root = os.path.join(build, "lean-curl-root")
-    run(["bash", os.path.join(REPO, "scripts", "build-lean-curl.sh"), "--cached", root])
-    return os.path.join(root, "usr", "lib", run(["gcc", "-print-multiarch"]).stdout.strip())
+def stripped_bytes(binary, workdir):
+    """The size of `binary` stripped as the Dockerfile strips it."""
+    stripped = os.path.join(workdir, "stripped")
+    run(["strip", "--strip-unneeded", "-o", stripped, binary])
+    return os.path.getsize(stripped)
 
 
-def bench_lean_curl(binary, sandbox, runs, workdir, libdir):
-    """The same binary on Debian's libcurl4 and on the image's lean libcurl in `libdir`: libraries
-    loaded, start-up and diagnose wall, serve's memory."""
+def build_image_binary(build):
+    """The image's binary in `build` (coder-dns-doctor-image), linked first if the tree has none:
+    the static libraries of scripts/build-image-deps.sh --cached (one build per build tree, shared
+    with scripts/test.sh) and the tree configured with CDD_IMAGE_DEPS."""
+    binary = os.path.join(build, "src", "coder-dns-doctor-image")
+    if not os.path.exists(binary):
+        deps = os.path.join(build, "image-deps")
+        run(["bash", os.path.join(REPO, "scripts", "build-image-deps.sh"), "--cached", deps])
+        run(["cmake", "-S", REPO, "-B", build, f"-DCDD_IMAGE_DEPS={deps}"])
+        run(["cmake", "--build", build, "-j2", "--target", "coder-dns-doctor-image"])
+    return binary
+
+
+def bench_image_binary(binary, sandbox, runs, workdir, image_binary):
+    """The developer build (Debian's shared libraries, libcurl4's tree) beside the image's binary
+    (static but for glibc): libraries loaded, start-up and diagnose wall, serve's memory."""
     v = sandbox.vars
-    quoted = " ".join(f"'{a}'" for a in [binary, "diagnose"] + probe_args(v) + PEER_CHECKS)
     out = {}
-    for name, env in (("libcurl4", {}), ("lean", {"LD_LIBRARY_PATH": libdir})):
-        prefix = f"LD_LIBRARY_PATH={libdir} " if env else ""
-        version_s, diagnose_s = hyperfine([f"{prefix}'{binary}' version >/dev/null", f"{prefix}{quoted} >/dev/null"],
-                                          runs, workdir)
-        libraries = len(run(["ldd", binary], env=dict(os.environ, **env)).stdout.splitlines())
-        with running_serve(binary, "127.0.0.1:19820", FAST_CYCLE + probe_args(v) + PEER_CHECKS, env) as serve:
+    builds = (("developer", binary), ("image", image_binary))
+    commands = []
+    for _, path in builds:
+        commands += [f"'{path}' version >/dev/null",
+                     " ".join(f"'{a}'" for a in [path, "diagnose"] + probe_args(v) + PEER_CHECKS) + " >/dev/null"]
+    medians = hyperfine(commands, runs, workdir)
+    for index, (name, path) in enumerate(builds):
+        libraries = len(run(["ldd", path]).stdout.splitlines())
+        with running_serve(path, "127.0.0.1:19820", FAST_CYCLE + probe_args(v) + PEER_CHECKS) as serve:
             time.sleep(10)  # ~100 cycles of DNS, HTTPS and the scrape-free loop
             memory = memory_kb(serve.pid)
-        out[name] = {"libraries": libraries, "version_s": version_s, "diagnose_s": diagnose_s, **memory}
+        out[name] = {"libraries": libraries, "version_s": medians[2 * index], "diagnose_s": medians[2 * index + 1],
+                     "stripped_bytes": stripped_bytes(path, workdir), **memory}
     return out
 
 
@@ -619,8 +630,8 @@ def hostile_markdown(h):
 
 def blackbox_rows(b, d):
     """Table rows of the blackbox_exporter comparison (mixed `b`, DNS-only `d`), for serve on
-    Debian's libcurl4 and, where measured, on the image's lean libcurl."""
-    builds = [("", b, d)] + ([(" (image's lean libcurl)", b["lean"], d["lean"])] if "lean" in b and "lean" in d else [])
+    the developer build and, where measured, as the image's binary."""
+    builds = [("", b, d)] + ([(" (image's binary)", b["image"], d["image"])] if "image" in b and "image" in d else [])
     bb, dbb = b["blackbox"], d["blackbox"]
     rows = []
     for label, mixed, dns in builds:
@@ -659,8 +670,8 @@ def markdown(results):
              "| comparison | coder-dns-doctor | peer | ratio | target |", "|---|---|---|---|---|",
              f"| diagnose vs dig + curl ({p['dig_calls']} digs, {p['curl_calls']} curls), median wall | "
              f"{p['diagnose_median_s']*1000:.1f} ms | {p['dig_curl_median_s']*1000:.1f} ms | {p['ratio']:.1f}x faster | >= 20x |",
-             *([f"| the same, diagnose on the image's lean libcurl | {p['lean_diagnose_median_s']*1000:.1f} ms | "
-                f"{p['dig_curl_median_s']*1000:.1f} ms | {p['lean_ratio']:.1f}x faster | >= 20x |"] if "lean_ratio" in p else []),
+             *([f"| the same, the image's binary | {p['image_diagnose_median_s']*1000:.1f} ms | "
+                f"{p['dig_curl_median_s']*1000:.1f} ms | {p['image_ratio']:.1f}x faster | >= 20x |"] if "image_ratio" in p else []),
              *blackbox_rows(b, d),
              f"| engine lookups/s vs dnsperf queries/s, one dnsmasq | {t['engine_lookups_per_s']:,.0f} | "
              f"{t['dnsperf_qps']:,.0f} | {t['ratio']:.2f} | >= 1.0 |",
@@ -678,18 +689,19 @@ def markdown(results):
         lines += ["", sidecar_markdown(results["sidecar"]).rstrip("\n")]
     if "hostile" in results:
         lines += ["", hostile_markdown(results["hostile"]).rstrip("\n")]
-    if "lean_curl" in results:
-        lines += ["", lean_curl_markdown(results["lean_curl"]).rstrip("\n")]
+    if "image_build" in results:
+        lines += ["", image_build_markdown(results["image_build"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
-def lean_curl_markdown(lc):
-    rows = ["| the same binary on | libraries loaded | `version` wall | `diagnose` wall | serve RSS | RssAnon | Pss |",
-            "|---|---|---|---|---|---|---|"]
-    for name, label in (("libcurl4", "Debian's libcurl4"), ("lean", "the image's lean libcurl")):
-        m = lc[name]
-        rows.append(f"| {label} | {m['libraries']} | {m['version_s'] * 1000:.1f} ms | {m['diagnose_s'] * 1000:.1f} ms | "
-                    f"{m['rss_kb'] / 1024:.1f} MiB | {m['rss_anon_kb'] / 1024:.1f} MiB | {m['pss_kb'] / 1024:.1f} MiB |")
+def image_build_markdown(ib):
+    rows = ["| build | libraries loaded | binary, stripped | `version` wall | `diagnose` wall | serve RSS | "
+            "RssAnon | Pss |", "|---|---|---|---|---|---|---|---|"]
+    for name, label in (("developer", "developer (Debian's shared libraries)"), ("image", "the image's binary")):
+        m = ib[name]
+        rows.append(f"| {label} | {m['libraries']} | {m['stripped_bytes'] / 1e6:.1f} MB | {m['version_s'] * 1000:.1f} ms | "
+                    f"{m['diagnose_s'] * 1000:.1f} ms | {m['rss_kb'] / 1024:.1f} MiB | {m['rss_anon_kb'] / 1024:.1f} MiB | "
+                    f"{m['pss_kb'] / 1024:.1f} MiB |")
     return "\n".join(rows) + "\n"
 
 
@@ -699,9 +711,9 @@ def sidecar_markdown(sc):
              f"{idle['idle_seconds']:.0f} s measured): {idle['cpu_s_per_hour']:.2f} CPU-seconds per hour, "
              f"RSS {idle['rss_kb']/1024:.1f} MiB (RssAnon {idle['rss_anon_kb']/1024:.1f} MiB), "
              f"{idle['fds']} open descriptors."
-             + (f" On the image's lean libcurl: {sc['lean']['cpu_s_per_hour']:.2f} CPU-seconds per hour, RSS "
-                f"{sc['lean']['rss_kb']/1024:.1f} MiB (RssAnon {sc['lean']['rss_anon_kb']/1024:.1f} MiB)."
-                if "lean" in sc else ""), "",
+             + (f" The image's binary: {sc['image']['cpu_s_per_hour']:.2f} CPU-seconds per hour, RSS "
+                f"{sc['image']['rss_kb']/1024:.1f} MiB (RssAnon {sc['image']['rss_anon_kb']/1024:.1f} MiB)."
+                if "image" in sc else ""), "",
              "| fleet (one sidecar per workspace) | series, minimal | series, full | bytes per scrape round, minimal | "
              "bytes, full | sidecar CPU, cores |", "|---|---|---|---|---|---|"]
     for n in (100, 1000, 10000):
@@ -719,7 +731,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--quick", action="store_true", help="fewer runs and probes (a smoke run, not for the README)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
-    ap.add_argument("--only", choices=["transport", "hostile", "lean-curl", "blackbox"],
+    ap.add_argument("--only", choices=["transport", "hostile", "image", "blackbox"],
                     help="run one section (results go to <out>/<section>.json)")
     ap.add_argument("--before", help="hostile: also run this older serve binary under the same mix")
     ap.add_argument("--hostile-seconds", type=float, default=20.0)
@@ -737,29 +749,29 @@ def main():
         with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
             if args.only == "transport":
                 results["transport"] = bench_transport(binary, sandbox, runs, workdir)
-            elif args.only == "lean-curl":
-                results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir, build_lean_curl(args.build))
+            elif args.only == "image":
+                results["image_build"] = bench_image_binary(binary, sandbox, runs, workdir, build_image_binary(args.build))
             elif args.only == "blackbox":
-                lean = build_lean_curl(args.build)
-                results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, lean_libdir=lean)
-                results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, lean)
+                image = build_image_binary(args.build)
+                results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, image_binary=image)
+                results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, image)
             else:
                 results["hostile_seconds"] = args.hostile_seconds
                 results["hostile"] = bench_hostile(binary, args.before, sandbox, args.hostile_seconds)
         os.makedirs(args.out, exist_ok=True)
         json.dump(results, open(os.path.join(args.out, f"{args.only}.json"), "w"), indent=2)
-        print(lean_curl_markdown(results["lean_curl"]) if args.only == "lean-curl" else markdown(results), end="")
+        print(image_build_markdown(results["image_build"]) if args.only == "image" else markdown(results), end="")
         shutil.rmtree(workdir, ignore_errors=True)
         return
-    lean = build_lean_curl(args.build)  # the image's libcurl: each serve and diagnose figure on it as well
+    image = build_image_binary(args.build)  # what the image ships: each serve and diagnose figure for it too
     with Sandbox(os.path.join(workdir, "sandbox")) as sandbox:
         results["transport"] = bench_transport(binary, sandbox, runs, workdir)
-        results["person"] = bench_person(binary, sandbox, runs, workdir, lean)
-        results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, lean_libdir=lean)
-        results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, lean)
-        results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180, lean)
+        results["person"] = bench_person(binary, sandbox, runs, workdir, image)
+        results["blackbox"] = bench_blackbox(binary, sandbox, probes, workdir, image_binary=image)
+        results["blackbox_dns"] = bench_blackbox(binary, sandbox, probes, workdir, True, image)
+        results["sidecar"] = bench_sidecar(binary, sandbox, 20 if args.quick else 180, image)
         results["footprint"] = bench_footprint(binary, sandbox, workdir)
-        results["lean_curl"] = bench_lean_curl(binary, sandbox, runs, workdir, lean)
+        results["image_build"] = bench_image_binary(binary, sandbox, runs, workdir, image)
         results["hostile_seconds"] = 5.0 if args.quick else args.hostile_seconds
         results["hostile"] = bench_hostile(binary, args.before, sandbox, results["hostile_seconds"])
     dns = start_bench_dns()

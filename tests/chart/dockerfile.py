@@ -6,6 +6,7 @@ chroot test, and check its shape.
     dockerfile.py runtime-packages  the packages its `apt-get install` names, one per line
     dockerfile.py user              the USER (UID:GID)
     dockerfile.py binary            where the runtime stage COPYs the binary
+    dockerfile.py binary-source     what it COPYs there from the build stage
     dockerfile.py check             multi-stage Debian 12, deps script + CMake in the build stage, only
                                     runtime libraries, non-root numeric USER equal to the chart's,
                                     ENTRYPOINT/CMD, OCI labels, EXPOSE = the chart's port, .dockerignore
@@ -94,12 +95,17 @@ def last(keyword):
     return found[-1] if found else None
 
 
-def binary_destination():
+def binary_copy():
+    """(source, destination) of the runtime stage's COPY --from of the binary, or (None, None)."""
     all_stages, name, _ = runtime()
     for keyword, rest in all_stages[name]:
-        if keyword == "COPY" and "--from=" in rest and rest.split()[-2].endswith("coder-dns-doctor"):
-            return rest.split()[-1]
-    return None
+        if keyword == "COPY" and "--from=" in rest and re.search(r"/coder-dns-doctor(-image)?$", rest.split()[-2]):
+            return rest.split()[-2], rest.split()[-1]
+    return None, None
+
+
+def binary_destination():
+    return binary_copy()[1]
 
 
 def fail(message):
@@ -160,6 +166,8 @@ def main():
         print(last("USER"))
     elif command == "binary":
         print(binary_destination())
+    elif command == "binary-source":
+        print(binary_copy()[0])
     elif command == "check":
         check()
     else:

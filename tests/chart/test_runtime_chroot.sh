@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The Dockerfile's runtime stage without a Docker engine: debootstrap a Debian 12 minbase root (the
 # slim image's equivalent), run the runtime stage's RUN instructions in it with chroot (its
-# `apt-get install` of exactly the runtime packages, its user), copy the built binary where the
-# Dockerfile COPYs it and the lean libcurl as scripts/build-lean-curl.sh builds it, then, as the
-# image's USER, run `coder-dns-doctor --version` and a `diagnose` against the sandbox's
-# field-report world (its HTTPS checks go through that libcurl).
+# `apt-get install` of exactly the runtime packages, its user), copy the image's binary
+# (coder-dns-doctor-image: static but for glibc, cmake/ImageBinary.cmake) where the Dockerfile
+# COPYs it, then, as the image's USER, run `coder-dns-doctor --version` and `diagnose` against the
+# sandbox's field-report and healthy worlds (their HTTPS checks go through the static libcurl and
+# OpenSSL).
 #
 # The root is cached in the build dir, keyed by the RUN instructions and the mirror: a second run
-# skips debootstrap. Exit 77 (CTest skip, with the reason) without root, debootstrap or the mirror.
+# skips debootstrap. Exit 77 (CTest skip, with the reason) without root, debootstrap, the mirror or
+# the image's binary (a build configured without CDD_IMAGE_DEPS).
 set -euo pipefail
 : "${CDD_SOURCE_DIR:?run through ctest}" "${CDD_BIN:?run through ctest}"
 skip() { echo "SKIP test_runtime_chroot: $*"; exit 77; }
@@ -15,8 +17,10 @@ dockerfile() { python3 "$CDD_SOURCE_DIR/tests/chart/dockerfile.py" "$@"; }
 
 [ "$(id -u)" = 0 ] || skip "needs root for debootstrap and chroot"
 command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/install-deps.sh installs it)"
-if ldd "$CDD_BIN" | grep -Eq 'lib(asan|ubsan)'; then
-  skip "$CDD_BIN is a sanitizer build; the runtime image carries no sanitizer runtime"
+[ -n "${CDD_IMAGE_BIN:-}" ] ||
+  skip "no image binary: configure with -DCDD_IMAGE_DEPS=PREFIX (scripts/build-image-deps.sh; scripts/test.sh does)"
+if ldd "$CDD_IMAGE_BIN" | grep -Eq 'lib(asan|ubsan)'; then
+  skip "$CDD_IMAGE_BIN is a sanitizer build; the runtime image carries no sanitizer runtime"
 fi
 
 suite=bookworm
@@ -66,30 +70,27 @@ if chroot "$root" dpkg-query -W -f='${Package}\n' 2>/dev/null | grep -Eq -- '-de
   echo "FAIL test_runtime_chroot: build packages in the runtime root"; exit 1
 fi
 
-# The Dockerfile's COPY of the build stage's lean libcurl: the same script, its output cached.
-lean=${CDD_BUILD_DIR:-/tmp}/lean-curl-root
-bash "$CDD_SOURCE_DIR/scripts/build-lean-curl.sh" --cached "$lean" ||
-  { echo "FAIL test_runtime_chroot: scripts/build-lean-curl.sh failed"; exit 1; }
-grep -q '^COPY --from=build /lean-root/ /$' "$CDD_SOURCE_DIR/Dockerfile" ||
-  { echo "FAIL test_runtime_chroot: the Dockerfile no longer copies /lean-root (update this test)"; exit 1; }
-(cd "$lean" && tar -cf - --exclude=.cdd-key .) | (cd "$root" && tar -xf -)
-install -D -m 0755 "$CDD_BIN" "$root$binary"
+# The Dockerfile COPYs the image target's binary, and the test copies the same one.
+[ "$(dockerfile binary-source)" = /build/src/coder-dns-doctor-image ] ||
+  { echo "FAIL test_runtime_chroot: the Dockerfile copies $(dockerfile binary-source), not the image target (update this test)"; exit 1; }
+install -D -m 0755 "$CDD_IMAGE_BIN" "$root$binary"
 # As the container runs it: the image's USER, the default PATH, an empty environment.
 in_image() {
   chroot --userspec="$user" "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     coder-dns-doctor "$@"
 }
+# Only glibc is loaded: libcurl, OpenSSL, c-ares, yaml-cpp, prometheus-cpp, fmt, zlib and libstdc++
+# are linked in.
 loaded=$(chroot "$root" ldd "$binary")
 missing=$(grep 'not found' <<<"$loaded" || true)
 [ -z "$missing" ] || { echo "FAIL test_runtime_chroot: libraries missing in the runtime root: $missing"; exit 1; }
-# The lean libcurl is the one loaded, and none of libcurl4's tree came with it.
-grep -Eq 'libcurl\.so\.4 => /(usr/)?lib/[^/]+/libcurl\.so\.4 ' <<<"$loaded" ||
-  { echo "FAIL test_runtime_chroot: libcurl.so.4 is not the copied one: $(grep libcurl <<<"$loaded")"; exit 1; }
-heavy=$(grep -Eo 'lib(gnutls|ldap|lber|gssapi_krb5|krb5|ssh2?|rtmp|psl|idn2|brotlidec|zstd|nghttp2)[^ ]*' <<<"$loaded" || true)
-[ -z "$heavy" ] || { echo "FAIL test_runtime_chroot: libcurl4's dependencies loaded: $heavy"; exit 1; }
-chroot "$root" dpkg-query -W -f='${Status}' libcurl4 2>/dev/null | grep -q "install ok installed" &&
-  { echo "FAIL test_runtime_chroot: libcurl4 is installed in the runtime root"; exit 1; }
-echo "in the runtime root: $(wc -l <<<"$loaded") libraries loaded, libcurl from the lean build"
+others=$(awk '{print $1}' <<<"$loaded" | grep -Ev '^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|/lib64/ld-linux-x86-64\.so\.2)$' || true)
+[ -z "$others" ] || { echo "FAIL test_runtime_chroot: the image's binary loads more than glibc: $others"; exit 1; }
+for package in libcurl4 libc-ares2 libprometheus-cpp-core1.0 libfmt9 libyaml-cpp0.7; do
+  chroot "$root" dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" &&
+    { echo "FAIL test_runtime_chroot: $package is installed in the runtime root (the binary links it in)"; exit 1; }
+done
+echo "in the runtime root: $(wc -l <<<"$loaded") libraries loaded (glibc's)"
 version=$(in_image --version) || { echo "FAIL test_runtime_chroot: --version failed in the chroot"; exit 1; }
 echo "in the runtime root as $user: $version" | head -3
 grep -q '0\.' <<<"$version" || { echo "FAIL test_runtime_chroot: unexpected --version output"; exit 1; }
@@ -113,7 +114,21 @@ diagnose $(standard_resolvers) --kube off --expect "coder.example.test=$INGRESS_
 expect_status 1
 assert_report "r['verdict'] == 'broken' and {'EXTERNAL_DNS_MISMATCH', 'HEALTHZ_FAILS_VIA_DNS'} <= codes()" \
   "diagnose in the runtime root finds the field report's mismatch"
-assert_report "all(h['ok'] for h in http('$EXTERNAL_URL', 'pinned'))" "HTTPS pinned to the ingress works (libcurl + CA file in the root)"
+assert_report "all(h['ok'] for h in http('$EXTERNAL_URL', 'pinned'))" "HTTPS pinned to the ingress works (static libcurl + OpenSSL, CA file in the root)"
+broken_seconds=$DIAG_SECONDS
+
+# The healthy world: exit 0, no finding, every HTTPS and transport check passes.
+start_world healthy
+cp "$CA_FILE" "$root/etc/cdd-test/ca.pem"
+cp "$RESOLV_CONF" "$root/etc/cdd-test/resolv.conf"
+CA_FILE=/etc/cdd-test/ca.pem RESOLV_CONF=/etc/cdd-test/resolv.conf
+# shellcheck disable=SC2046
+diagnose $(standard_resolvers) --kube off --expect "coder.example.test=$INGRESS_IP" \
+  --expect "coder.coder.svc.cluster.local=$CLUSTER_IP"
+expect_status 0
+assert_report "r['verdict'] == 'healthy' and not r['findings']" "diagnose in the runtime root: the healthy world is healthy"
+assert_report "r['http'] and all(h['ok'] for h in r['http'])" "every HTTPS check passes through the static libcurl"
+assert_report "r['transport'] and all(t['ok'] for t in r['transport'])" "every transport check (WebSocket, DERP) passes"
 rm -rf "$root/etc/cdd-test" "$root$binary"
-echo "diagnose in the runtime root: exit $DIAG_STATUS in ${DIAG_SECONDS}s"
+echo "diagnose in the runtime root: field report exit 1 in ${broken_seconds}s, healthy exit 0 in ${DIAG_SECONDS}s"
 pass
