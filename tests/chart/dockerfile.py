@@ -7,7 +7,8 @@ chroot test, and check its shape.
     dockerfile.py user              the USER (UID:GID)
     dockerfile.py binary            where the runtime stage COPYs the binary
     dockerfile.py binary-source     what it COPYs there from the build stage
-    dockerfile.py check             multi-stage Debian 12, deps script + CMake in the build stage, only
+    dockerfile.py check             multi-stage Debian 12, deps script + the image's static libraries +
+                                    CMake with CDD_IMAGE_DEPS in the build stage, only
                                     runtime libraries, non-root numeric USER equal to the chart's,
                                     ENTRYPOINT/CMD, OCI labels, EXPOSE = the chart's port, .dockerignore
 """
@@ -125,6 +126,8 @@ def check():
     build = " ".join(rest for _, body in list(all_stages.items())[:-1] for k, rest in body if k == "RUN")
     if "scripts/install-deps.sh" not in build or "scripts/build.sh" not in build:
         fail("the build stage must run scripts/install-deps.sh and scripts/build.sh (CMake)")
+    if "scripts/build-image-deps.sh /image-deps" not in build or "-DCDD_IMAGE_DEPS=/image-deps" not in build:
+        fail("the build stage must build the image's static libraries and link with them (CDD_IMAGE_DEPS)")
     packages = runtime_packages()
     if not packages:
         fail("the runtime stage installs no packages with apt-get install")
