@@ -3,9 +3,9 @@
 # slim image's equivalent), run the runtime stage's RUN instructions in it with chroot (its
 # `apt-get install` of exactly the runtime packages, its user), copy the image's binary
 # (coder-dns-doctor-image: static but for glibc, cmake/ImageBinary.cmake) where the Dockerfile
-# COPYs it, then, as the image's USER, run `coder-dns-doctor --version` and `diagnose` against the
+# COPYs it, then, as the image's USER, run `coder-dns-doctor --version`, `diagnose` against the
 # sandbox's field-report and healthy worlds (their HTTPS checks go through the static libcurl and
-# OpenSSL).
+# OpenSSL), and `serve` (the image's CMD) on the healthy world: ready, scraped, stopped.
 #
 # The root is cached in the build dir, keyed by the RUN instructions and the mirror: a second run
 # skips debootstrap. Exit 77 (CTest skip, with the reason) without root, debootstrap, the mirror or
@@ -129,6 +129,27 @@ expect_status 0
 assert_report "r['verdict'] == 'healthy' and not r['findings']" "diagnose in the runtime root: the healthy world is healthy"
 assert_report "r['http'] and all(h['ok'] for h in r['http'])" "every HTTPS check passes through the static libcurl"
 assert_report "r['transport'] and all(t['ok'] for t in r['transport'])" "every transport check (WebSocket, DERP) passes"
+healthy_seconds=$DIAG_SECONDS
+
+# serve, the image's CMD: ready, a promtool-clean scrape (prometheus-cpp linked in) with the healthy
+# world's verdict and every HTTPS path up, then a clean stop on SIGTERM.
+source "$CDD_SOURCE_DIR/tests/daemon/serve_lib.sh"
+# shellcheck disable=SC2046
+serve_start serve --external-url "$EXTERNAL_URL" --internal-url "$INTERNAL_URL" --ca-file "$CA_FILE" \
+  $(standard_resolvers) --expect "coder.example.test=$INGRESS_IP" --expect "coder.coder.svc.cluster.local=$CLUSTER_IP" \
+  --kube off --interval 1s --timeout 900ms
+wait_until 10 "serve in the runtime root: /readyz never turned 200" status_is /readyz 200
+scrape "$WORK/image-metrics.txt"
+promtool check metrics <"$WORK/image-metrics.txt" >"$WORK/promtool.out" 2>&1 ||
+  fail "serve in the runtime root: promtool check metrics: $(cat "$WORK/promtool.out")"
+assert_metrics "$WORK/image-metrics.txt" "value('coder_dns_doctor_http_up', url='$EXTERNAL_URL/healthz', via='dns') == 1 and value('coder_dns_doctor_http_up', url='$EXTERNAL_URL/healthz', via='pinned') == 1" \
+  "serve in the runtime root: the external HTTPS paths are up"
+assert_metrics "$WORK/image-metrics.txt" "value('coder_dns_doctor_dns_answer_match', host='coder.example.test', resolver='cluster', family='A') == 1" \
+  "serve in the runtime root: the cluster resolver's answer matches (c-ares linked in)"
+assert_metrics "$WORK/image-metrics.txt" "series('coder_dns_doctor_build_info') and not series('coder_dns_doctor_finding')" \
+  "serve in the runtime root: no finding in the healthy world"
+expect_clean_stop
 rm -rf "$root/etc/cdd-test" "$root$binary"
-echo "diagnose in the runtime root: field report exit 1 in ${broken_seconds}s, healthy exit 0 in ${DIAG_SECONDS}s"
+echo "in the runtime root: diagnose field report exit 1 in ${broken_seconds}s, healthy exit 0 in ${healthy_seconds}s;" \
+  "serve ready, scraped, stopped in ${STOP_SECONDS}s"
 pass
