@@ -6,7 +6,8 @@
 Prints one table of ratios and writes the raw figures as JSON (bench/results/latest.json) and the
 table as Markdown (bench/results/latest.md). Each comparison runs the peer and this project in the
 same script against the same servers, because the machines are shared and noisy: ratios, not
-absolute times, are the result. Needs root (the sandbox binds port 53) and the bench packages
+absolute times, are the result. Wall times (hyperfine) are taken in interleaved rounds, each command
+in turn, so that a drift in the machine's load reaches every side alike. Needs root (the sandbox binds port 53) and the bench packages
 (scripts/install-deps.sh --bench). Traffic stays on 127.0.0.0/8.
 
 Comparisons:
@@ -170,11 +171,19 @@ def person_script(v, report):
     return "\n".join(lines) + "\n"
 
 
-def hyperfine(commands, runs, workdir):
+def hyperfine(commands, runs, workdir, rounds=5):
+    """The median wall time of each command over `runs` runs, taken in `rounds` interleaved rounds
+    (each command's share of the runs in turn, round after round): on a shared machine the load
+    drifts, and commands timed one after the other would see different machines."""
     out = os.path.join(workdir, "hyperfine.json")
-    run(["hyperfine", "--shell=bash", "--warmup", "2",
-         "--runs", str(runs), "--export-json", out] + [c for c in commands])
-    return [r["median"] for r in json.load(open(out))["results"]]
+    rounds = max(1, min(rounds, runs // 2))
+    times = [[] for _ in commands]
+    for index in range(rounds):
+        share = runs // rounds + (1 if index < runs % rounds else 0)
+        run(["hyperfine", "--shell=bash", "--warmup", "1", "--runs", str(share), "--export-json", out] + list(commands))
+        for sample, result in zip(times, json.load(open(out))["results"]):
+            sample.extend(result["times"])
+    return [statistics.median(sample) for sample in times]
 
 
 def bench_person(binary, sandbox, runs, workdir, image_binary=None):

@@ -55,16 +55,16 @@ apt_private=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$work
 echo "build-image-deps: fetching Debian's curl and prometheus-cpp source packages"
 apt-get "${apt_private[@]}" update -qq
 
-# unpack SOURCE DEV_PACKAGE: SOURCE's package unpacked in $work/SOURCE, unpatched; it must be the
-# version of DEV_PACKAGE that is installed (its headers are what the project compiles against).
+# unpack SOURCE DEV_PACKAGE: SOURCE's package, at the version of DEV_PACKAGE that is installed (its
+# headers are what the project compiles against), unpacked in $work/SOURCE, unpatched.
 unpack() {
-  local source=$1 dev=$2 dsc installed
-  (cd "$work" && apt-get "${apt_private[@]}" source -qq --download-only "$source" >/dev/null)
-  dsc=$(ls "$work/${source}"_*.dsc)
-  installed=$(dpkg-query -W -f='${source:Version}' "$dev")
-  [ "$(basename "$dsc" .dsc)" = "${source}_${installed#*:}" ] ||
-    { echo "build-image-deps: $(basename "$dsc") is not the installed $dev ($installed)" >&2; exit 3; }
-  dpkg-source --no-check --skip-patches -x "$dsc" "$work/$source" >/dev/null
+  local source=$1 dev=$2 installed
+  installed=$(dpkg-query -W -f='${source:Version}' "$dev" 2>/dev/null) ||
+    { echo "build-image-deps: $dev is not installed (scripts/install-deps.sh installs it)" >&2; exit 3; }
+  (cd "$work" && apt-get "${apt_private[@]}" source -qq --download-only "$source=$installed" >/dev/null 2>&1) ||
+    { echo "build-image-deps: the mirror has no $source source at $installed, the installed $dev's version" \
+        "(upgrade it: apt-get install --only-upgrade $dev)" >&2; exit 3; }
+  dpkg-source --no-check --skip-patches -x "$work/${source}_${installed#*:}.dsc" "$work/$source" >/dev/null
 }
 
 unpack curl libcurl4-openssl-dev
