@@ -121,9 +121,9 @@ resource "kubernetes_deployment_v1" "workspace" {
             period_seconds  = 15
             timeout_seconds = 5
           }
-          # Measured (bench/run.py, 2026-12-06), the image's binary: idle at the 60 s default 0.53
-          # CPU-seconds per hour (0.15 millicores), RSS 9.4 MiB of which 1.7 MiB private (16 MiB and
-          # 2.5 MiB for a build on Debian's shared libraries), 11 fds. Requests are sized by a
+          # Measured (bench/run.py, 2026-12-06), the image's binary: idle at the 60 s default 0.50
+          # CPU-seconds per hour (0.14 millicores), RSS 9.4 MiB of which 1.6 MiB private (16 MiB and
+          # 2.4 MiB for a build on Debian's shared libraries), 11 fds. Requests are sized by a
           # cycle's burst, not that average (docs/deploy.md#resources).
           resources {
             requests = {
